@@ -1,0 +1,140 @@
+import { z } from 'zod';
+
+/** Parses "true"/"false"/"1"/"0" strictly; `Boolean("false")` is true, so never coerce with Boolean(). */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const url = z.url({ protocol: /^https?$/ });
+
+/**
+ * Every environment variable the system reads. Each process parses it once, at its entry point,
+ * with {@link loadConfig}, and passes the result down. README.md documents each variable.
+ */
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  API_HOST: z.string().min(1).default('0.0.0.0'),
+  API_PORT: port.default(3000),
+
+  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('conversations'),
+  TEMPORAL_TLS: bool.default(false),
+  TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+
+  WHATSAPP_APP_SECRET: z.string().min(8, 'must be the Meta app secret (at least 8 characters)'),
+  WHATSAPP_VERIFY_TOKEN: z.string().min(8, 'must be at least 8 characters'),
+  WHATSAPP_ACCESS_TOKEN: z.string().min(8, 'must be a WhatsApp Cloud API access token'),
+  WHATSAPP_GRAPH_BASE_URL: url.default('https://graph.facebook.com'),
+  WHATSAPP_GRAPH_API_VERSION: z
+    .string()
+    .regex(/^v\d+\.\d+$/, 'must look like v23.0')
+    .default('v23.0'),
+  WHATSAPP_HTTP_TIMEOUT_MS: positiveInt.default(10_000),
+  HTTP_MAX_CONNECTIONS_PER_ORIGIN: positiveInt.default(32),
+
+  WEBHOOK_MAX_BODY_BYTES: positiveInt.default(3 * 1024 * 1024),
+  WEBHOOK_TEMPORAL_TIMEOUT_MS: positiveInt.default(5_000),
+
+  CONVERSATION_IDLE_TIMEOUT_SECONDS: positiveInt.default(24 * 60 * 60),
+  CONVERSATION_SEEN_IDS_MAX: positiveInt.default(1_000),
+
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default('postgres://hotel@localhost:5433/hotel'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://localhost:6380'),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  api: { host: string; port: number };
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    tls: boolean;
+    tlsCertPath: string | undefined;
+    tlsKeyPath: string | undefined;
+    tlsServerName: string | undefined;
+    apiKey: string | undefined;
+  };
+  whatsapp: {
+    appSecret: string;
+    verifyToken: string;
+    accessToken: string;
+    graphBaseUrl: string;
+    graphApiVersion: string;
+    httpTimeoutMs: number;
+  };
+  http: { maxConnectionsPerOrigin: number };
+  webhook: { maxBodyBytes: number; temporalTimeoutMs: number };
+  conversation: { idleTimeoutSeconds: number; seenIdsMax: number };
+  databaseUrl: string;
+  redisUrl: string;
+}
+
+/** Thrown when the environment is invalid; its message names every bad variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Parses the environment once. Fails fast with one message that lists every bad variable,
+ * so an operator fixes them all in one go rather than one per restart.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "unset": docker-compose and shells often pass VAR= for optional values.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.') || '(environment)';
+      const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+      return `  ${name}: ${message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (e.TEMPORAL_TLS_CERT_PATH !== undefined && e.TEMPORAL_TLS_KEY_PATH === undefined) {
+    throw new ConfigError('Invalid configuration:\n  TEMPORAL_TLS_KEY_PATH: is required when TEMPORAL_TLS_CERT_PATH is set');
+  }
+  return {
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    api: { host: e.API_HOST, port: e.API_PORT },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      tls: e.TEMPORAL_TLS || e.TEMPORAL_TLS_CERT_PATH !== undefined || e.TEMPORAL_API_KEY !== undefined,
+      tlsCertPath: e.TEMPORAL_TLS_CERT_PATH,
+      tlsKeyPath: e.TEMPORAL_TLS_KEY_PATH,
+      tlsServerName: e.TEMPORAL_TLS_SERVER_NAME,
+      apiKey: e.TEMPORAL_API_KEY,
+    },
+    whatsapp: {
+      appSecret: e.WHATSAPP_APP_SECRET,
+      verifyToken: e.WHATSAPP_VERIFY_TOKEN,
+      accessToken: e.WHATSAPP_ACCESS_TOKEN,
+      graphBaseUrl: e.WHATSAPP_GRAPH_BASE_URL.replace(/\/+$/, ''),
+      graphApiVersion: e.WHATSAPP_GRAPH_API_VERSION,
+      httpTimeoutMs: e.WHATSAPP_HTTP_TIMEOUT_MS,
+    },
+    http: { maxConnectionsPerOrigin: e.HTTP_MAX_CONNECTIONS_PER_ORIGIN },
+    webhook: { maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES, temporalTimeoutMs: e.WEBHOOK_TEMPORAL_TIMEOUT_MS },
+    conversation: {
+      idleTimeoutSeconds: e.CONVERSATION_IDLE_TIMEOUT_SECONDS,
+      seenIdsMax: e.CONVERSATION_SEEN_IDS_MAX,
+    },
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+  };
+}
