@@ -1,0 +1,20 @@
+import type { Logger } from '../lib/log';
+import { createWhatsAppActivities, type WhatsAppClient } from './whatsapp';
+
+export interface ActivityDeps {
+  whatsapp: WhatsAppClient;
+  log: Logger;
+}
+
+/**
+ * Builds every activity from the clients the worker created. Workflows proxy
+ * `ReturnType<typeof createActivities>` through `import type`, so a stub that drifts from this contract
+ * fails to compile.
+ */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createWhatsAppActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

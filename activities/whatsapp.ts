@@ -1,0 +1,176 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { z } from 'zod';
+import { ErrorType } from '../lib/domain/errors';
+import { maskPhones } from '../lib/log';
+
+/**
+ * Graph API error codes, from Meta's Cloud API error-code reference
+ * (https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/).
+ */
+const rateLimitCodes = new Set([4, 80007, 130429, 131048, 131056]);
+const transientCodes = new Set([1, 2, 131000, 131016, 133004]);
+const authCodes = new Set([0, 190]);
+/** Retrying these cannot help: the recipient, the content or the 24 h window is the problem. */
+const permanentCodes = new Set([
+  100, // invalid parameter
+  131008, // required parameter missing
+  131009, // parameter value invalid
+  131021, // recipient cannot be sender
+  131026, // message undeliverable (not a WhatsApp user, old app, ...)
+  131030, // recipient not in allowed list (test numbers)
+  131047, // re-engagement message: more than 24 h since the guest last wrote
+  131051, // unsupported message type
+  131052, // media download error
+  131053, // media upload error
+  470, // legacy re-engagement error
+]);
+
+const sendResponseSchema = z.object({
+  messages: z.array(z.object({ id: z.string().min(1) })).min(1),
+});
+
+const graphErrorSchema = z.object({
+  error: z.object({
+    message: z.string().default(''),
+    type: z.string().optional(),
+    code: z.number().int(),
+    error_subcode: z.number().int().optional(),
+    fbtrace_id: z.string().optional(),
+    error_data: z.object({ details: z.string().optional() }).partial().optional(),
+  }),
+});
+
+export interface WhatsAppClientOptions {
+  baseUrl: string;
+  apiVersion: string;
+  accessToken: string;
+  timeoutMs: number;
+  dispatcher: Dispatcher;
+}
+
+export interface SendTextInput {
+  /** The business number to send from (Meta's `phone_number_id`). */
+  phoneNumberId: string;
+  /** The guest's WhatsApp id. */
+  to: string;
+  text: string;
+  /** The inbound message this answers; shown as a quoted reply in WhatsApp. */
+  replyTo?: string;
+}
+
+export interface SendResult {
+  messageId: string;
+}
+
+function failureFromGraphError(status: number, body: unknown, retryAfter: string | undefined): ApplicationFailure {
+  const parsed = graphErrorSchema.safeParse(body);
+  const code = parsed.success ? parsed.data.error.code : undefined;
+  const details = parsed.success
+    ? {
+        httpStatus: status,
+        code,
+        subcode: parsed.data.error.error_subcode,
+        fbtraceId: parsed.data.error.fbtrace_id,
+      }
+    : { httpStatus: status };
+  const metaMessage = parsed.success ? maskPhones(parsed.data.error.message) : 'unreadable error body';
+  const message = `WhatsApp send failed: HTTP ${status}${code !== undefined ? `, code ${code}` : ''}: ${metaMessage}`;
+
+  if (status === 429 || (code !== undefined && rateLimitCodes.has(code))) {
+    const seconds = retryAfter !== undefined ? Number(retryAfter) : NaN;
+    return ApplicationFailure.create({
+      type: ErrorType.WhatsAppRateLimited,
+      message,
+      details: [details],
+      ...(Number.isFinite(seconds) && seconds > 0 ? { nextRetryDelay: `${seconds}s` } : {}),
+    });
+  }
+  if (status === 401 || (code !== undefined && authCodes.has(code))) {
+    return ApplicationFailure.retryable(message, ErrorType.WhatsAppAuthError, details);
+  }
+  if (status >= 500 || (code !== undefined && transientCodes.has(code))) {
+    return ApplicationFailure.retryable(message, ErrorType.WhatsAppUnavailable, details);
+  }
+  if ((code !== undefined && permanentCodes.has(code)) || (status >= 400 && status < 500)) {
+    return ApplicationFailure.nonRetryable(message, ErrorType.WhatsAppPermanentError, details);
+  }
+  return ApplicationFailure.retryable(message, ErrorType.WhatsAppUnavailable, details);
+}
+
+function isNetworkError(err: unknown): boolean {
+  return (
+    err instanceof undiciErrors.UndiciError ||
+    (err instanceof Error && /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EAI_AGAIN|socket/i.test(err.message))
+  );
+}
+
+/**
+ * A client for the WhatsApp Cloud API (Graph API) send endpoint. Errors come back as Temporal
+ * `ApplicationFailure`s that say whether retrying can help.
+ */
+export function createWhatsAppClient(options: WhatsAppClientOptions) {
+  const { baseUrl, apiVersion, accessToken, timeoutMs, dispatcher } = options;
+
+  async function sendText(input: SendTextInput): Promise<SendResult> {
+    const url = `${baseUrl}/${apiVersion}/${encodeURIComponent(input.phoneNumberId)}/messages`;
+    const payload = {
+      messaging_product: 'whatsapp',
+      recipient_type: 'individual',
+      to: input.to,
+      type: 'text',
+      text: { preview_url: false, body: input.text },
+      ...(input.replyTo ? { context: { message_id: input.replyTo } } : {}),
+    };
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(url, {
+        method: 'POST',
+        dispatcher,
+        headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(payload),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+    } catch (err) {
+      if (isNetworkError(err)) {
+        const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        throw ApplicationFailure.retryable(`WhatsApp unreachable: ${reason}`, ErrorType.WhatsAppUnavailable);
+      }
+      throw err;
+    }
+    const text = await response.body.text();
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
+    if (response.statusCode >= 200 && response.statusCode < 300) {
+      const parsed = sendResponseSchema.safeParse(body);
+      if (!parsed.success) {
+        throw ApplicationFailure.retryable(
+          `WhatsApp answered HTTP ${response.statusCode} without a message id`,
+          ErrorType.WhatsAppUnavailable,
+        );
+      }
+      return { messageId: parsed.data.messages[0]!.id };
+    }
+    const retryAfter = response.headers['retry-after'];
+    throw failureFromGraphError(response.statusCode, body, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+  }
+
+  return { sendText };
+}
+
+export type WhatsAppClient = ReturnType<typeof createWhatsAppClient>;
+
+/** The WhatsApp activities; `createActivities` wires them to the process's client. */
+export function createWhatsAppActivities({ whatsapp }: { whatsapp: WhatsAppClient }) {
+  return {
+    /** Sends a text reply to a guest. Idempotency is the workflow's job: it calls this once per reply. */
+    async sendMessage(input: SendTextInput): Promise<SendResult> {
+      return whatsapp.sendText(input);
+    },
+  };
+}

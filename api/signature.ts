@@ -1,0 +1,18 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Checks Meta's `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body with the app secret>`
+ * (https://developers.facebook.com/docs/graph-api/webhooks/getting-started#validate-payloads).
+ * Compares in constant time, over the exact bytes received: a re-serialised JSON body would not match.
+ */
+export function isValidSignature(rawBody: Buffer, header: string | undefined, appSecret: string): boolean {
+  if (!header?.startsWith('sha256=')) return false;
+  const received = Buffer.from(header.slice('sha256='.length), 'hex');
+  const expected = createHmac('sha256', appSecret).update(rawBody).digest();
+  return received.length === expected.length && timingSafeEqual(received, expected);
+}
+
+/** The header value Meta would send for `rawBody`; used by tests and the demo. */
+export function signBody(rawBody: Buffer | string, appSecret: string): string {
+  return `sha256=${createHmac('sha256', appSecret).update(rawBody).digest('hex')}`;
+}

@@ -1,0 +1,126 @@
+import Router from '@koa/router';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import getRawBody from 'raw-body';
+import type { Config } from '../lib/config';
+import { conversationWorkflowId } from '../lib/domain/messages';
+import { ConversationStatus } from '../lib/domain/search-attributes';
+import { hashPhone, type Logger } from '../lib/log';
+import {
+  deliveryStatusSignal,
+  inboundMessageSignal,
+  type conversation,
+  type ConversationInput,
+} from '../workflows/conversation';
+import { isValidSignature } from './signature';
+import { HttpError } from './errors';
+import { extractDeliveries, webhookPayloadSchema, type MessageDelivery, type StatusDelivery } from './whatsapp-payload';
+
+export interface WebhookDeps {
+  temporal: Client;
+  config: Config;
+  log: Logger;
+}
+
+/**
+ * Meta's webhook: the verification handshake (GET) and notifications (POST).
+ * The POST path needs only Temporal: it never touches Postgres or Redis, so their outages cannot fail it.
+ */
+export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
+  const router = new Router();
+
+  router.get('/webhooks/whatsapp', (ctx) => {
+    const mode = ctx.query['hub.mode'];
+    const token = ctx.query['hub.verify_token'];
+    const challenge = ctx.query['hub.challenge'];
+    if (mode === 'subscribe' && token === config.whatsapp.verifyToken && typeof challenge === 'string') {
+      ctx.type = 'text/plain';
+      ctx.body = challenge;
+      return;
+    }
+    throw new HttpError(403, 'verification_failed', 'hub.mode or hub.verify_token is wrong');
+  });
+
+  async function deliverMessage({ phoneNumberId, waId, message }: MessageDelivery): Promise<void> {
+    const input: ConversationInput = {
+      phoneNumberId,
+      waId,
+      idleTimeoutSeconds: config.conversation.idleTimeoutSeconds,
+      seenIdsMax: config.conversation.seenIdsMax,
+    };
+    await temporal.workflow.signalWithStart<typeof conversation, [typeof message]>('conversation', {
+      workflowId: conversationWorkflowId(phoneNumberId, waId),
+      taskQueue: config.temporal.taskQueue,
+      args: [input],
+      signal: inboundMessageSignal,
+      signalArgs: [message],
+      typedSearchAttributes: [{ key: ConversationStatus, value: 'active' }],
+      staticSummary: `WhatsApp guest conversation on business number ${phoneNumberId}`,
+      staticDetails: `Guest ref ${hashPhone(waId)}. Query \`state\` for the last messages.`,
+    });
+  }
+
+  async function deliverStatus({ phoneNumberId, waId, status }: StatusDelivery): Promise<void> {
+    try {
+      await temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, waId)).signal(deliveryStatusSignal, status);
+    } catch (err) {
+      // A status for a conversation that has closed (or a group we never wrote to) has nowhere to go.
+      if (err instanceof WorkflowNotFoundError) {
+        log.debug({ messageId: status.messageId, status: status.status }, 'status for no open conversation');
+        return;
+      }
+      throw err;
+    }
+  }
+
+  router.post('/webhooks/whatsapp', async (ctx) => {
+    if (!ctx.is('application/json')) {
+      throw new HttpError(415, 'unsupported_media_type', 'Content-Type must be application/json');
+    }
+    const signature = ctx.get('x-hub-signature-256');
+    if (!signature) throw new HttpError(401, 'missing_signature', 'X-Hub-Signature-256 header is required');
+
+    let raw: Buffer;
+    try {
+      raw = await getRawBody(ctx.req, { limit: config.webhook.maxBodyBytes });
+    } catch (err) {
+      const type = (err as { type?: string }).type;
+      if (type === 'entity.too.large') {
+        throw new HttpError(413, 'payload_too_large', `Body exceeds ${config.webhook.maxBodyBytes} bytes`);
+      }
+      throw new HttpError(400, 'unreadable_body', 'Could not read the request body');
+    }
+    if (!isValidSignature(raw, signature, config.whatsapp.appSecret)) {
+      throw new HttpError(401, 'invalid_signature', 'X-Hub-Signature-256 does not match the body');
+    }
+
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw new HttpError(400, 'invalid_json', 'Body is not valid JSON');
+    }
+    const parsed = webhookPayloadSchema.safeParse(json);
+    if (!parsed.success) {
+      throw new HttpError(400, 'invalid_payload', 'Body is not a WhatsApp Business Account webhook', {
+        issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      });
+    }
+
+    const { messages, statuses } = extractDeliveries(parsed.data);
+    const deadline = Date.now() + config.webhook.temporalTimeoutMs;
+    try {
+      // Answer 200 only once Temporal has accepted every signal; if any fails Meta retries the whole
+      // payload, and the conversations drop the messages they already have by their WhatsApp id.
+      await temporal.connection.withDeadline(deadline, () =>
+        Promise.all([...messages.map(deliverMessage), ...statuses.map(deliverStatus)]),
+      );
+    } catch (err) {
+      log.error({ err, messages: messages.length, statuses: statuses.length }, 'Temporal did not accept the webhook');
+      throw new HttpError(503, 'temporal_unavailable', 'Could not hand the messages to Temporal; retry later');
+    }
+    log.info({ messages: messages.length, statuses: statuses.length }, 'webhook accepted');
+    ctx.body = { received: { messages: messages.length, statuses: statuses.length } };
+  });
+
+  return router;
+}

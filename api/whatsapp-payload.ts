@@ -1,0 +1,177 @@
+import { z } from 'zod';
+import type { DeliveryStatusUpdate, InboundMessage } from '../lib/domain/messages';
+
+/**
+ * Meta's webhook payload (https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components).
+ * Strict where we depend on a field, lenient everywhere else: Meta adds fields and message types, and a
+ * type we do not handle yet must still be accepted and passed on, never crash the webhook.
+ */
+const unixSeconds = z.union([z.string(), z.number()]).transform((v) => {
+  const n = Number(v);
+  return Number.isFinite(n) ? n : 0;
+});
+
+const mediaSchema = z.looseObject({
+  id: z.string().min(1),
+  mime_type: z.string().optional(),
+  sha256: z.string().optional(),
+  voice: z.boolean().optional(),
+  caption: z.string().optional(),
+  filename: z.string().optional(),
+});
+
+const messageSchema = z.looseObject({
+  id: z.string().min(1, 'message id is required'),
+  from: z.string().min(1, 'message sender is required'),
+  timestamp: unixSeconds,
+  type: z.string().min(1),
+  context: z.looseObject({ id: z.string().optional() }).optional(),
+  text: z.looseObject({ body: z.string() }).optional(),
+  button: z.looseObject({ text: z.string().optional(), payload: z.string().optional() }).optional(),
+  interactive: z
+    .looseObject({
+      type: z.string(),
+      button_reply: z.looseObject({ id: z.string(), title: z.string() }).optional(),
+      list_reply: z.looseObject({ id: z.string(), title: z.string() }).optional(),
+    })
+    .optional(),
+  audio: mediaSchema.optional(),
+  image: mediaSchema.optional(),
+  video: mediaSchema.optional(),
+  document: mediaSchema.optional(),
+  sticker: mediaSchema.optional(),
+  location: z
+    .looseObject({
+      latitude: z.number(),
+      longitude: z.number(),
+      name: z.string().optional(),
+      address: z.string().optional(),
+    })
+    .optional(),
+  reaction: z.looseObject({ message_id: z.string(), emoji: z.string().optional() }).optional(),
+});
+
+const statusSchema = z.looseObject({
+  id: z.string().min(1),
+  status: z.string().min(1),
+  timestamp: unixSeconds,
+  recipient_id: z.string().min(1),
+  errors: z.array(z.looseObject({ code: z.number(), title: z.string().default('') })).optional(),
+});
+
+const valueSchema = z.looseObject({
+  messaging_product: z.string().optional(),
+  metadata: z.looseObject({ phone_number_id: z.string().min(1), display_phone_number: z.string().optional() }).optional(),
+  contacts: z.array(z.looseObject({ wa_id: z.string(), profile: z.looseObject({ name: z.string() }).optional() })).optional(),
+  messages: z.array(messageSchema).optional(),
+  statuses: z.array(statusSchema).optional(),
+});
+
+export const webhookPayloadSchema = z.object({
+  object: z.literal('whatsapp_business_account'),
+  entry: z.array(
+    z.looseObject({
+      id: z.string(),
+      changes: z.array(z.looseObject({ field: z.string(), value: valueSchema })),
+    }),
+  ),
+});
+
+export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
+
+export interface MessageDelivery {
+  phoneNumberId: string;
+  waId: string;
+  message: InboundMessage;
+}
+
+export interface StatusDelivery {
+  phoneNumberId: string;
+  waId: string;
+  status: DeliveryStatusUpdate;
+}
+
+type RawMessage = z.infer<typeof messageSchema>;
+
+function normalizeMessage(m: RawMessage, profileName: string | undefined): InboundMessage {
+  const media = m.audio ?? m.image ?? m.video ?? m.document ?? m.sticker;
+  const text =
+    m.text?.body ??
+    m.button?.text ??
+    m.interactive?.button_reply?.title ??
+    m.interactive?.list_reply?.title ??
+    media?.caption;
+  const replyId = m.interactive?.button_reply?.id ?? m.interactive?.list_reply?.id ?? m.button?.payload;
+  return {
+    id: m.id,
+    from: m.from,
+    timestamp: m.timestamp,
+    type: m.type,
+    ...(text !== undefined ? { text } : {}),
+    ...(replyId !== undefined ? { replyId } : {}),
+    ...(media
+      ? {
+          media: {
+            id: media.id,
+            ...(media.mime_type !== undefined ? { mimeType: media.mime_type } : {}),
+            ...(media.sha256 !== undefined ? { sha256: media.sha256 } : {}),
+            ...(media.voice !== undefined ? { voice: media.voice } : {}),
+            ...(media.caption !== undefined ? { caption: media.caption } : {}),
+            ...(media.filename !== undefined ? { filename: media.filename } : {}),
+          },
+        }
+      : {}),
+    ...(m.location
+      ? {
+          location: {
+            latitude: m.location.latitude,
+            longitude: m.location.longitude,
+            ...(m.location.name !== undefined ? { name: m.location.name } : {}),
+            ...(m.location.address !== undefined ? { address: m.location.address } : {}),
+          },
+        }
+      : {}),
+    ...(m.reaction
+      ? {
+          reaction: {
+            messageId: m.reaction.message_id,
+            ...(m.reaction.emoji !== undefined ? { emoji: m.reaction.emoji } : {}),
+          },
+        }
+      : {}),
+    ...(m.context?.id !== undefined ? { contextId: m.context.id } : {}),
+    ...(profileName !== undefined ? { profileName } : {}),
+  };
+}
+
+/**
+ * Every message and every status of every entry and change, addressed to its conversation.
+ * Changes without a `metadata.phone_number_id` (account-level notifications) carry no conversation.
+ */
+export function extractDeliveries(payload: WebhookPayload): { messages: MessageDelivery[]; statuses: StatusDelivery[] } {
+  const messages: MessageDelivery[] = [];
+  const statuses: StatusDelivery[] = [];
+  for (const entry of payload.entry) {
+    for (const change of entry.changes) {
+      const phoneNumberId = change.value.metadata?.phone_number_id;
+      if (!phoneNumberId) continue;
+      const names = new Map((change.value.contacts ?? []).map((c) => [c.wa_id, c.profile?.name]));
+      for (const m of change.value.messages ?? []) {
+        messages.push({ phoneNumberId, waId: m.from, message: normalizeMessage(m, names.get(m.from)) });
+      }
+      for (const s of change.value.statuses ?? []) {
+        statuses.push({
+          phoneNumberId,
+          waId: s.recipient_id,
+          status: {
+            messageId: s.id,
+            status: s.status,
+            timestamp: s.timestamp,
+            ...(s.errors ? { errors: s.errors.map((e) => ({ code: e.code, title: e.title })) } : {}),
+          },
+        });
+      }
+    }
+  }
+  return { messages, statuses };
+}

@@ -1,0 +1,114 @@
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { postgresServer, type PostgresServer } from '../../dev/postgres';
+import { redisServer, type RedisServer } from '../../dev/redis';
+import { loadConfig, type Config } from '../../lib/config';
+import { createHttpAgent } from '../../lib/http';
+import { createLogger, type Logger } from '../../lib/log';
+import { createConversationWorker } from '../../workers/worker';
+
+export interface TestEnvironmentState {
+  dir: string;
+  temporalAddress: string;
+  temporalPid: number;
+  postgres: { url: string; port: number; dataDir: string };
+  redis: { url: string; port: number; dir: string };
+  workflowBundlePath: string;
+}
+
+/** The servers the jest global setup started for this run. */
+export function testEnv(): TestEnvironmentState {
+  const file = process.env.HM_TEST_ENV;
+  if (!file) throw new Error('HM_TEST_ENV is not set: run the tests through jest (the global setup starts the servers)');
+  return JSON.parse(readFileSync(file, 'utf8')) as TestEnvironmentState;
+}
+
+/** Stops and restarts the run's Postgres, for outage tests. */
+export function testPostgres(): PostgresServer {
+  const { postgres } = testEnv();
+  return postgresServer({ ...postgres, user: 'hotel', database: 'hotel', fast: true });
+}
+
+/** Stops and restarts the run's Redis, for outage tests. */
+export function testRedis(): RedisServer {
+  const { redis } = testEnv();
+  return redisServer({ ...redis, persistent: false });
+}
+
+export const testSecrets = {
+  WHATSAPP_APP_SECRET: 'test-app-secret-0123456789',
+  WHATSAPP_VERIFY_TOKEN: 'test-verify-token',
+  WHATSAPP_ACCESS_TOKEN: 'test-access-token-abcdef',
+};
+
+/** A config for this run's servers, with a task queue of its own so test files do not steal each other's tasks. */
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  const env = testEnv();
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    TEMPORAL_ADDRESS: env.temporalAddress,
+    TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
+    DATABASE_URL: env.postgres.url,
+    REDIS_URL: env.redis.url,
+    ...testSecrets,
+    ...overrides,
+  });
+}
+
+/** A logger whose lines a test can read back (to check redaction, say). */
+export function captureLogger(): { log: Logger; lines: () => string[] } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk.toString('utf8'));
+      cb();
+    },
+  });
+  return { log: createLogger({ level: 'debug' }, stream), lines: () => chunks.join('').split('\n').filter(Boolean) };
+}
+
+let runtimeInstalled = false;
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+export async function temporalClient(config: Config): Promise<Client> {
+  const connection = await Connection.connect({ address: config.temporal.address });
+  return new Client({ connection, namespace: config.temporal.namespace });
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Stops the worker and waits for it to finish. */
+  stop(): Promise<void>;
+}
+
+/** Runs the real conversation worker (real activities, the run's workflow bundle) until `stop()`. */
+export async function startWorker(config: Config): Promise<RunningWorker> {
+  quietRuntime();
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const http = createHttpAgent({ maxConnectionsPerOrigin: 8 });
+  const worker = await createConversationWorker({
+    config,
+    log: createLogger({ level: 'silent' }),
+    connection,
+    http,
+    workflowBundle: { codePath: testEnv().workflowBundlePath },
+  });
+  const running = worker.run();
+  return {
+    worker,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await http.close();
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export const fixturesDir = path.join(__dirname, '..', 'fixtures', 'whatsapp-webhooks');
+
+/** Meta's published webhook examples, by file name without `.json`. */
+export function loadFixture(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(path.join(fixturesDir, `${name}.json`), 'utf8')) as Record<string, unknown>;
+}
+
+export function fixtureNames(): string[] {
+  return readdirSync(fixturesDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.replace(/\.json$/, ''))
+    .sort();
+}
+
+interface MessageOverrides {
+  phoneNumberId?: string;
+  from?: string;
+  id?: string;
+  body?: string;
+  timestamp?: number;
+}
+
+/** A unique guest number per test, so conversations (workflow ids) never collide between tests. */
+export function uniqueWaId(): string {
+  return `1555${Math.floor(Math.random() * 1e9)
+    .toString()
+    .padStart(9, '0')}`;
+}
+
+export function uniqueMessageId(): string {
+  return `wamid.test.${randomUUID()}`;
+}
+
+/**
+ * Meta's text message example (`text.json`) with the fields a test needs changed; everything else,
+ * including the envelope and key order, stays as Meta published it.
+ */
+export function textWebhook(overrides: MessageOverrides = {}): Record<string, unknown> {
+  const payload = loadFixture('text');
+  const value = (payload as { entry: { changes: { value: Record<string, any> }[] }[] }).entry[0]!.changes[0]!.value;
+  const from = overrides.from ?? uniqueWaId();
+  if (overrides.phoneNumberId) value.metadata.phone_number_id = overrides.phoneNumberId;
+  value.contacts[0].wa_id = from;
+  const message = value.messages[0];
+  message.from = from;
+  message.id = overrides.id ?? uniqueMessageId();
+  if (overrides.body !== undefined) message.text.body = overrides.body;
+  if (overrides.timestamp !== undefined) message.timestamp = String(overrides.timestamp);
+  return payload;
+}

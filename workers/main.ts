@@ -1,0 +1,42 @@
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { ConfigError, loadConfig } from '../lib/config';
+import { createHttpAgent } from '../lib/http';
+import { createLogger } from '../lib/log';
+import { temporalConnectionOptions } from '../lib/temporal';
+import { createConversationWorker } from './worker';
+
+const sdkLevels: Record<string, LogLevel> = {
+  fatal: 'ERROR',
+  error: 'ERROR',
+  warn: 'WARN',
+  info: 'INFO',
+  debug: 'DEBUG',
+  trace: 'TRACE',
+  silent: 'ERROR',
+};
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger({ level: config.logLevel, name: 'worker' });
+  // The SDK's own log lines (workflow and activity logs included) go through our logger and its redaction.
+  Runtime.install({
+    logger: new DefaultLogger(sdkLevels[config.logLevel] ?? 'INFO', (entry) => {
+      const level = entry.level.toLowerCase() as 'error' | 'warn' | 'info' | 'debug' | 'trace';
+      log[level]({ ...entry.meta }, entry.message);
+    }),
+  });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
+  const http = createHttpAgent({ maxConnectionsPerOrigin: config.http.maxConnectionsPerOrigin });
+  const worker = await createConversationWorker({ config, log, connection, http });
+  log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
+  // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks are done (the Runtime's shutdown signals).
+  await worker.run();
+  await http.close();
+  await connection.close();
+  log.info('worker stopped');
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});
