@@ -31,6 +31,8 @@ export interface WhatsAppStandin {
   sent: SentMessage[];
   /** Every request to the send endpoint, including failed ones. */
   attempts: number;
+  /** TCP connections accepted so far (shows whether clients reuse keep-alive connections). */
+  connections: number;
   /** Queues faults: each of the next `times` send requests gets `fault` (default: once). */
   inject(fault: Fault, times?: number): void;
   /** Recipients that get Meta's permanent "message undeliverable" error (131026). */
@@ -65,6 +67,7 @@ export async function startWhatsAppStandin(options: { accessToken: string; port?
   const standin: Omit<WhatsAppStandin, 'url' | 'close'> = {
     sent: [],
     attempts: 0,
+    connections: 0,
     undeliverable: new Set(),
     inject(fault, times = 1) {
       for (let i = 0; i < times; i++) faults.push(fault);
@@ -73,6 +76,7 @@ export async function startWhatsAppStandin(options: { accessToken: string; port?
       faults.length = 0;
       standin.sent.length = 0;
       standin.attempts = 0;
+      standin.connections = 0;
       standin.undeliverable.clear();
     },
   };
@@ -151,6 +155,7 @@ export async function startWhatsAppStandin(options: { accessToken: string; port?
       if (!res.headersSent) json(res, 500, { error: { message: String(err), code: 1 } });
     });
   });
+  server.on('connection', () => standin.connections++);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());

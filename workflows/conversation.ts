@@ -39,7 +39,7 @@ export interface MessageRecord {
   at: number;
   /** Outbound only: pending, sent, delivered, read, failed. */
   status?: string;
-  /** Inbound only: the id of the reply sent for it. */
+  /** Outbound only: why the reply could not be delivered. */
   error?: string;
 }
 
@@ -202,18 +202,12 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     if (!gotMessage && pending.length === 0) break;
     while (pending.length > 0) {
       await handle(pending.shift()!);
-    }
-    if (workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      const carryOver: ConversationCarryOver = {
-        seenIds,
-        pending,
-        lastMessages,
-        language,
-        received,
-        duplicatesDropped,
-      };
-      return continueAsNew<typeof conversation>({ ...input, carryOver });
+      // Checked after every message: a burst must not grow one run's history without bound.
+      if (workflowInfo().continueAsNewSuggested) {
+        await condition(allHandlersFinished);
+        const carryOver: ConversationCarryOver = { seenIds, pending, lastMessages, language, received, duplicatesDropped };
+        return continueAsNew<typeof conversation>({ ...input, carryOver });
+      }
     }
   }
 

@@ -1,0 +1,167 @@
+import { type Client } from '@temporalio/client';
+import request from 'supertest';
+import { createApp } from '../../api/app';
+import { signBody } from '../../api/signature';
+import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
+import { waitFor } from '../../dev/process';
+import type { Config } from '../../lib/config';
+import { conversationWorkflowId } from '../../lib/domain/messages';
+import { ConversationStatus, LastIntent } from '../../lib/domain/search-attributes';
+import { stateQuery, type ConversationState } from '../../workflows/conversation';
+import { captureLogger, startWorker, temporalClient, testConfig, testSecrets, type RunningWorker } from '../helpers/env';
+import { loadFixture, textWebhook, uniqueMessageId, uniqueWaId } from '../helpers/webhooks';
+
+const phoneNumberId = '106540352242922';
+let standin: WhatsAppStandin;
+let config: Config;
+let temporal: Client;
+let worker: RunningWorker;
+let app: ReturnType<typeof createApp>;
+
+beforeAll(async () => {
+  standin = await startWhatsAppStandin({ accessToken: testSecrets.WHATSAPP_ACCESS_TOKEN });
+  config = testConfig({ WHATSAPP_GRAPH_BASE_URL: standin.url, CONVERSATION_IDLE_TIMEOUT_SECONDS: '60' });
+  temporal = await temporalClient(config);
+  worker = await startWorker(config);
+  app = createApp({ temporal, config, log: captureLogger().log });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await temporal?.connection.close();
+  await standin?.close();
+});
+
+async function deliver(payload: unknown): Promise<void> {
+  const raw = JSON.stringify(payload);
+  const res = await request(app.callback())
+    .post('/webhooks/whatsapp')
+    .set('content-type', 'application/json')
+    .set('x-hub-signature-256', signBody(raw, testSecrets.WHATSAPP_APP_SECRET))
+    .send(raw);
+  expect(res.status).toBe(200);
+}
+
+const repliesTo = (waId: string) => standin.sent.filter((m) => m.to === waId);
+
+async function state(waId: string): Promise<ConversationState> {
+  return temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, waId)).query(stateQuery);
+}
+
+describe('conversation workflow', () => {
+  it('answers a Spanish text once, in Spanish, quoting the guest message', async () => {
+    const from = uniqueWaId();
+    const id = uniqueMessageId();
+    await deliver(textWebhook({ from, id, body: 'Hola, ¿tienen habitación para el sábado?' }));
+    await waitFor('the reply', () => repliesTo(from).length === 1);
+    const [reply] = repliesTo(from);
+    expect(reply!.text).toContain('Hemos recibido tu mensaje');
+    expect(reply!.replyTo).toBe(id);
+    expect(reply!.phoneNumberId).toBe(phoneNumberId);
+  });
+
+  it('answers in English when the guest writes English', async () => {
+    const from = uniqueWaId();
+    await deliver(textWebhook({ from, body: 'Hello, do you have a room for two next weekend?' }));
+    await waitFor('the reply', () => repliesTo(from).length === 1);
+    expect(repliesTo(from)[0]!.text).toContain('We have received your message');
+  });
+
+  it('drops the same message delivered twice: one reply, the duplicate counted', async () => {
+    const from = uniqueWaId();
+    const payload = textWebhook({ from, body: 'Hello' });
+    await deliver(payload);
+    await waitFor('the first reply', () => repliesTo(from).length === 1);
+    await deliver(payload);
+    await deliver(payload);
+    await waitFor('both duplicates dropped', async () => (await state(from)).duplicatesDropped === 2);
+    // A later, different message is still answered, and only then do we look: no second reply slipped in.
+    await deliver(textWebhook({ from, body: 'Thanks' }));
+    await waitFor('the second reply', () => repliesTo(from).length === 2);
+    const s = await state(from);
+    expect(s.received).toBe(2);
+    expect(repliesTo(from)).toHaveLength(2);
+  });
+
+  it('shows the last messages and delivery statuses in the state query and search attributes', async () => {
+    const from = uniqueWaId();
+    await deliver(textWebhook({ from, body: 'Hello there' }));
+    await waitFor('the reply', () => repliesTo(from).length === 1);
+    const replyId = repliesTo(from)[0]!.id;
+    const status = loadFixture('status_read_group') as any;
+    const s0 = status.entry[0].changes[0].value;
+    s0.metadata.phone_number_id = phoneNumberId;
+    s0.statuses = [{ ...s0.statuses[0], id: replyId, recipient_id: from, status: 'read', timestamp: '1750263773' }];
+    await deliver(status);
+    await waitFor('the read status', async () => (await state(from)).lastMessages.some((m) => m.status === 'read'));
+    const s = await state(from);
+    expect(s.status).toBe('active');
+    expect(s.lastMessages.map((m) => [m.direction, m.type])).toEqual([
+      ['in', 'text'],
+      ['out', 'text'],
+    ]);
+    const description = await temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from)).describe();
+    expect(description.typedSearchAttributes.get(ConversationStatus)).toBe('active');
+    expect(description.typedSearchAttributes.get(LastIntent)).toBe('help');
+  });
+
+  it('retries a failing WhatsApp send and replies exactly once when it recovers', async () => {
+    const from = uniqueWaId();
+    standin.inject({ kind: 'error', status: 503, code: 131016, message: 'Service unavailable' }, 2);
+    await deliver(textWebhook({ from, body: 'Hello' }));
+    await waitFor('the reply after retries', () => repliesTo(from).length === 1, { timeoutMs: 20_000 });
+    const history = await temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from)).fetchHistory();
+    const started = history.events?.filter((e) => e.activityTaskStartedEventAttributes) ?? [];
+    expect(started[0]?.activityTaskStartedEventAttributes?.attempt).toBe(3);
+    expect(repliesTo(from)).toHaveLength(1);
+  });
+
+  it('records a reply WhatsApp refuses for good and keeps answering later messages', async () => {
+    const from = uniqueWaId();
+    standin.undeliverable.add(from);
+    await deliver(textWebhook({ from, body: 'Hello' }));
+    await waitFor('the failure recorded', async () =>
+      (await state(from)).lastMessages.some((m) => m.direction === 'out' && m.status === 'failed'),
+    );
+    const failed = (await state(from)).lastMessages.find((m) => m.status === 'failed');
+    expect(failed?.error).toContain('WhatsAppPermanentError');
+    standin.undeliverable.delete(from);
+    await deliver(textWebhook({ from, body: 'Hello again' }));
+    await waitFor('the next reply', () => repliesTo(from).length === 1);
+  });
+
+  it('does not answer reactions', async () => {
+    const from = uniqueWaId();
+    const reaction = loadFixture('reaction') as any;
+    const value = reaction.entry[0].changes[0].value;
+    value.messages[0].from = from;
+    value.messages[0].id = uniqueMessageId();
+    await deliver(reaction);
+    await waitFor('the reaction recorded', async () => (await state(from)).received === 1);
+    await deliver(textWebhook({ from, body: 'Hello' }));
+    await waitFor('the text reply', () => repliesTo(from).length === 1);
+    expect(repliesTo(from)).toHaveLength(1);
+  });
+});
+
+describe('idle close', () => {
+  it('closes the conversation after the idle period and marks it closed', async () => {
+    const shortConfig: Config = { ...config, conversation: { ...config.conversation, idleTimeoutSeconds: 2 } };
+    const shortApp = createApp({ temporal, config: shortConfig, log: captureLogger().log });
+    const from = uniqueWaId();
+    const raw = JSON.stringify(textWebhook({ from, body: 'Hello' }));
+    await request(shortApp.callback())
+      .post('/webhooks/whatsapp')
+      .set('content-type', 'application/json')
+      .set('x-hub-signature-256', signBody(raw, testSecrets.WHATSAPP_APP_SECRET))
+      .send(raw)
+      .expect(200);
+    const handle = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
+    const result = await handle.result();
+    expect(result).toEqual({ status: 'closed', received: 1, duplicatesDropped: 0 });
+    const description = await handle.describe();
+    expect(description.status.name).toBe('COMPLETED');
+    expect(description.typedSearchAttributes.get(ConversationStatus)).toBe('closed');
+    expect(repliesTo(from)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,113 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../activities';
+import { createWhatsAppClient } from '../../activities/whatsapp';
+import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
+import { ErrorType } from '../../lib/domain/errors';
+import { createHttpAgent } from '../../lib/http';
+import { createLogger } from '../../lib/log';
+
+const token = 'test-access-token-abcdef';
+let standin: WhatsAppStandin;
+const http = createHttpAgent({ maxConnectionsPerOrigin: 4 });
+
+function activities(overrides: { accessToken?: string; timeoutMs?: number } = {}) {
+  const whatsapp = createWhatsAppClient({
+    baseUrl: standin.url,
+    apiVersion: 'v23.0',
+    accessToken: overrides.accessToken ?? token,
+    timeoutMs: overrides.timeoutMs ?? 2_000,
+    dispatcher: http,
+  });
+  return createActivities({ whatsapp, log: createLogger({ level: 'silent' }) });
+}
+
+const input = { phoneNumberId: '106540352242922', to: '16505551234', text: 'Hola', replyTo: 'wamid.in.1' };
+
+async function sendFailure(acts = activities()): Promise<ApplicationFailure> {
+  try {
+    await new MockActivityEnvironment().run(acts.sendMessage, input);
+  } catch (err) {
+    if (err instanceof ApplicationFailure) return err;
+    throw err;
+  }
+  throw new Error('sendMessage did not fail');
+}
+
+beforeAll(async () => {
+  standin = await startWhatsAppStandin({ accessToken: token });
+});
+afterEach(() => standin.reset());
+afterAll(async () => {
+  await standin.close();
+  await http.close();
+});
+
+describe('sendMessage against the Graph API protocol', () => {
+  it('posts a text reply with the bearer token and returns Meta’s message id', async () => {
+    const result = await new MockActivityEnvironment().run(activities().sendMessage, input);
+    expect(result.messageId).toMatch(/^wamid\./);
+    expect(standin.sent).toEqual([
+      expect.objectContaining({ id: result.messageId, phoneNumberId: input.phoneNumberId, to: input.to, text: 'Hola', replyTo: 'wamid.in.1' }),
+    ]);
+  });
+
+  it('maps 5xx to a retryable WhatsAppUnavailable', async () => {
+    standin.inject({ kind: 'error', status: 500, code: 1, message: 'An unknown error occurred' });
+    const failure = await sendFailure();
+    expect(failure.type).toBe(ErrorType.WhatsAppUnavailable);
+    expect(failure.nonRetryable).toBe(false);
+  });
+
+  it('maps 429 to a retryable WhatsAppRateLimited that waits for Retry-After', async () => {
+    standin.inject({ kind: 'error', status: 429, code: 130429, message: 'Rate limit hit', retryAfterSeconds: 7 });
+    const failure = await sendFailure();
+    expect(failure.type).toBe(ErrorType.WhatsAppRateLimited);
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.nextRetryDelay).toBe('7s');
+  });
+
+  it('maps an undeliverable recipient (131026) to a non-retryable WhatsAppPermanentError without the number in the message', async () => {
+    standin.undeliverable.add(input.to);
+    const failure = await sendFailure();
+    expect(failure.type).toBe(ErrorType.WhatsAppPermanentError);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain('131026');
+    expect(failure.message).not.toContain(input.to);
+  });
+
+  it('maps the closed 24 h window (131047) to non-retryable', async () => {
+    standin.inject({ kind: 'error', status: 400, code: 131047, message: 'Re-engagement message' });
+    const failure = await sendFailure();
+    expect(failure.type).toBe(ErrorType.WhatsAppPermanentError);
+    expect(failure.nonRetryable).toBe(true);
+  });
+
+  it('maps a refused token to a retryable WhatsAppAuthError, so replies wait for the token to be fixed', async () => {
+    const failure = await sendFailure(activities({ accessToken: 'wrong-token-123' }));
+    expect(failure.type).toBe(ErrorType.WhatsAppAuthError);
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.message).not.toContain('wrong-token-123');
+  });
+
+  it('maps a dropped connection to a retryable WhatsAppUnavailable', async () => {
+    standin.inject({ kind: 'drop' });
+    const failure = await sendFailure();
+    expect(failure.type).toBe(ErrorType.WhatsAppUnavailable);
+    expect(failure.nonRetryable).toBe(false);
+  });
+
+  it('times out a slow answer as a retryable WhatsAppUnavailable', async () => {
+    standin.inject({ kind: 'latency', ms: 1_500 });
+    const failure = await sendFailure(activities({ timeoutMs: 300 }));
+    expect(failure.type).toBe(ErrorType.WhatsAppUnavailable);
+    expect(failure.nonRetryable).toBe(false);
+  });
+
+  it('reuses pooled keep-alive connections across sends', async () => {
+    const acts = activities();
+    for (let i = 0; i < 5; i++) await new MockActivityEnvironment().run(acts.sendMessage, input);
+    expect(standin.sent).toHaveLength(5);
+    expect(standin.connections).toBe(1);
+  });
+});
