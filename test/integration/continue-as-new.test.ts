@@ -1,0 +1,86 @@
+import { Client, Connection } from '@temporalio/client';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { createApp } from '../../api/app';
+import { signBody } from '../../api/signature';
+import { waitFor } from '../../dev/process';
+import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
+import { conversationWorkflowId } from '../../lib/domain/messages';
+import { startTemporalDevServer, type DevServer } from '../../temporal/dev-server';
+import { stateQuery } from '../../workflows/conversation';
+import { captureLogger, startWorker, testConfig, testSecrets } from '../helpers/env';
+import { textWebhook, uniqueMessageId, uniqueWaId } from '../helpers/webhooks';
+
+/**
+ * Continue-as-new, on a dev server of its own whose dynamic config suggests continuing after a few
+ * dozen events, so a short burst of messages crosses several runs.
+ */
+let server: DevServer;
+let standin: WhatsAppStandin;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'hm-can-'));
+  [server, standin] = await Promise.all([
+    startTemporalDevServer({
+      headless: true,
+      logDir: dir,
+      dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 30 },
+    }),
+    startWhatsAppStandin({ accessToken: testSecrets.WHATSAPP_ACCESS_TOKEN }),
+  ]);
+});
+
+afterAll(async () => {
+  await Promise.allSettled([server?.stop(), standin?.close()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it('carries queued messages and the seen ids across continue-as-new: every message answered once', async () => {
+  const config = testConfig({ TEMPORAL_ADDRESS: server.address, WHATSAPP_GRAPH_BASE_URL: standin.url });
+  const connection = await Connection.connect({ address: server.address });
+  const temporal = new Client({ connection });
+  const app = createApp({ temporal, config, log: captureLogger().log });
+  const from = uniqueWaId();
+  const post = async (payload: unknown) => {
+    const raw = JSON.stringify(payload);
+    await request(app.callback())
+      .post('/webhooks/whatsapp')
+      .set('content-type', 'application/json')
+      .set('x-hub-signature-256', signBody(raw, testSecrets.WHATSAPP_APP_SECRET))
+      .send(raw)
+      .expect(200);
+  };
+
+  // With no worker running, eight messages queue up in the workflow's history as signals.
+  const payloads = Array.from({ length: 8 }, (_, i) => textWebhook({ from, id: uniqueMessageId(), body: `Hello ${i}` }));
+  for (const p of payloads) await post(p);
+  const handle = temporal.workflow.getHandle(conversationWorkflowId('106540352242922', from));
+  const firstRunId = (await handle.describe()).runId;
+
+  const worker = await startWorker(config);
+  try {
+    await waitFor('eight replies', () => standin.sent.filter((m) => m.to === from).length === 8, { timeoutMs: 30_000 });
+    // The first run continued as new while messages were still queued.
+    const firstRun = await temporal.workflow.getHandle(handle.workflowId, firstRunId).describe();
+    expect(firstRun.status.name).toBe('CONTINUED_AS_NEW');
+    const current = await handle.describe();
+    expect(current.runId).not.toBe(firstRunId);
+
+    // The first message again, delivered after continue-as-new: still recognised and dropped.
+    await post(payloads[0]);
+    await waitFor('the duplicate dropped', async () => (await handle.query(stateQuery)).duplicatesDropped === 1);
+    const state = await handle.query(stateQuery);
+    expect(state.received).toBe(8);
+    const replies = standin.sent.filter((m) => m.to === from);
+    expect(replies).toHaveLength(8);
+    // Each message answered exactly once, in order.
+    const inboundIds = payloads.map((p) => (p as any).entry[0].changes[0].value.messages[0].id as string);
+    expect(replies.map((r) => r.replyTo)).toEqual(inboundIds);
+  } finally {
+    await worker.stop();
+    await connection.close();
+  }
+});
