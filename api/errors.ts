@@ -26,7 +26,9 @@ export function errorHandler(log: Logger): Middleware {
     } catch (err) {
       if (err instanceof HttpError) {
         ctx.status = err.status;
-        ctx.body = { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
+        ctx.body = {
+          error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+        };
         if (err.status === 503) ctx.set('Retry-After', '30');
         return;
       }

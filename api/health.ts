@@ -9,9 +9,7 @@ export function healthRouter({ temporal, timeoutMs = 2_000 }: { temporal: Client
   });
   router.get('/health/ready', async (ctx) => {
     try {
-      await temporal.connection.withDeadline(Date.now() + timeoutMs, () =>
-        temporal.workflowService.getSystemInfo({}),
-      );
+      await temporal.connection.withDeadline(Date.now() + timeoutMs, () => temporal.workflowService.getSystemInfo({}));
       ctx.body = { status: 'ready', temporal: 'ok' };
     } catch {
       ctx.status = 503;

@@ -4,7 +4,7 @@ import { createLogger } from '../lib/log';
 import { temporalConnectionOptions } from '../lib/temporal';
 import { createApp } from './app';
 
-async function main(): Promise<void> {
+function main(): void {
   const config = loadConfig();
   const log = createLogger({ level: config.logLevel, name: 'api' });
   // Lazy: the API starts (and answers 503 on the webhook) even while Temporal is down.
@@ -25,7 +25,9 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-main().catch((err: unknown) => {
+try {
+  main();
+} catch (err) {
   console.error(err instanceof ConfigError ? err.message : err);
   process.exit(1);
-});
+}

@@ -7,7 +7,10 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  */
 export function isValidSignature(rawBody: Buffer, header: string | undefined, appSecret: string): boolean {
   if (!header?.startsWith('sha256=')) return false;
-  const received = Buffer.from(header.slice('sha256='.length), 'hex');
+  const hex = header.slice('sha256='.length);
+  // Buffer.from(…, 'hex') silently stops at the first non-hex digit, so check the whole value first.
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) return false;
+  const received = Buffer.from(hex, 'hex');
   const expected = createHmac('sha256', appSecret).update(rawBody).digest();
   return received.length === expected.length && timingSafeEqual(received, expected);
 }

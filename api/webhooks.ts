@@ -61,7 +61,9 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
 
   async function deliverStatus({ phoneNumberId, waId, status }: StatusDelivery): Promise<void> {
     try {
-      await temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, waId)).signal(deliveryStatusSignal, status);
+      await temporal.workflow
+        .getHandle(conversationWorkflowId(phoneNumberId, waId))
+        .signal(deliveryStatusSignal, status);
     } catch (err) {
       // A status for a conversation that has closed (or a group we never wrote to) has nowhere to go.
       if (err instanceof WorkflowNotFoundError) {

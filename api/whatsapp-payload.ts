@@ -61,8 +61,12 @@ const statusSchema = z.looseObject({
 
 const valueSchema = z.looseObject({
   messaging_product: z.string().optional(),
-  metadata: z.looseObject({ phone_number_id: z.string().min(1), display_phone_number: z.string().optional() }).optional(),
-  contacts: z.array(z.looseObject({ wa_id: z.string(), profile: z.looseObject({ name: z.string() }).optional() })).optional(),
+  metadata: z
+    .looseObject({ phone_number_id: z.string().min(1), display_phone_number: z.string().optional() })
+    .optional(),
+  contacts: z
+    .array(z.looseObject({ wa_id: z.string(), profile: z.looseObject({ name: z.string() }).optional() }))
+    .optional(),
   messages: z.array(messageSchema).optional(),
   statuses: z.array(statusSchema).optional(),
 });
@@ -148,7 +152,10 @@ function normalizeMessage(m: RawMessage, profileName: string | undefined): Inbou
  * Every message and every status of every entry and change, addressed to its conversation.
  * Changes without a `metadata.phone_number_id` (account-level notifications) carry no conversation.
  */
-export function extractDeliveries(payload: WebhookPayload): { messages: MessageDelivery[]; statuses: StatusDelivery[] } {
+export function extractDeliveries(payload: WebhookPayload): {
+  messages: MessageDelivery[];
+  statuses: StatusDelivery[];
+} {
   const messages: MessageDelivery[] = [];
   const statuses: StatusDelivery[] = [];
   for (const entry of payload.entry) {

@@ -26,9 +26,7 @@ function pgBin(tool: string): string {
 async function asPostgresUser(tool: string, args: string[]): Promise<string> {
   const binary = pgBin(tool);
   const isRoot = userInfo().uid === 0;
-  const { stdout } = isRoot
-    ? await run('runuser', ['-u', 'postgres', '--', binary, ...args])
-    : await run(binary, args);
+  const { stdout } = isRoot ? await run('runuser', ['-u', 'postgres', '--', binary, ...args]) : await run(binary, args);
   return stdout;
 }
 
@@ -105,11 +103,30 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresS
   await waitFor(`Postgres on port ${port}`, () => canConnect(port), { timeoutMs: 30_000 });
   const psql = pgBin('psql');
   const { stdout } = await run(psql, [
-    '-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', 'postgres', '-tAc',
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-U',
+    user,
+    '-d',
+    'postgres',
+    '-tAc',
     `SELECT 1 FROM pg_database WHERE datname = '${database}'`,
   ]);
   if (stdout.trim() !== '1') {
-    await run(psql, ['-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', 'postgres', '-c', `CREATE DATABASE "${database}"`]);
+    await run(psql, [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-U',
+      user,
+      '-d',
+      'postgres',
+      '-c',
+      `CREATE DATABASE "${database}"`,
+    ]);
   }
   return server;
 }

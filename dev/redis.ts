@@ -28,14 +28,22 @@ export interface RedisServer {
 export function redisServer({ dir, port, persistent }: Required<RedisOptions>): RedisServer {
   const pidFile = path.join(dir, 'redis.pid');
   const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--dir', dir,
-    '--daemonize', 'yes',
-    '--pidfile', pidFile,
-    '--logfile', path.join(dir, 'redis.log'),
-    '--save', '',
-    '--appendonly', persistent ? 'yes' : 'no',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--daemonize',
+    'yes',
+    '--pidfile',
+    pidFile,
+    '--logfile',
+    path.join(dir, 'redis.log'),
+    '--save',
+    '',
+    '--appendonly',
+    persistent ? 'yes' : 'no',
   ];
   const server: RedisServer = {
     url: `redis://127.0.0.1:${port}`,
@@ -72,7 +80,11 @@ export function redisServer({ dir, port, persistent }: Required<RedisOptions>): 
 export async function startRedis(options: RedisOptions): Promise<RedisServer> {
   const dir = path.resolve(options.dir);
   mkdirSync(dir, { recursive: true });
-  const server = redisServer({ dir, port: options.port ?? (await getFreePort()), persistent: options.persistent ?? false });
+  const server = redisServer({
+    dir,
+    port: options.port ?? (await getFreePort()),
+    persistent: options.persistent ?? false,
+  });
   await server.start();
   return server;
 }

@@ -41,11 +41,23 @@ export interface WhatsAppStandin {
   close(): Promise<void>;
 }
 
-function graphError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}) {
+function graphError(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(
     JSON.stringify({
-      error: { message, type: 'OAuthException', code, error_data: { details: message }, fbtrace_id: randomBytes(8).toString('hex') },
+      error: {
+        message,
+        type: 'OAuthException',
+        code,
+        error_data: { details: message },
+        fbtrace_id: randomBytes(8).toString('hex'),
+      },
     }),
   );
 }
@@ -61,7 +73,11 @@ function json(res: ServerResponse, status: number, body: unknown) {
   res.end(JSON.stringify(body));
 }
 
-export async function startWhatsAppStandin(options: { accessToken: string; port?: number; host?: string }): Promise<WhatsAppStandin> {
+export async function startWhatsAppStandin(options: {
+  accessToken: string;
+  port?: number;
+  host?: string;
+}): Promise<WhatsAppStandin> {
   const faults: Fault[] = [];
   let counter = 0;
   const standin: Omit<WhatsAppStandin, 'url' | 'close'> = {
@@ -90,7 +106,9 @@ export async function startWhatsAppStandin(options: { accessToken: string; port?
     }
     if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.ms));
     if (fault?.kind === 'error') {
-      const headers: Record<string, string> = fault.retryAfterSeconds ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
+      const headers: Record<string, string> = fault.retryAfterSeconds
+        ? { 'retry-after': String(fault.retryAfterSeconds) }
+        : {};
       graphError(res, fault.status, fault.code, fault.message ?? `Injected error ${fault.code}`, headers);
       return;
     }
@@ -98,7 +116,13 @@ export async function startWhatsAppStandin(options: { accessToken: string; port?
       graphError(res, 401, 190, 'Invalid OAuth access token - Cannot parse access token');
       return;
     }
-    let body: { messaging_product?: string; to?: string; type?: string; text?: { body?: string }; context?: { message_id?: string } };
+    let body: {
+      messaging_product?: string;
+      to?: string;
+      type?: string;
+      text?: { body?: string };
+      context?: { message_id?: string };
+    };
     try {
       body = JSON.parse(await readBody(req)) as typeof body;
     } catch {
@@ -127,7 +151,11 @@ export async function startWhatsAppStandin(options: { accessToken: string; port?
       replyTo: body.context?.message_id,
       at: Date.now(),
     });
-    json(res, 200, { messaging_product: 'whatsapp', contacts: [{ input: body.to, wa_id: body.to }], messages: [{ id }] });
+    json(res, 200, {
+      messaging_product: 'whatsapp',
+      contacts: [{ input: body.to, wa_id: body.to }],
+      messages: [{ id }],
+    });
   }
 
   const server = http.createServer((req, res) => {

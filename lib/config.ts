@@ -46,8 +46,14 @@ const envSchema = z.object({
   CONVERSATION_IDLE_TIMEOUT_SECONDS: positiveInt.default(24 * 60 * 60),
   CONVERSATION_SEEN_IDS_MAX: positiveInt.default(1_000),
 
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default('postgres://hotel@localhost:5433/hotel'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://localhost:6380'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .default('postgres://hotel@localhost:5433/hotel'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .default('redis://localhost:6380'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -94,18 +100,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Empty strings mean "unset": docker-compose and shells often pass VAR= for optional values.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => {
-      const name = issue.path.join('.') || '(environment)';
-      const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
-      return `  ${name}: ${message}`;
-    });
+  // Zod 4 leaves `issue.input` out of reported issues, so "missing" is decided from the environment itself.
+  const lines = (parsed.error?.issues ?? []).map((issue) => {
+    const name = issue.path.join('.') || '(environment)';
+    const message = issue.code === 'invalid_type' && cleaned[name] === undefined ? 'is required' : issue.message;
+    return `  ${name}: ${message}`;
+  });
+  if (cleaned.TEMPORAL_TLS_CERT_PATH !== undefined && cleaned.TEMPORAL_TLS_KEY_PATH === undefined) {
+    lines.push('  TEMPORAL_TLS_KEY_PATH: is required when TEMPORAL_TLS_CERT_PATH is set');
+  }
+  if (!parsed.success || lines.length > 0) {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
-  if (e.TEMPORAL_TLS_CERT_PATH !== undefined && e.TEMPORAL_TLS_KEY_PATH === undefined) {
-    throw new ConfigError('Invalid configuration:\n  TEMPORAL_TLS_KEY_PATH: is required when TEMPORAL_TLS_CERT_PATH is set');
-  }
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,

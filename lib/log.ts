@@ -68,12 +68,22 @@ function scrub(value: unknown, depth = 0): unknown {
  * The JSON logger every process uses. Secrets and phone numbers never reach the output in clear:
  * known fields are redacted by name, and phone-like digit runs are masked in every string value.
  */
-export function createLogger(options: { level?: string; name?: string } = {}, destination?: pino.DestinationStream): Logger {
+export function createLogger(
+  options: { level?: string; name?: string } = {},
+  destination?: pino.DestinationStream,
+): Logger {
   return pino(
     {
       level: options.level ?? 'info',
       ...(options.name ? { name: options.name } : {}),
       redact: { paths: redactPaths, censor: '[redacted]' },
+      serializers: {
+        // pino takes `msg` from an Error's message when no message is given, past the logMethod hook.
+        msg: (msg: unknown) => (typeof msg === 'string' ? maskPhones(msg) : msg),
+        // `scrub` has already turned the Error into { type, message, stack }; pino's own err serializer
+        // would re-serialise that plain object and report its type as "Object".
+        err: (err: unknown) => err,
+      },
       formatters: {
         log: (object) => scrub(object) as Record<string, unknown>,
       },

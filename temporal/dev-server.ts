@@ -2,9 +2,9 @@ import { Connection } from '@temporalio/client';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { canConnect, getFreePort, spawnService, waitFor, type Service } from '../dev/process';
+import { projectRoot } from '../dev/paths';
 import { searchAttributeDefinitions } from '../lib/domain/search-attributes';
 
-export const projectRoot = path.resolve(__dirname, '..');
 /** Where temporal/install-cli.sh puts the CLI. */
 export const temporalBinary = path.join(projectRoot, '.data', 'bin', 'temporal');
 

@@ -56,10 +56,20 @@ const scenarios: Record<string, Scenario> = {
     const status = loadFixture('status_read_group') as any;
     const value = status.entry[0].changes[0].value;
     value.metadata.phone_number_id = phoneNumberId;
-    value.statuses = [{ ...value.statuses[0], id: standin.sent.at(-1)!.id, recipient_id: from, status: 'read', timestamp: '1750263773' }];
+    value.statuses = [
+      {
+        ...value.statuses[0],
+        id: standin.sent.at(-1)!.id,
+        recipient_id: from,
+        status: 'read',
+        timestamp: '1750263773',
+      },
+    ];
     await post(status);
     const handle = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
-    await waitFor('the status', async () => (await handle.query(stateQuery)).lastMessages.some((m) => m.status === 'read'));
+    await waitFor('the status', async () =>
+      (await handle.query(stateQuery)).lastMessages.some((m) => m.status === 'read'),
+    );
     return { handle };
   },
   /** WhatsApp fails twice (retried), then refuses a recipient for good (recorded, not retried). */
@@ -71,7 +81,9 @@ const scenarios: Record<string, Scenario> = {
     standin.undeliverable.add(from);
     await post(textWebhook({ from, id: uniqueMessageId(), body: 'Hello again' }));
     const handle = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
-    await waitFor('the failure', async () => (await handle.query(stateQuery)).lastMessages.some((m) => m.status === 'failed'));
+    await waitFor('the failure', async () =>
+      (await handle.query(stateQuery)).lastMessages.some((m) => m.status === 'failed'),
+    );
     return { handle };
   },
   /** A burst of messages that crosses continue-as-new; the first run's history is recorded. */
@@ -108,8 +120,17 @@ async function main(): Promise<void> {
   const temporal = new Client({ connection });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const http = createHttpAgent({ maxConnectionsPerOrigin: 4 });
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
-  const worker = await createConversationWorker({ config, log, connection: nativeConnection, http, workflowBundle: bundle });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
+  const worker = await createConversationWorker({
+    config,
+    log,
+    connection: nativeConnection,
+    http,
+    workflowBundle: bundle,
+  });
   const running = worker.run();
   const app = createApp({ temporal, config, log });
   const post = async (payload: unknown) => {
@@ -131,7 +152,18 @@ async function main(): Promise<void> {
       // The CLI writes the canonical proto3 JSON that `historyFromJSON` (and the Web UI's download) use.
       const json = execFileSync(
         temporalBinary,
-        ['workflow', 'show', '--address', server.address, '--workflow-id', handle.workflowId, '--run-id', run, '--output', 'json'],
+        [
+          'workflow',
+          'show',
+          '--address',
+          server.address,
+          '--workflow-id',
+          handle.workflowId,
+          '--run-id',
+          run,
+          '--output',
+          'json',
+        ],
         { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
       );
       const file = path.join(historiesDir, `${name}.json`);

@@ -145,7 +145,14 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   upsertSearchAttributes([{ key: ConversationStatus, value: status }]);
 
   async function reply(message: InboundMessage, text: string, intent: string): Promise<void> {
-    const record: MessageRecord = { direction: 'out', id: undefined, type: 'text', text, at: Date.now(), status: 'pending' };
+    const record: MessageRecord = {
+      direction: 'out',
+      id: undefined,
+      type: 'text',
+      text,
+      at: Date.now(),
+      status: 'pending',
+    };
     remember(record);
     upsertSearchAttributes([{ key: LastIntent, value: intent }]);
     try {
@@ -205,7 +212,14 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       // Checked after every message: a burst must not grow one run's history without bound.
       if (workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
-        const carryOver: ConversationCarryOver = { seenIds, pending, lastMessages, language, received, duplicatesDropped };
+        const carryOver: ConversationCarryOver = {
+          seenIds,
+          pending,
+          lastMessages,
+          language,
+          received,
+          duplicatesDropped,
+        };
         return continueAsNew<typeof conversation>({ ...input, carryOver });
       }
     }

@@ -22,7 +22,8 @@ export interface TestEnvironmentState {
 /** The servers the jest global setup started for this run. */
 export function testEnv(): TestEnvironmentState {
   const file = process.env.HM_TEST_ENV;
-  if (!file) throw new Error('HM_TEST_ENV is not set: run the tests through jest (the global setup starts the servers)');
+  if (!file)
+    throw new Error('HM_TEST_ENV is not set: run the tests through jest (the global setup starts the servers)');
   return JSON.parse(readFileSync(file, 'utf8')) as TestEnvironmentState;
 }
 

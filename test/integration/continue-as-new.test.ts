@@ -55,7 +55,9 @@ it('carries queued messages and the seen ids across continue-as-new: every messa
   };
 
   // With no worker running, eight messages queue up in the workflow's history as signals.
-  const payloads = Array.from({ length: 8 }, (_, i) => textWebhook({ from, id: uniqueMessageId(), body: `Hello ${i}` }));
+  const payloads = Array.from({ length: 8 }, (_, i) =>
+    textWebhook({ from, id: uniqueMessageId(), body: `Hello ${i}` }),
+  );
   for (const p of payloads) await post(p);
   const handle = temporal.workflow.getHandle(conversationWorkflowId('106540352242922', from));
   const firstRunId = (await handle.describe()).runId;

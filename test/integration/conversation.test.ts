@@ -8,7 +8,14 @@ import type { Config } from '../../lib/config';
 import { conversationWorkflowId } from '../../lib/domain/messages';
 import { ConversationStatus, LastIntent } from '../../lib/domain/search-attributes';
 import { stateQuery, type ConversationState } from '../../workflows/conversation';
-import { captureLogger, startWorker, temporalClient, testConfig, testSecrets, type RunningWorker } from '../helpers/env';
+import {
+  captureLogger,
+  startWorker,
+  temporalClient,
+  testConfig,
+  testSecrets,
+  type RunningWorker,
+} from '../helpers/env';
 import { loadFixture, textWebhook, uniqueMessageId, uniqueWaId } from '../helpers/webhooks';
 
 const phoneNumberId = '106540352242922';

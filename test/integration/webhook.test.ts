@@ -23,12 +23,14 @@ afterAll(async () => {
 });
 
 function post(body: string | Buffer, headers: Record<string, string> = {}) {
-  return request(app.callback())
-    .post('/webhooks/whatsapp')
-    .set('content-type', 'application/json')
-    .set(headers)
-    // A string, not a Buffer: superagent would JSON-encode a Buffer sent as application/json.
-    .send(Buffer.isBuffer(body) ? body.toString('utf8') : body);
+  return (
+    request(app.callback())
+      .post('/webhooks/whatsapp')
+      .set('content-type', 'application/json')
+      .set(headers)
+      // A string, not a Buffer: superagent would JSON-encode a Buffer sent as application/json.
+      .send(Buffer.isBuffer(body) ? body.toString('utf8') : body)
+  );
 }
 
 function signedPost(payload: unknown) {
@@ -48,9 +50,11 @@ async function exists(workflowId: string): Promise<boolean> {
 
 describe('GET /webhooks/whatsapp (verification handshake)', () => {
   it('echoes the challenge as plain text when the verify token is right', async () => {
-    const res = await request(app.callback())
-      .get('/webhooks/whatsapp')
-      .query({ 'hub.mode': 'subscribe', 'hub.verify_token': testSecrets.WHATSAPP_VERIFY_TOKEN, 'hub.challenge': '1158201444' });
+    const res = await request(app.callback()).get('/webhooks/whatsapp').query({
+      'hub.mode': 'subscribe',
+      'hub.verify_token': testSecrets.WHATSAPP_VERIFY_TOKEN,
+      'hub.challenge': '1158201444',
+    });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.text).toBe('1158201444');
@@ -62,9 +66,11 @@ describe('GET /webhooks/whatsapp (verification handshake)', () => {
       .query({ 'hub.mode': 'subscribe', 'hub.verify_token': 'nope', 'hub.challenge': '1' });
     expect(wrongToken.status).toBe(403);
     expect(wrongToken.text).not.toContain('1');
-    const wrongMode = await request(app.callback())
-      .get('/webhooks/whatsapp')
-      .query({ 'hub.mode': 'unsubscribe', 'hub.verify_token': testSecrets.WHATSAPP_VERIFY_TOKEN, 'hub.challenge': '1' });
+    const wrongMode = await request(app.callback()).get('/webhooks/whatsapp').query({
+      'hub.mode': 'unsubscribe',
+      'hub.verify_token': testSecrets.WHATSAPP_VERIFY_TOKEN,
+      'hub.challenge': '1',
+    });
     expect(wrongMode.status).toBe(403);
   });
 });

@@ -45,10 +45,16 @@ afterAll(async () => {
 
 describe('sendMessage against the Graph API protocol', () => {
   it('posts a text reply with the bearer token and returns Meta’s message id', async () => {
-    const result = await new MockActivityEnvironment().run(activities().sendMessage, input);
+    const result: { messageId: string } = await new MockActivityEnvironment().run(activities().sendMessage, input);
     expect(result.messageId).toMatch(/^wamid\./);
     expect(standin.sent).toEqual([
-      expect.objectContaining({ id: result.messageId, phoneNumberId: input.phoneNumberId, to: input.to, text: 'Hola', replyTo: 'wamid.in.1' }),
+      expect.objectContaining({
+        id: result.messageId,
+        phoneNumberId: input.phoneNumberId,
+        to: input.to,
+        text: 'Hola',
+        replyTo: 'wamid.in.1',
+      }),
     ]);
   });
 

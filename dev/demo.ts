@@ -1,0 +1,99 @@
+/**
+ * `npm run demo [-- "your message"]`: plays a guest writing to the running system (`bash scripts/start.sh`).
+ * Sends Meta-shaped, signed webhooks to the API and prints the replies the WhatsApp stand-in received.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { signBody } from '../api/signature';
+import { devEnvFile } from './paths';
+import { waitFor } from './process';
+
+const api = `http://localhost:${process.env.API_PORT ?? 3000}`;
+const standin = `http://127.0.0.1:${process.env.DEV_WHATSAPP_PORT ?? 4010}`;
+const phoneNumberId = '106540352242922';
+
+function appSecret(): string {
+  if (!existsSync(devEnvFile)) throw new Error('No .data/dev.env: start the system first with `bash scripts/start.sh`');
+  const line = readFileSync(devEnvFile, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('WHATSAPP_APP_SECRET='));
+  if (!line) throw new Error('WHATSAPP_APP_SECRET missing from .data/dev.env');
+  return line.slice('WHATSAPP_APP_SECRET='.length);
+}
+
+/** The shape of Meta's text message webhook. */
+function textWebhook(waId: string, name: string, body: string) {
+  return {
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: '102290129340398',
+        changes: [
+          {
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550783881', phone_number_id: phoneNumberId },
+              contacts: [{ profile: { name }, wa_id: waId }],
+              messages: [
+                {
+                  from: waId,
+                  id: `wamid.demo.${randomUUID()}`,
+                  timestamp: String(Math.floor(Date.now() / 1000)),
+                  type: 'text',
+                  text: { body },
+                },
+              ],
+            },
+            field: 'messages',
+          },
+        ],
+      },
+    ],
+  };
+}
+
+async function converse(secret: string, waId: string, name: string, body: string): Promise<void> {
+  const raw = JSON.stringify(textWebhook(waId, name, body));
+  const before = await sentTo(waId);
+  console.log(`\n${name} → hotel: ${body}`);
+  const res = await fetch(`${api}/webhooks/whatsapp`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signBody(raw, secret) },
+    body: raw,
+  });
+  console.log(`  webhook: HTTP ${res.status} ${await res.text()}`);
+  if (!res.ok) throw new Error('The API did not accept the webhook');
+  let replies: { text?: string }[] = [];
+  await waitFor(
+    'the reply on the WhatsApp stand-in',
+    async () => {
+      replies = (await sentTo(waId)).slice(before.length);
+      return replies.length > 0;
+    },
+    { timeoutMs: 30_000, intervalMs: 250 },
+  );
+  for (const reply of replies) console.log(`hotel → ${name}: ${reply.text ?? ''}`.replace(/\n/g, '\n    '));
+}
+
+async function sentTo(waId: string): Promise<{ text?: string }[]> {
+  const res = await fetch(`${standin}/_standin/messages?to=${waId}`);
+  return ((await res.json()) as { messages: { text?: string }[] }).messages;
+}
+
+async function main(): Promise<void> {
+  const secret = appSecret();
+  const custom = process.argv.slice(2).join(' ').trim();
+  const suffix = String(Date.now()).slice(-6);
+  if (custom) {
+    await converse(secret, `3460000${suffix}`, 'Guest', custom);
+  } else {
+    await converse(secret, `3460000${suffix}`, 'Lucía', 'Hola, ¿tienen habitación doble del 3 al 5 de diciembre?');
+    await converse(secret, `4477000${suffix}`, 'Sheena', 'Hello! Do you have a room for two next weekend?');
+  }
+  console.log(`\nSee the conversations in the Temporal Web UI: http://localhost:8233/namespaces/default/workflows`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,147 @@
+/**
+ * `bash scripts/start.sh`: the whole system on one machine with embedded defaults.
+ * Temporal dev server (SQLite file, Web UI), Postgres, Redis, the WhatsApp Graph API stand-in,
+ * then the API and the worker as their own processes, configured through the same environment
+ * variables as in production. Data persists under .data/ across restarts.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { startPostgres } from './postgres';
+import { canConnect, spawnService, waitFor, type Service } from './process';
+import { startRedis } from './redis';
+import { startWhatsAppStandin } from './whatsapp-standin';
+import { startTemporalDevServer } from '../temporal/dev-server';
+import { dataDir, devEnvFile, projectRoot } from './paths';
+
+const logDir = path.join(dataDir, 'logs');
+
+const ports = {
+  api: Number(process.env.API_PORT ?? 3000),
+  temporal: Number(process.env.DEV_TEMPORAL_PORT ?? 7233),
+  ui: Number(process.env.DEV_TEMPORAL_UI_PORT ?? 8233),
+  postgres: Number(process.env.DEV_POSTGRES_PORT ?? 5433),
+  redis: Number(process.env.DEV_REDIS_PORT ?? 6380),
+  whatsapp: Number(process.env.DEV_WHATSAPP_PORT ?? 4010),
+};
+
+/** Secrets generated on the first start and kept in .data/dev.env, so the demo can sign webhooks. */
+function devSecrets(): Record<string, string> {
+  if (existsSync(devEnvFile)) {
+    return Object.fromEntries(
+      readFileSync(devEnvFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+  }
+  const secrets = {
+    WHATSAPP_APP_SECRET: randomBytes(16).toString('hex'),
+    WHATSAPP_VERIFY_TOKEN: randomBytes(12).toString('hex'),
+    WHATSAPP_ACCESS_TOKEN: `dev-${randomBytes(16).toString('hex')}`,
+  };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(
+    devEnvFile,
+    Object.entries(secrets)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(''),
+    { mode: 0o600 },
+  );
+  return secrets;
+}
+
+async function main(): Promise<void> {
+  for (const [name, port] of Object.entries(ports)) {
+    if (await canConnect(port)) {
+      throw new Error(
+        `Port ${port} (${name}) is in use. Is the system already running? Stop it, or set the port variable.`,
+      );
+    }
+  }
+  mkdirSync(dataDir, { recursive: true });
+  chmodSync(dataDir, 0o755); // the postgres user must reach .data/postgres
+  const secrets = devSecrets();
+  const stops: (() => Promise<void>)[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping...');
+    for (const stop of stops.reverse()) await stop().catch((err: unknown) => console.error(err));
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stopAll(0));
+  process.once('SIGTERM', () => void stopAll(0));
+
+  try {
+    console.log('Starting Temporal, Postgres, Redis and the WhatsApp stand-in...');
+    const [temporal, postgres, redis, whatsapp] = await Promise.all([
+      startTemporalDevServer({
+        port: ports.temporal,
+        uiPort: ports.ui,
+        dbFile: path.join(dataDir, 'temporal', 'temporal.db'),
+        logDir,
+      }),
+      startPostgres({ dataDir: path.join(dataDir, 'postgres'), port: ports.postgres }),
+      startRedis({ dir: path.join(dataDir, 'redis'), port: ports.redis, persistent: true }),
+      startWhatsAppStandin({ accessToken: secrets.WHATSAPP_ACCESS_TOKEN!, port: ports.whatsapp }),
+    ]);
+    stops.push(
+      () => temporal.stop(),
+      () => postgres.stop(),
+      () => redis.stop(),
+      () => whatsapp.close(),
+    );
+
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: process.env.NODE_ENV ?? 'development',
+      API_PORT: String(ports.api),
+      TEMPORAL_ADDRESS: temporal.address,
+      DATABASE_URL: postgres.url,
+      REDIS_URL: redis.url,
+      WHATSAPP_GRAPH_BASE_URL: whatsapp.url,
+      ...secrets,
+    };
+    const services: Service[] = [
+      spawnService('worker', process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
+        cwd: projectRoot,
+        env,
+        logDir,
+      }),
+      spawnService('api', process.execPath, ['--import', 'tsx', 'api/main.ts'], { cwd: projectRoot, env, logDir }),
+    ];
+    for (const service of services) {
+      stops.push(() => service.stop());
+      service.child.once('exit', (code) => {
+        if (!stopping) {
+          console.error(`${service.name} exited with code ${code}; see ${service.logFile}`);
+          void stopAll(1);
+        }
+      });
+    }
+    const api = `http://localhost:${ports.api}`;
+    await waitFor('the API to be ready', async () => (await fetch(`${api}/health/ready`)).ok, { timeoutMs: 60_000 });
+
+    console.log(`
+The system is up.
+
+  API                 ${api}   (webhook: ${api}/webhooks/whatsapp, health: ${api}/health/ready)
+  Temporal Web UI     ${temporal.uiUrl}   (namespace "default"; filter by ConversationStatus, LastIntent)
+  Temporal gRPC       ${temporal.address}
+  Postgres            ${postgres.url}
+  Redis               ${redis.url}
+  WhatsApp stand-in   ${whatsapp.url}   (what the system sent: ${whatsapp.url}/_standin/messages)
+  Secrets             ${path.relative(process.cwd(), devEnvFile)}
+  Logs                ${path.relative(process.cwd(), logDir)}/
+
+Try it:  npm run demo        Stop: Ctrl-C
+`);
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    await stopAll(1);
+  }
+}
+
+void main();

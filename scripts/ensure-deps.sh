@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh Debian machine, and nothing twice:
+# npm packages, the Temporal CLI (built from source), redis-server and the Postgres server.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+if [ "$major" -lt 20 ]; then
+  echo "Node.js 20 or newer is required (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else
+    echo "Need root to run: $* (install it yourself, or run as root)" >&2
+    return 1
+  fi
+}
+
+apt_updated=""
+apt_install() {
+  if [ -z "$apt_updated" ]; then
+    as_root apt-get update -qq
+    apt_updated=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# npm packages: again only when package-lock.json changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "deps: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+bash temporal/install-cli.sh
+
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "deps: installing redis-server (Debian package)"
+  apt_install redis-server
+  # Debian's package starts a system redis on 6379; we run our own servers, so leave it be.
+fi
+
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  echo "deps: installing postgresql (Debian package)"
+  apt_install postgresql
+fi
