@@ -31,8 +31,11 @@ apt_install() {
 
 # npm packages: again only when package-lock.json changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "deps: npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "deps: npm install (from package-lock.json)"
+  # Not `npm ci`: registries that serve only this platform's builds leave the other platforms' optional
+  # packages (@swc/core-darwin-*, ...) out of the lock file, and `npm ci` then refuses the lock as out of
+  # sync. `npm install --no-save` installs the locked versions and leaves package-lock.json untouched.
+  npm install --no-save --no-audit --no-fund --loglevel=error
 fi
 
 bash temporal/install-cli.sh
