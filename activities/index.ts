@@ -1,8 +1,14 @@
+import type { Pool } from 'pg';
 import type { Logger } from '../lib/log';
+import type { SecretResolver } from '../lib/secrets';
+import { createTenantActivities, type TenantCache } from './tenants';
 import { createWhatsAppActivities, type WhatsAppClient } from './whatsapp';
 
 export interface ActivityDeps {
   whatsapp: WhatsAppClient;
+  tenants: TenantCache;
+  db: Pool;
+  secrets: SecretResolver;
   log: Logger;
 }
 
@@ -14,6 +20,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createWhatsAppActivities(deps),
+    ...createTenantActivities(deps),
   };
 }
 

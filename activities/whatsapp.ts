@@ -3,6 +3,7 @@ import { errors as undiciErrors, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { ErrorType } from '../lib/domain/errors';
 import { maskPhones } from '../lib/log';
+import type { SecretResolver } from '../lib/secrets';
 
 /**
  * Graph API error codes, from Meta's Cloud API error-code reference
@@ -44,6 +45,7 @@ const graphErrorSchema = z.object({
 export interface WhatsAppClientOptions {
   baseUrl: string;
   apiVersion: string;
+  /** The token for numbers whose tenant names none of its own. */
   accessToken: string;
   timeoutMs: number;
   dispatcher: Dispatcher;
@@ -57,6 +59,8 @@ export interface SendTextInput {
   text: string;
   /** The inbound message this answers; shown as a quoted reply in WhatsApp. */
   replyTo?: string;
+  /** The tenant's own access token reference (`env:NAME`); the default token when absent. */
+  tokenRef?: string | null;
 }
 
 export interface SendResult {
@@ -112,7 +116,7 @@ function isNetworkError(err: unknown): boolean {
 export function createWhatsAppClient(options: WhatsAppClientOptions) {
   const { baseUrl, apiVersion, accessToken, timeoutMs, dispatcher } = options;
 
-  async function sendText(input: SendTextInput): Promise<SendResult> {
+  async function sendText(input: SendTextInput, token = accessToken): Promise<SendResult> {
     const url = `${baseUrl}/${apiVersion}/${encodeURIComponent(input.phoneNumberId)}/messages`;
     const payload = {
       messaging_product: 'whatsapp',
@@ -127,7 +131,7 @@ export function createWhatsAppClient(options: WhatsAppClientOptions) {
       response = await request(url, {
         method: 'POST',
         dispatcher,
-        headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify(payload),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
@@ -166,11 +170,19 @@ export function createWhatsAppClient(options: WhatsAppClientOptions) {
 export type WhatsAppClient = ReturnType<typeof createWhatsAppClient>;
 
 /** The WhatsApp activities; `createActivities` wires them to the process's client. */
-export function createWhatsAppActivities({ whatsapp }: { whatsapp: WhatsAppClient }) {
+export function createWhatsAppActivities({ whatsapp, secrets }: { whatsapp: WhatsAppClient; secrets: SecretResolver }) {
   return {
     /** Sends a text reply to a guest. Idempotency is the workflow's job: it calls this once per reply. */
     async sendMessage(input: SendTextInput): Promise<SendResult> {
-      return whatsapp.sendText(input);
+      if (!input.tokenRef) return whatsapp.sendText(input);
+      const token = secrets(input.tokenRef);
+      if (token === undefined) {
+        throw ApplicationFailure.retryable(
+          `WhatsApp token reference ${input.tokenRef} resolves to nothing on this worker`,
+          ErrorType.SecretUnavailable,
+        );
+      }
+      return whatsapp.sendText(input, token);
     },
   };
 }

@@ -5,12 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { signBody } from '../api/signature';
+import { demoPhoneNumberId } from '../lib/db/seed-demo';
 import { devEnvFile } from './paths';
 import { waitFor } from './process';
 
 const api = `http://localhost:${process.env.API_PORT ?? 3000}`;
 const standin = `http://127.0.0.1:${process.env.DEV_WHATSAPP_PORT ?? 4010}`;
-const phoneNumberId = '106540352242922';
+const phoneNumberId = demoPhoneNumberId;
 
 function appSecret(): string {
   if (!existsSync(devEnvFile)) throw new Error('No .data/dev.env: start the system first with `bash scripts/start.sh`');
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
   } else {
     await converse(secret, `3460000${suffix}`, 'Lucía', 'Hola, ¿tienen habitación doble del 3 al 5 de diciembre?');
     await converse(secret, `4477000${suffix}`, 'Sheena', 'Hello! Do you have a room for two next weekend?');
+    await converse(secret, `4477000${suffix}`, 'Sheena', 'Can I talk to a person at the front desk?');
   }
   console.log(`\nSee the conversations in the Temporal Web UI: http://localhost:8233/namespaces/default/workflows`);
 }

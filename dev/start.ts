@@ -7,6 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { migrate } from '../lib/db/migrate';
+import { createPool } from '../lib/db/pool';
+import { demoPhoneNumberId, demoTenantId, seedDemo } from '../lib/db/seed-demo';
 import { startPostgres } from './postgres';
 import { canConnect, spawnService, waitFor, type Service } from './process';
 import { startRedis } from './redis';
@@ -130,7 +133,7 @@ The system is up.
   API                 ${api}   (webhook: ${api}/webhooks/whatsapp, health: ${api}/health/ready)
   Temporal Web UI     ${temporal.uiUrl}   (namespace "default"; filter by ConversationStatus, LastIntent)
   Temporal gRPC       ${temporal.address}
-  Postgres            ${postgres.url}
+  Postgres            ${postgres.url}   (demo hotel "${demoTenantId}" owns business number ${demoPhoneNumberId})
   Redis               ${redis.url}
   WhatsApp stand-in   ${whatsapp.url}   (what the system sent: ${whatsapp.url}/_standin/messages)
   Secrets             ${path.relative(process.cwd(), devEnvFile)}

@@ -46,6 +46,12 @@ const envSchema = z.object({
   CONVERSATION_IDLE_TIMEOUT_SECONDS: positiveInt.default(24 * 60 * 60),
   CONVERSATION_SEEN_IDS_MAX: positiveInt.default(1_000),
 
+  TENANT_CACHE_REFRESH_SECONDS: positiveInt.default(60),
+  TENANT_CACHE_MAX_STALENESS_SECONDS: positiveInt.default(15 * 60),
+
+  ADMIN_AUTH_FAILURE_LIMIT: positiveInt.default(10),
+  ADMIN_AUTH_FAILURE_WINDOW_SECONDS: positiveInt.default(5 * 60),
+
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
@@ -83,6 +89,8 @@ export interface Config {
   http: { maxConnectionsPerOrigin: number };
   webhook: { maxBodyBytes: number; temporalTimeoutMs: number };
   conversation: { idleTimeoutSeconds: number; seenIdsMax: number };
+  tenants: { cacheRefreshSeconds: number; cacheMaxStalenessSeconds: number };
+  admin: { authFailureLimit: number; authFailureWindowSeconds: number };
   databaseUrl: string;
   redisUrl: string;
 }
@@ -140,6 +148,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     conversation: {
       idleTimeoutSeconds: e.CONVERSATION_IDLE_TIMEOUT_SECONDS,
       seenIdsMax: e.CONVERSATION_SEEN_IDS_MAX,
+    },
+    tenants: {
+      cacheRefreshSeconds: e.TENANT_CACHE_REFRESH_SECONDS,
+      cacheMaxStalenessSeconds: e.TENANT_CACHE_MAX_STALENESS_SECONDS,
+    },
+    admin: {
+      authFailureLimit: e.ADMIN_AUTH_FAILURE_LIMIT,
+      authFailureWindowSeconds: e.ADMIN_AUTH_FAILURE_WINDOW_SECONDS,
     },
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,

@@ -1,7 +1,9 @@
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../lib/config';
 import { createHttpAgent } from '../lib/http';
+import { createPool } from '../lib/db/pool';
 import { createLogger } from '../lib/log';
+import { createSecretResolver } from '../lib/secrets';
 import { temporalConnectionOptions } from '../lib/temporal';
 import { createConversationWorker } from './worker';
 
@@ -27,10 +29,21 @@ async function main(): Promise<void> {
   });
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const http = createHttpAgent({ maxConnectionsPerOrigin: config.http.maxConnectionsPerOrigin });
-  const worker = await createConversationWorker({ config, log, connection, http });
+  const db = createPool(config.databaseUrl, { applicationName: 'worker' });
+  const { worker, tenants } = await createConversationWorker({
+    config,
+    log,
+    connection,
+    http,
+    db,
+    // Per-tenant secrets are referenced as env:NAME and read from this process's environment.
+    secrets: createSecretResolver(process.env),
+  });
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks are done (the Runtime's shutdown signals).
   await worker.run();
+  await tenants.stop();
+  await db.end();
   await http.close();
   await connection.close();
   log.info('worker stopped');

@@ -17,8 +17,10 @@ import type { Activities } from '../activities';
 import { ErrorType } from '../lib/domain/errors';
 import { detectLanguage, type Language } from '../lib/domain/language';
 import type { DeliveryStatusUpdate, InboundMessage } from '../lib/domain/messages';
-import { ConversationStatus, LastIntent } from '../lib/domain/search-attributes';
-import { acknowledgementWithHelp, receivedReply } from '../lib/domain/templates';
+import { ConversationStatus, LastIntent, TenantId } from '../lib/domain/search-attributes';
+import { asksForStaff } from '../lib/domain/staff';
+import { acknowledgementWithHelp, receivedReply, staffReply } from '../lib/domain/templates';
+import { staffAvailability, type TenantProfile } from '../lib/domain/tenants';
 
 /** A guest's message reaches the conversation. Duplicates (same WhatsApp id) are dropped. */
 export const inboundMessageSignal = defineSignal<[InboundMessage]>('inboundMessage');
@@ -43,10 +45,21 @@ export interface MessageRecord {
   error?: string;
 }
 
+/** Whose conversation this is, as far as the workflow knows; no automated reply unless `resolved`. */
+export type TenantState =
+  | { kind: 'pending' }
+  | { kind: 'resolved'; tenantId: string; name: string }
+  | { kind: 'unknown' }
+  | { kind: 'suspended'; tenantId: string }
+  | { kind: 'refused'; reason: 'isolation' };
+
 export interface ConversationState {
   status: ConversationStatusName;
   phoneNumberId: string;
+  tenant: TenantState;
   language: Language;
+  /** The guest asked for a person. */
+  staffRequested: boolean;
   received: number;
   duplicatesDropped: number;
   pending: number;
@@ -58,7 +71,9 @@ export interface ConversationCarryOver {
   seenIds: string[];
   pending: InboundMessage[];
   lastMessages: MessageRecord[];
-  language: Language;
+  /** Set once the guest's language is known (detected, or the tenant's locale). */
+  language: Language | undefined;
+  staffRequested: boolean;
   received: number;
   duplicatesDropped: number;
 }
@@ -81,6 +96,17 @@ export interface ConversationResult {
 
 const lastMessagesMax = 20;
 
+const { resolveTenant } = proxyActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    // Unlimited attempts: while Postgres is down (and the cached copy is too old) the conversation waits.
+    nonRetryableErrorTypes: [ErrorType.TenantIsolationError],
+  },
+});
+
 const { sendMessage } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: {
@@ -102,7 +128,10 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   const seen = new Set(seenIds);
   const pending: InboundMessage[] = [...(carry?.pending ?? [])];
   const lastMessages: MessageRecord[] = [...(carry?.lastMessages ?? [])];
-  let language: Language = carry?.language ?? 'es';
+  let language: Language | undefined = carry?.language;
+  let staffRequested = carry?.staffRequested ?? false;
+  let tenant: TenantProfile | undefined;
+  let tenantState: TenantState = { kind: 'pending' };
   let received = carry?.received ?? 0;
   let duplicatesDropped = carry?.duplicatesDropped ?? 0;
   let status: ConversationStatusName = 'active';
@@ -135,7 +164,9 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   setHandler(stateQuery, () => ({
     status,
     phoneNumberId: input.phoneNumberId,
-    language,
+    tenant: tenantState,
+    language: language ?? tenant?.locale ?? 'es',
+    staffRequested,
     received,
     duplicatesDropped,
     pending: pending.length,
@@ -143,6 +174,36 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   }));
 
   upsertSearchAttributes([{ key: ConversationStatus, value: status }]);
+
+  /** Resolves the tenant; a refusal for isolation is recorded, never retried, never revealed. */
+  async function resolve(): Promise<void> {
+    setCurrentDetails('Resolving the hotel of this conversation');
+    try {
+      const resolution = await resolveTenant.executeWithOptions(
+        { startToCloseTimeout: '15 seconds', summary: `tenant of number ${input.phoneNumberId}` },
+        [{ phoneNumberId: input.phoneNumberId, waId: input.waId }],
+      );
+      if (resolution.kind === 'resolved') {
+        tenant = resolution.tenant;
+        tenantState = { kind: 'resolved', tenantId: tenant.id, name: tenant.name };
+        upsertSearchAttributes([{ key: TenantId, value: tenant.id }]);
+      } else {
+        tenant = undefined;
+        tenantState = resolution;
+      }
+    } catch (err) {
+      if (
+        err instanceof ActivityFailure &&
+        err.cause instanceof ApplicationFailure &&
+        err.cause.type === ErrorType.TenantIsolationError
+      ) {
+        tenant = undefined;
+        tenantState = { kind: 'refused', reason: 'isolation' };
+        return;
+      }
+      throw err;
+    }
+  }
 
   async function reply(message: InboundMessage, text: string, intent: string): Promise<void> {
     const record: MessageRecord = {
@@ -158,7 +219,15 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     try {
       const result = await sendMessage.executeWithOptions(
         { startToCloseTimeout: '30 seconds', summary: `reply (${intent}) to ${message.id}` },
-        [{ phoneNumberId: input.phoneNumberId, to: input.waId, text, replyTo: message.id }],
+        [
+          {
+            phoneNumberId: input.phoneNumberId,
+            to: input.waId,
+            text,
+            replyTo: message.id,
+            tokenRef: tenant?.whatsappTokenRef ?? null,
+          },
+        ],
       );
       record.id = result.messageId;
       record.status = 'sent';
@@ -176,32 +245,55 @@ export async function conversation(input: ConversationInput): Promise<Conversati
 
   async function handle(message: InboundMessage): Promise<void> {
     remember({ direction: 'in', id: message.id, type: message.type, text: message.text, at: message.timestamp * 1000 });
+    // A tenant that was unknown, suspended or refused may have been fixed by an operator since; the
+    // resolution made at the start of the run already counts for the first message.
+    if (tenantState.kind !== 'resolved' && !freshResolution) await resolve();
+    freshResolution = false;
+    if (!tenant) {
+      log.info('No automated reply: no active tenant for this conversation', {
+        messageId: message.id,
+        tenant: tenantState.kind,
+      });
+      setCurrentDetails(`Not answering: tenant ${tenantState.kind}`);
+      return;
+    }
     if (message.text) language = detectLanguage(message.text) ?? language;
+    const lang: Language = language ?? tenant.locale;
     setCurrentDetails(`Answering ${message.type} message ${message.id}`);
     switch (message.type) {
       case 'text':
       case 'button':
       case 'interactive':
-        await reply(message, acknowledgementWithHelp(language, message.profileName), 'help');
+        if (message.text && asksForStaff(message.text)) {
+          staffRequested = true;
+          const availability = staffAvailability(tenant.businessHours, tenant.timezone, Date.now());
+          await reply(message, staffReply(lang, tenant.name, availability), 'human');
+        } else {
+          await reply(message, acknowledgementWithHelp(lang, message.profileName), 'help');
+        }
         break;
       case 'audio':
       case 'image':
       case 'video':
       case 'document':
       case 'sticker':
-        await reply(message, receivedReply(language, 'media'), 'media');
+        await reply(message, receivedReply(lang, 'media'), 'media');
         break;
       case 'location':
-        await reply(message, receivedReply(language, 'location'), 'location');
+        await reply(message, receivedReply(lang, 'location'), 'location');
         break;
       case 'contacts':
-        await reply(message, receivedReply(language, 'contacts'), 'contacts');
+        await reply(message, receivedReply(lang, 'contacts'), 'contacts');
         break;
       default:
         // Reactions, system notices and types WhatsApp itself does not support get no automated reply.
         log.info('No reply for this message type', { messageId: message.id, type: message.type });
     }
   }
+
+  // Once per run: at start, and again after continue-as-new (the tenant may have changed meanwhile).
+  await resolve();
+  let freshResolution = true;
 
   for (;;) {
     setCurrentDetails(`Waiting for the guest (${received} messages so far)`);
@@ -217,6 +309,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
           pending,
           lastMessages,
           language,
+          staffRequested,
           received,
           duplicatesDropped,
         };

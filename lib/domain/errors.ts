@@ -11,6 +11,12 @@ export const ErrorType = {
   WhatsAppAuthError: 'WhatsAppAuthError',
   /** Meta or the network failed in a way that may pass: 5xx, timeouts, resets. */
   WhatsAppUnavailable: 'WhatsAppUnavailable',
+  /** The guest is registered to one tenant and wrote to another tenant's number: refused, audited. */
+  TenantIsolationError: 'TenantIsolationError',
+  /** Postgres is unreachable and the cached tenant directory is too old (or lacks the tenant): retried. */
+  TenantDirectoryUnavailable: 'TenantDirectoryUnavailable',
+  /** A secret reference (env:NAME) names nothing on this worker; retried so a fixed deployment recovers. */
+  SecretUnavailable: 'SecretUnavailable',
 } as const;
 
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];

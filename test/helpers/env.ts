@@ -6,7 +6,11 @@ import { Writable } from 'node:stream';
 import { postgresServer, type PostgresServer } from '../../dev/postgres';
 import { redisServer, type RedisServer } from '../../dev/redis';
 import { loadConfig, type Config } from '../../lib/config';
+import type { Pool } from 'pg';
+import type { TenantCache } from '../../activities/tenants';
+import { createPool } from '../../lib/db/pool';
 import { createHttpAgent } from '../../lib/http';
+import { createSecretResolver } from '../../lib/secrets';
 import { createLogger, type Logger } from '../../lib/log';
 import { createConversationWorker } from '../../workers/worker';
 
@@ -86,28 +90,40 @@ export async function temporalClient(config: Config): Promise<Client> {
 
 export interface RunningWorker {
   worker: Worker;
+  tenants: TenantCache;
+  db: Pool;
   /** Stops the worker and waits for it to finish. */
   stop(): Promise<void>;
 }
 
 /** Runs the real conversation worker (real activities, the run's workflow bundle) until `stop()`. */
-export async function startWorker(config: Config): Promise<RunningWorker> {
+export async function startWorker(
+  config: Config,
+  options: { secrets?: Record<string, string>; log?: Logger } = {},
+): Promise<RunningWorker> {
   quietRuntime();
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const http = createHttpAgent({ maxConnectionsPerOrigin: 8 });
-  const worker = await createConversationWorker({
+  const db = createPool(config.databaseUrl, { max: 4 });
+  const { worker, tenants } = await createConversationWorker({
     config,
-    log: createLogger({ level: 'silent' }),
+    log: options.log ?? createLogger({ level: 'silent' }),
     connection,
     http,
+    db,
+    secrets: createSecretResolver(options.secrets ?? {}),
     workflowBundle: { codePath: testEnv().workflowBundlePath },
   });
   const running = worker.run();
   return {
     worker,
+    tenants,
+    db,
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
+      await tenants.stop();
+      await db.end();
       await http.close();
       await connection.close();
     },

@@ -10,7 +10,9 @@ import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-s
 import { conversationWorkflowId } from '../../lib/domain/messages';
 import { startTemporalDevServer, type DevServer } from '../../temporal/dev-server';
 import { stateQuery } from '../../workflows/conversation';
+import { createPool } from '../../lib/db/pool';
 import { captureLogger, startWorker, testConfig, testSecrets } from '../helpers/env';
+import { createTestTenant } from '../helpers/tenants';
 import { textWebhook, uniqueMessageId, uniqueWaId } from '../helpers/webhooks';
 
 /**
@@ -44,6 +46,9 @@ it('carries queued messages and the seen ids across continue-as-new: every messa
   const temporal = new Client({ connection });
   const app = createApp({ temporal, config, log: captureLogger().log });
   const from = uniqueWaId();
+  const db = createPool(config.databaseUrl, { max: 1 });
+  const { phoneNumberId } = await createTestTenant(db, { locale: 'en' });
+  await db.end();
   const post = async (payload: unknown) => {
     const raw = JSON.stringify(payload);
     await request(app.callback())
@@ -56,10 +61,10 @@ it('carries queued messages and the seen ids across continue-as-new: every messa
 
   // With no worker running, eight messages queue up in the workflow's history as signals.
   const payloads = Array.from({ length: 8 }, (_, i) =>
-    textWebhook({ from, id: uniqueMessageId(), body: `Hello ${i}` }),
+    textWebhook({ phoneNumberId, from, id: uniqueMessageId(), body: `Hello ${i}` }),
   );
   for (const p of payloads) await post(p);
-  const handle = temporal.workflow.getHandle(conversationWorkflowId('106540352242922', from));
+  const handle = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
   const firstRunId = (await handle.describe()).runId;
 
   const worker = await startWorker(config);

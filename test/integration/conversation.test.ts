@@ -16,9 +16,10 @@ import {
   testSecrets,
   type RunningWorker,
 } from '../helpers/env';
+import { createTestTenant } from '../helpers/tenants';
 import { loadFixture, textWebhook, uniqueMessageId, uniqueWaId } from '../helpers/webhooks';
 
-const phoneNumberId = '106540352242922';
+let phoneNumberId: string;
 let standin: WhatsAppStandin;
 let config: Config;
 let temporal: Client;
@@ -30,6 +31,8 @@ beforeAll(async () => {
   config = testConfig({ WHATSAPP_GRAPH_BASE_URL: standin.url, CONVERSATION_IDLE_TIMEOUT_SECONDS: '60' });
   temporal = await temporalClient(config);
   worker = await startWorker(config);
+  ({ phoneNumberId } = await createTestTenant(worker.db, { locale: 'es' }));
+  await worker.tenants.reload(); // what the admin API's NOTIFY does
   app = createApp({ temporal, config, log: captureLogger().log });
 });
 
@@ -38,6 +41,9 @@ afterAll(async () => {
   await temporal?.connection.close();
   await standin?.close();
 });
+
+/** Meta's text example, addressed to this file's tenant. */
+const text = (overrides: Parameters<typeof textWebhook>[0]) => textWebhook({ phoneNumberId, ...overrides });
 
 async function deliver(payload: unknown): Promise<void> {
   const raw = JSON.stringify(payload);
@@ -59,7 +65,7 @@ describe('conversation workflow', () => {
   it('answers a Spanish text once, in Spanish, quoting the guest message', async () => {
     const from = uniqueWaId();
     const id = uniqueMessageId();
-    await deliver(textWebhook({ from, id, body: 'Hola, ¿tienen habitación para el sábado?' }));
+    await deliver(text({ from, id, body: 'Hola, ¿tienen habitación para el sábado?' }));
     await waitFor('the reply', () => repliesTo(from).length === 1);
     const [reply] = repliesTo(from);
     expect(reply!.text).toContain('Hemos recibido tu mensaje');
@@ -69,21 +75,21 @@ describe('conversation workflow', () => {
 
   it('answers in English when the guest writes English', async () => {
     const from = uniqueWaId();
-    await deliver(textWebhook({ from, body: 'Hello, do you have a room for two next weekend?' }));
+    await deliver(text({ from, body: 'Hello, do you have a room for two next weekend?' }));
     await waitFor('the reply', () => repliesTo(from).length === 1);
     expect(repliesTo(from)[0]!.text).toContain('We have received your message');
   });
 
   it('drops the same message delivered twice: one reply, the duplicate counted', async () => {
     const from = uniqueWaId();
-    const payload = textWebhook({ from, body: 'Hello' });
+    const payload = text({ from, body: 'Hello' });
     await deliver(payload);
     await waitFor('the first reply', () => repliesTo(from).length === 1);
     await deliver(payload);
     await deliver(payload);
     await waitFor('both duplicates dropped', async () => (await state(from)).duplicatesDropped === 2);
     // A later, different message is still answered, and only then do we look: no second reply slipped in.
-    await deliver(textWebhook({ from, body: 'Thanks' }));
+    await deliver(text({ from, body: 'Thanks' }));
     await waitFor('the second reply', () => repliesTo(from).length === 2);
     const s = await state(from);
     expect(s.received).toBe(2);
@@ -92,7 +98,7 @@ describe('conversation workflow', () => {
 
   it('shows the last messages and delivery statuses in the state query and search attributes', async () => {
     const from = uniqueWaId();
-    await deliver(textWebhook({ from, body: 'Hello there' }));
+    await deliver(text({ from, body: 'Hello there' }));
     await waitFor('the reply', () => repliesTo(from).length === 1);
     const replyId = repliesTo(from)[0]!.id;
     const status = loadFixture('status_read_group') as any;
@@ -115,25 +121,28 @@ describe('conversation workflow', () => {
   it('retries a failing WhatsApp send and replies exactly once when it recovers', async () => {
     const from = uniqueWaId();
     standin.inject({ kind: 'error', status: 503, code: 131016, message: 'Service unavailable' }, 2);
-    await deliver(textWebhook({ from, body: 'Hello' }));
+    await deliver(text({ from, body: 'Hello' }));
     await waitFor('the reply after retries', () => repliesTo(from).length === 1, { timeoutMs: 20_000 });
     const history = await temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from)).fetchHistory();
-    const started = history.events?.filter((e) => e.activityTaskStartedEventAttributes) ?? [];
-    expect(started[0]?.activityTaskStartedEventAttributes?.attempt).toBe(3);
+    const scheduled = history.events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendMessage');
+    const started = history.events?.find(
+      (e) => e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduled?.eventId?.toString(),
+    );
+    expect(started?.activityTaskStartedEventAttributes?.attempt).toBe(3);
     expect(repliesTo(from)).toHaveLength(1);
   });
 
   it('records a reply WhatsApp refuses for good and keeps answering later messages', async () => {
     const from = uniqueWaId();
     standin.undeliverable.add(from);
-    await deliver(textWebhook({ from, body: 'Hello' }));
+    await deliver(text({ from, body: 'Hello' }));
     await waitFor('the failure recorded', async () =>
       (await state(from)).lastMessages.some((m) => m.direction === 'out' && m.status === 'failed'),
     );
     const failed = (await state(from)).lastMessages.find((m) => m.status === 'failed');
     expect(failed?.error).toContain('WhatsAppPermanentError');
     standin.undeliverable.delete(from);
-    await deliver(textWebhook({ from, body: 'Hello again' }));
+    await deliver(text({ from, body: 'Hello again' }));
     await waitFor('the next reply', () => repliesTo(from).length === 1);
   });
 
@@ -141,11 +150,12 @@ describe('conversation workflow', () => {
     const from = uniqueWaId();
     const reaction = loadFixture('reaction') as any;
     const value = reaction.entry[0].changes[0].value;
+    value.metadata.phone_number_id = phoneNumberId;
     value.messages[0].from = from;
     value.messages[0].id = uniqueMessageId();
     await deliver(reaction);
     await waitFor('the reaction recorded', async () => (await state(from)).received === 1);
-    await deliver(textWebhook({ from, body: 'Hello' }));
+    await deliver(text({ from, body: 'Hello' }));
     await waitFor('the text reply', () => repliesTo(from).length === 1);
     expect(repliesTo(from)).toHaveLength(1);
   });
@@ -156,7 +166,7 @@ describe('idle close', () => {
     const shortConfig: Config = { ...config, conversation: { ...config.conversation, idleTimeoutSeconds: 2 } };
     const shortApp = createApp({ temporal, config: shortConfig, log: captureLogger().log });
     const from = uniqueWaId();
-    const raw = JSON.stringify(textWebhook({ from, body: 'Hello' }));
+    const raw = JSON.stringify(text({ from, body: 'Hello' }));
     await request(shortApp.callback())
       .post('/webhooks/whatsapp')
       .set('content-type', 'application/json')

@@ -1,11 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities } from '../../activities';
-import { createWhatsAppClient } from '../../activities/whatsapp';
+import { createWhatsAppActivities, createWhatsAppClient } from '../../activities/whatsapp';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
 import { ErrorType } from '../../lib/domain/errors';
 import { createHttpAgent } from '../../lib/http';
-import { createLogger } from '../../lib/log';
+import { createSecretResolver } from '../../lib/secrets';
 
 const token = 'test-access-token-abcdef';
 let standin: WhatsAppStandin;
@@ -19,7 +18,7 @@ function activities(overrides: { accessToken?: string; timeoutMs?: number } = {}
     timeoutMs: overrides.timeoutMs ?? 2_000,
     dispatcher: http,
   });
-  return createActivities({ whatsapp, log: createLogger({ level: 'silent' }) });
+  return createWhatsAppActivities({ whatsapp, secrets: createSecretResolver({ HOTEL_A_TOKEN: 'hotel-a-token-123' }) });
 }
 
 const input = { phoneNumberId: '106540352242922', to: '16505551234', text: 'Hola', replyTo: 'wamid.in.1' };
@@ -56,6 +55,27 @@ describe('sendMessage against the Graph API protocol', () => {
         replyTo: 'wamid.in.1',
       }),
     ]);
+  });
+
+  it("sends with the tenant's own token when the tenant names one, and fails retryably when it resolves to nothing", async () => {
+    const otherStandin = await startWhatsAppStandin({ accessToken: 'hotel-a-token-123' });
+    try {
+      const whatsapp = createWhatsAppClient({
+        baseUrl: otherStandin.url,
+        apiVersion: 'v23.0',
+        accessToken: token,
+        timeoutMs: 2_000,
+        dispatcher: http,
+      });
+      const acts = createWhatsAppActivities({ whatsapp, secrets: createSecretResolver({ HOTEL_A_TOKEN: 'hotel-a-token-123' }) });
+      await new MockActivityEnvironment().run(acts.sendMessage, { ...input, tokenRef: 'env:HOTEL_A_TOKEN' });
+      expect(otherStandin.sent).toHaveLength(1);
+      await expect(
+        new MockActivityEnvironment().run(acts.sendMessage, { ...input, tokenRef: 'env:MISSING_TOKEN' }),
+      ).rejects.toMatchObject({ type: ErrorType.SecretUnavailable, nonRetryable: false });
+    } finally {
+      await otherStandin.close();
+    }
   });
 
   it('maps 5xx to a retryable WhatsAppUnavailable', async () => {
@@ -111,9 +131,17 @@ describe('sendMessage against the Graph API protocol', () => {
   });
 
   it('reuses pooled keep-alive connections across sends', async () => {
-    const acts = activities();
-    for (let i = 0; i < 5; i++) await new MockActivityEnvironment().run(acts.sendMessage, input);
-    expect(standin.sent).toHaveLength(5);
-    expect(standin.connections).toBe(1);
+    const agent = createHttpAgent({ maxConnectionsPerOrigin: 4 });
+    try {
+      const whatsapp = createWhatsAppClient({ baseUrl: standin.url, apiVersion: 'v23.0', accessToken: token, timeoutMs: 2_000, dispatcher: agent });
+      const acts = createWhatsAppActivities({ whatsapp, secrets: createSecretResolver({}) });
+      for (let i = 0; i < 10; i++) await new MockActivityEnvironment().run(acts.sendMessage, input);
+      expect(standin.sent).toHaveLength(10);
+      // Sequential sends reuse the pool's keep-alive sockets (undici may open a second one while the first
+      // is being returned to the pool); a client per request would open ten.
+      expect(standin.connections).toBeLessThanOrEqual(2);
+    } finally {
+      await agent.close();
+    }
   });
 });

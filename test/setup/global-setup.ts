@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { startPostgres } from '../../dev/postgres';
 import { startRedis } from '../../dev/redis';
+import { migrate } from '../../lib/db/migrate';
+import { createPool } from '../../lib/db/pool';
 import { startTemporalDevServer } from '../../temporal/dev-server';
 import type { TestEnvironmentState } from '../helpers/env';
 
@@ -21,6 +23,12 @@ export default async function globalSetup(): Promise<void> {
     startRedis({ dir: path.join(dir, 'redis') }),
     bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger }),
   ]);
+  const pool = createPool(postgres.url, { max: 1 });
+  try {
+    await migrate(pool);
+  } finally {
+    await pool.end();
+  }
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
   const state: TestEnvironmentState = {

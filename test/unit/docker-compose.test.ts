@@ -132,7 +132,16 @@ function imageTag(image: string): string | undefined {
   return colon > lastSlash ? withoutDigest.slice(colon + 1) : undefined;
 }
 
-const expectedServices = ['postgresql', 'temporal', 'temporal-admin-tools', 'temporal-ui', 'redis', 'api', 'worker'];
+const expectedServices = [
+  'postgresql',
+  'temporal',
+  'temporal-admin-tools',
+  'temporal-ui',
+  'redis',
+  'migrate',
+  'api',
+  'worker',
+];
 const appServices = ['api', 'worker'];
 
 describe('docker-compose.yml', () => {
@@ -237,6 +246,15 @@ describe('docker-compose.yml', () => {
     const ui = service('temporal-ui');
     expect(portsOf(ui)).toContainEqual({ published: '8233', target: '8080' });
     expect(environmentOf(ui).TEMPORAL_ADDRESS).toBe('temporal:7233');
+  });
+
+  it('applies the database migrations before the API and the worker start', () => {
+    expect(compose.services.migrate?.command).toEqual(['npx', 'tsx', 'scripts/migrate.ts']);
+    for (const name of appServices) {
+      expect((compose.services[name]?.depends_on as Record<string, { condition: string }>)?.migrate).toEqual({
+        condition: 'service_completed_successfully',
+      });
+    }
   });
 
   it('depends only on services that exist, with conditions they can meet', () => {

@@ -1,0 +1,253 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { Client, type Pool } from 'pg';
+import { tenantsChangedChannel, writeAudit } from '../lib/db/tenants';
+import { ErrorType } from '../lib/domain/errors';
+import type { Language } from '../lib/domain/language';
+import {
+  normalizeIdentifier,
+  type BusinessHours,
+  type TenantProfile,
+  type TenantResolution,
+  type TenantStatus,
+} from '../lib/domain/tenants';
+import { hashPhone, type Logger } from '../lib/log';
+
+/** Every tenant with its numbers and identifiers, as loaded by one query. */
+export interface TenantDirectory {
+  tenants: Map<string, TenantProfile>;
+  byPhoneNumberId: Map<string, string>;
+  byIdentifier: Map<string, string>;
+  loadedAt: number;
+}
+
+interface TenantRow {
+  id: string;
+  name: string;
+  status: TenantStatus;
+  locale: Language;
+  timezone: string;
+  business_hours: BusinessHours;
+  info: Record<string, string>;
+  whatsapp_token_ref: string | null;
+  phone_number_ids: string[];
+  identifiers: string[];
+}
+
+/** One statement, no N+1: the numbers and identifiers come as arrays from correlated subqueries. */
+const directoryQuery = `
+  SELECT t.id, t.name, t.status, t.locale, t.timezone, t.business_hours, t.info, t.whatsapp_token_ref,
+         COALESCE((SELECT array_agg(p.phone_number_id) FROM tenant_phone_numbers p WHERE p.tenant_id = t.id), '{}') AS phone_number_ids,
+         COALESCE((SELECT array_agg(i.identifier) FROM tenant_user_identifiers i WHERE i.tenant_id = t.id), '{}') AS identifiers
+    FROM tenants t`;
+
+export async function loadTenantDirectory(db: Pool, now: number): Promise<TenantDirectory> {
+  const { rows } = await db.query<TenantRow>(directoryQuery);
+  const directory: TenantDirectory = {
+    tenants: new Map(),
+    byPhoneNumberId: new Map(),
+    byIdentifier: new Map(),
+    loadedAt: now,
+  };
+  for (const row of rows) {
+    directory.tenants.set(row.id, {
+      id: row.id,
+      name: row.name,
+      status: row.status,
+      locale: row.locale,
+      timezone: row.timezone,
+      businessHours: row.business_hours,
+      info: row.info,
+      whatsappTokenRef: row.whatsapp_token_ref,
+    });
+    for (const number of row.phone_number_ids) directory.byPhoneNumberId.set(number, row.id);
+    for (const identifier of row.identifiers) directory.byIdentifier.set(identifier, row.id);
+  }
+  return directory;
+}
+
+export interface TenantCacheOptions {
+  db: Pool;
+  databaseUrl: string;
+  log: Logger;
+  /** Reload when the copy is older than this. */
+  refreshMs: number;
+  /** While Postgres is unreachable, serve a copy up to this old; older, fail so Temporal retries. */
+  maxStalenessMs: number;
+  /** A lookup that finds nothing reloads first, unless the copy is younger than this (default 1 s). */
+  missReloadMs?: number;
+  now?: () => number;
+}
+
+/**
+ * The worker's in-process view of every tenant. Reloaded on an interval, on a NOTIFY from the admin
+ * API, and on a lookup that finds nothing; served stale (within a bound) while Postgres is down.
+ */
+export class TenantCache {
+  private directory: TenantDirectory | undefined;
+  private loading: Promise<TenantDirectory> | undefined;
+  private listener: Client | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private reconnectDelayMs = 1_000;
+  private lastFailureAt: number | undefined;
+  private stopped = false;
+  private readonly now: () => number;
+  readonly missReloadMs: number;
+
+  constructor(private readonly options: TenantCacheOptions) {
+    this.now = options.now ?? Date.now;
+    this.missReloadMs = options.missReloadMs ?? 1_000;
+  }
+
+  /** Loads the directory (if Postgres answers), then keeps it fresh in the background. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.reload().catch((err: unknown) => this.options.log.warn({ err }, 'tenant directory not loaded yet'));
+    this.timer = setInterval(() => {
+      this.reload().catch((err: unknown) => this.options.log.warn({ err }, 'tenant directory refresh failed'));
+    }, this.options.refreshMs);
+    this.timer.unref();
+    this.listen();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => undefined);
+  }
+
+  /** Reloads now; concurrent callers share one query. */
+  reload(): Promise<TenantDirectory> {
+    this.loading ??= loadTenantDirectory(this.options.db, this.now())
+      .then((directory) => {
+        this.directory = directory;
+        return directory;
+      })
+      .finally(() => {
+        this.loading = undefined;
+      });
+    return this.loading;
+  }
+
+  /** How old the copy in memory is, in ms; undefined before the first load. */
+  age(): number | undefined {
+    return this.directory ? this.now() - this.directory.loadedAt : undefined;
+  }
+
+  /**
+   * The directory to answer from: the cached copy if fresh; else a reload; if Postgres fails, the cached
+   * copy while it is within the staleness bound; else a retryable failure.
+   */
+  async get({ forceReloadOlderThanMs }: { forceReloadOlderThanMs?: number } = {}): Promise<TenantDirectory> {
+    const age = this.age();
+    const limit = Math.min(this.options.refreshMs, forceReloadOlderThanMs ?? Infinity);
+    if (this.directory && age !== undefined && age < limit) return this.directory;
+    const serveStale =
+      this.directory && age !== undefined && age < this.options.maxStalenessMs && forceReloadOlderThanMs === undefined;
+    // Postgres failed a moment ago: answer from the copy at once rather than wait on it again.
+    if (serveStale && this.lastFailureAt !== undefined && this.now() - this.lastFailureAt < 5_000)
+      return this.directory!;
+    try {
+      const directory = await this.reload();
+      this.lastFailureAt = undefined;
+      return directory;
+    } catch (err) {
+      this.lastFailureAt = this.now();
+      if (serveStale) {
+        this.options.log.warn({ err, ageMs: age }, 'Postgres unreachable; serving the cached tenant directory');
+        return this.directory!;
+      }
+      const reason = err instanceof Error ? err.message : String(err);
+      throw ApplicationFailure.retryable(
+        `Tenant directory unavailable (Postgres: ${reason}); cached copy ${age === undefined ? 'absent' : `${Math.round(age / 1000)} s old`}`,
+        ErrorType.TenantDirectoryUnavailable,
+      );
+    }
+  }
+
+  /** LISTENs for changes announced by the admin API; reconnects with backoff when Postgres goes away. */
+  private listen(): void {
+    if (this.stopped) return;
+    const client = new Client({ connectionString: this.options.databaseUrl, connectionTimeoutMillis: 3_000 });
+    this.listener = client;
+    const retry = () => {
+      if (this.stopped || this.listener !== client) return;
+      this.listener = undefined;
+      client.removeAllListeners();
+      client.on('error', () => undefined);
+      void client.end().catch(() => undefined);
+      const delay = this.reconnectDelayMs;
+      this.reconnectDelayMs = Math.min(delay * 2, 30_000);
+      setTimeout(() => this.listen(), delay).unref();
+    };
+    client.on('error', retry);
+    client.on('end', retry);
+    client.on('notification', () => {
+      this.reload().catch((err: unknown) => this.options.log.warn({ err }, 'tenant directory reload failed'));
+    });
+    client
+      .connect()
+      .then(() => client.query(`LISTEN ${tenantsChangedChannel}`))
+      .then(() => {
+        this.reconnectDelayMs = 1_000;
+        // Changes made while we were not listening: catch up.
+        return this.reload();
+      })
+      .catch(retry);
+  }
+}
+
+export interface TenantActivityDeps {
+  tenants: TenantCache;
+  db: Pool;
+  log: Logger;
+}
+
+export interface ResolveTenantInput {
+  phoneNumberId: string;
+  waId: string;
+}
+
+export function createTenantActivities({ tenants, db, log }: TenantActivityDeps) {
+  return {
+    /**
+     * The tenant of a message: the owner of its business number, else the tenant the guest is registered
+     * to. When both exist and disagree, the message is refused (non-retryable `TenantIsolationError`),
+     * audited, and nothing of either tenant is revealed.
+     */
+    async resolveTenant({ phoneNumberId, waId }: ResolveTenantInput): Promise<TenantResolution> {
+      const identifier = normalizeIdentifier(waId);
+      const find = (directory: TenantDirectory) => ({
+        owner: directory.byPhoneNumberId.get(phoneNumberId),
+        registered: identifier ? directory.byIdentifier.get(identifier) : undefined,
+      });
+      let directory = await tenants.get();
+      let found = find(directory);
+      if (found.owner === undefined && found.registered === undefined) {
+        // Not in the copy: it may be newer than the copy. Reload (failing retryably if Postgres is down).
+        directory = await tenants.get({ forceReloadOlderThanMs: tenants.missReloadMs });
+        found = find(directory);
+      }
+      const { owner, registered } = found;
+      if (owner !== undefined && registered !== undefined && owner !== registered) {
+        await writeAudit(db, {
+          actor: 'worker',
+          action: 'tenant.isolation_refused',
+          tenantId: owner,
+          details: { phoneNumberId, guest: hashPhone(waId), registeredTenantId: registered },
+        });
+        log.warn({ phoneNumberId }, 'message refused: guest registered to another tenant');
+        throw ApplicationFailure.nonRetryable(
+          'The guest is registered to a different tenant than the business number; message refused',
+          ErrorType.TenantIsolationError,
+        );
+      }
+      const tenantId = owner ?? registered;
+      const tenant = tenantId === undefined ? undefined : directory.tenants.get(tenantId);
+      if (!tenant) return { kind: 'unknown' };
+      if (tenant.status !== 'active') return { kind: 'suspended', tenantId: tenant.id };
+      return { kind: 'resolved', tenant };
+    },
+  };
+}

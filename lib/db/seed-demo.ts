@@ -1,0 +1,44 @@
+import type { Pool } from 'pg';
+import { notifyTenantsChanged } from './tenants';
+
+/** The business number of Meta's published webhook examples, which the demo also uses. */
+export const demoPhoneNumberId = '106540352242922';
+export const demoTenantId = 'hotel-demo';
+
+/**
+ * A demo hotel for `bash scripts/start.sh` and `npm run demo`. Idempotent: an existing demo tenant
+ * (perhaps edited through the admin API) is left as it is.
+ */
+export async function seedDemo(db: Pool): Promise<{ created: boolean }> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    const { rowCount } = await client.query(
+      `INSERT INTO tenants (id, name, status, locale, timezone, business_hours, info, pms_base_url, pms_credentials_ref)
+       VALUES ($1, $2, 'active', 'es', 'Europe/Madrid', $3, $4, $5, $6)
+       ON CONFLICT (id) DO NOTHING`,
+      [
+        demoTenantId,
+        'Hotel Demo Sol',
+        JSON.stringify(
+          Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, [['08:00', '22:00']]])),
+        ),
+        JSON.stringify({ address: 'Calle del Sol 1, 29001 Málaga', checkIn: '15:00', checkOut: '12:00' }),
+        'http://127.0.0.1:4020',
+        'env:DEMO_PMS_KEY',
+      ],
+    );
+    await client.query(
+      'INSERT INTO tenant_phone_numbers (phone_number_id, tenant_id) VALUES ($1, $2) ON CONFLICT (phone_number_id) DO NOTHING',
+      [demoPhoneNumberId, demoTenantId],
+    );
+    await notifyTenantsChanged(client);
+    await client.query('COMMIT');
+    return { created: rowCount === 1 };
+  } catch (err) {
+    await client.query('ROLLBACK');
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import type { BusinessHours } from '../../lib/domain/tenants';
+
+export interface TestTenant {
+  id: string;
+  phoneNumberId: string;
+}
+
+/** A unique business number id, so test files sharing the database never own the same number. */
+export function uniquePhoneNumberId(): string {
+  return `9${Math.floor(Math.random() * 1e14)
+    .toString()
+    .padStart(14, '0')}`;
+}
+
+/** Inserts a tenant that owns one fresh business number (and optionally guest identifiers). */
+export async function createTestTenant(
+  db: Pool,
+  options: {
+    name?: string;
+    status?: 'active' | 'suspended';
+    locale?: 'es' | 'en';
+    timezone?: string;
+    businessHours?: BusinessHours;
+    identifiers?: string[];
+    phoneNumberId?: string;
+    whatsappTokenRef?: string;
+  } = {},
+): Promise<TestTenant> {
+  const id = `t-${randomUUID().slice(0, 8)}`;
+  const phoneNumberId = options.phoneNumberId ?? uniquePhoneNumberId();
+  await db.query(
+    `INSERT INTO tenants (id, name, status, locale, timezone, business_hours, whatsapp_token_ref)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [
+      id,
+      options.name ?? `Hotel ${id}`,
+      options.status ?? 'active',
+      options.locale ?? 'es',
+      options.timezone ?? 'Europe/Madrid',
+      JSON.stringify(options.businessHours ?? {}),
+      options.whatsappTokenRef ?? null,
+    ],
+  );
+  await db.query('INSERT INTO tenant_phone_numbers (phone_number_id, tenant_id) VALUES ($1, $2)', [phoneNumberId, id]);
+  for (const identifier of options.identifiers ?? []) {
+    await db.query('INSERT INTO tenant_user_identifiers (identifier, tenant_id) VALUES ($1, $2)', [identifier, id]);
+  }
+  return { id, phoneNumberId };
+}
