@@ -12,9 +12,17 @@ import {
 } from '../lib/domain/tenants';
 import { hashPhone, type Logger } from '../lib/log';
 
+/** Where a tenant's PMS is; activity-side only (workflows never see credentials references). */
+export interface TenantPmsSettings {
+  baseUrl: string | null;
+  credentialsRef: string | null;
+  hotelId: number | null;
+}
+
 /** Every tenant with its numbers and identifiers, as loaded by one query. */
 export interface TenantDirectory {
   tenants: Map<string, TenantProfile>;
+  pms: Map<string, TenantPmsSettings>;
   byPhoneNumberId: Map<string, string>;
   byIdentifier: Map<string, string>;
   loadedAt: number;
@@ -29,6 +37,9 @@ interface TenantRow {
   business_hours: BusinessHours;
   info: Record<string, string>;
   whatsapp_token_ref: string | null;
+  pms_base_url: string | null;
+  pms_credentials_ref: string | null;
+  pms_hotel_id: number | null;
   phone_number_ids: string[];
   identifiers: string[];
 }
@@ -36,6 +47,7 @@ interface TenantRow {
 /** One statement, no N+1: the numbers and identifiers come as arrays from correlated subqueries. */
 const directoryQuery = `
   SELECT t.id, t.name, t.status, t.locale, t.timezone, t.business_hours, t.info, t.whatsapp_token_ref,
+         t.pms_base_url, t.pms_credentials_ref, t.pms_hotel_id,
          COALESCE((SELECT array_agg(p.phone_number_id) FROM tenant_phone_numbers p WHERE p.tenant_id = t.id), '{}') AS phone_number_ids,
          COALESCE((SELECT array_agg(i.identifier) FROM tenant_user_identifiers i WHERE i.tenant_id = t.id), '{}') AS identifiers
     FROM tenants t`;
@@ -44,6 +56,7 @@ export async function loadTenantDirectory(db: Pool, now: number): Promise<Tenant
   const { rows } = await db.query<TenantRow>(directoryQuery);
   const directory: TenantDirectory = {
     tenants: new Map(),
+    pms: new Map(),
     byPhoneNumberId: new Map(),
     byIdentifier: new Map(),
     loadedAt: now,
@@ -58,6 +71,11 @@ export async function loadTenantDirectory(db: Pool, now: number): Promise<Tenant
       businessHours: row.business_hours,
       info: row.info,
       whatsappTokenRef: row.whatsapp_token_ref,
+    });
+    directory.pms.set(row.id, {
+      baseUrl: row.pms_base_url,
+      credentialsRef: row.pms_credentials_ref,
+      hotelId: row.pms_hotel_id,
     });
     for (const number of row.phone_number_ids) directory.byPhoneNumberId.set(number, row.id);
     for (const identifier of row.identifiers) directory.byIdentifier.set(identifier, row.id);

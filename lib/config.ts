@@ -52,6 +52,26 @@ const envSchema = z.object({
   ADMIN_AUTH_FAILURE_LIMIT: positiveInt.default(10),
   ADMIN_AUTH_FAILURE_WINDOW_SECONDS: positiveInt.default(5 * 60),
 
+  PMS_HTTP_TIMEOUT_MS: positiveInt.default(5_000),
+  PMS_BREAKER_CONSECUTIVE_FAILURES: positiveInt.default(5),
+  PMS_BREAKER_FAILURE_RATIO: z.coerce.number().gt(0).lte(1).default(0.5),
+  PMS_BREAKER_MIN_REQUESTS: positiveInt.default(10),
+  PMS_BREAKER_HALF_OPEN_AFTER_MS: positiveInt.default(30_000),
+  AVAILABILITY_CACHE_TTL_SECONDS: positiveInt.default(60),
+
+  HOLD_TTL_SECONDS: positiveInt.default(15 * 60),
+  HOLD_MAX_EXTENSIONS: z.coerce.number().int().min(0).default(2),
+  BOOKING_MAX_STAY_NIGHTS: positiveInt.default(30),
+
+  MEDIA_DIR: z.string().min(1).default('.data/media'),
+  MEDIA_INDEX_TTL_SECONDS: positiveInt.default(30 * 24 * 60 * 60),
+  MEDIA_DOWNLOAD_TIMEOUT_MS: positiveInt.default(60_000),
+  TRANSCRIPTION_URL: url.optional(),
+  TRANSCRIPTION_API_KEY: z.string().min(1).optional(),
+  TRANSCRIPTION_MODEL: z.string().min(1).default('whisper-1'),
+
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
@@ -90,6 +110,24 @@ export interface Config {
   webhook: { maxBodyBytes: number; temporalTimeoutMs: number };
   conversation: { idleTimeoutSeconds: number; seenIdsMax: number };
   tenants: { cacheRefreshSeconds: number; cacheMaxStalenessSeconds: number };
+  pms: {
+    httpTimeoutMs: number;
+    breakerConsecutiveFailures: number;
+    breakerFailureRatio: number;
+    breakerMinRequests: number;
+    breakerHalfOpenAfterMs: number;
+    availabilityCacheTtlSeconds: number;
+  };
+  holds: { ttlSeconds: number; maxExtensions: number };
+  booking: { maxStayNights: number };
+  media: {
+    dir: string;
+    indexTtlSeconds: number;
+    downloadTimeoutMs: number;
+    transcription: { url: string; apiKey: string | undefined; model: string } | undefined;
+  };
+  /** Port of the worker's Prometheus /metrics endpoint; 0 turns it off. */
+  workerMetricsPort: number;
   admin: { authFailureLimit: number; authFailureWindowSeconds: number };
   databaseUrl: string;
   redisUrl: string;
@@ -153,6 +191,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cacheRefreshSeconds: e.TENANT_CACHE_REFRESH_SECONDS,
       cacheMaxStalenessSeconds: e.TENANT_CACHE_MAX_STALENESS_SECONDS,
     },
+    pms: {
+      httpTimeoutMs: e.PMS_HTTP_TIMEOUT_MS,
+      breakerConsecutiveFailures: e.PMS_BREAKER_CONSECUTIVE_FAILURES,
+      breakerFailureRatio: e.PMS_BREAKER_FAILURE_RATIO,
+      breakerMinRequests: e.PMS_BREAKER_MIN_REQUESTS,
+      breakerHalfOpenAfterMs: e.PMS_BREAKER_HALF_OPEN_AFTER_MS,
+      availabilityCacheTtlSeconds: e.AVAILABILITY_CACHE_TTL_SECONDS,
+    },
+    holds: { ttlSeconds: e.HOLD_TTL_SECONDS, maxExtensions: e.HOLD_MAX_EXTENSIONS },
+    booking: { maxStayNights: e.BOOKING_MAX_STAY_NIGHTS },
+    media: {
+      dir: e.MEDIA_DIR,
+      indexTtlSeconds: e.MEDIA_INDEX_TTL_SECONDS,
+      downloadTimeoutMs: e.MEDIA_DOWNLOAD_TIMEOUT_MS,
+      transcription: e.TRANSCRIPTION_URL
+        ? { url: e.TRANSCRIPTION_URL, apiKey: e.TRANSCRIPTION_API_KEY, model: e.TRANSCRIPTION_MODEL }
+        : undefined,
+    },
+    workerMetricsPort: e.WORKER_METRICS_PORT,
     admin: {
       authFailureLimit: e.ADMIN_AUTH_FAILURE_LIMIT,
       authFailureWindowSeconds: e.ADMIN_AUTH_FAILURE_WINDOW_SECONDS,

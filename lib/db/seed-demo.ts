@@ -14,8 +14,8 @@ export async function seedDemo(db: Pool): Promise<{ created: boolean }> {
   try {
     await client.query('BEGIN');
     const { rowCount } = await client.query(
-      `INSERT INTO tenants (id, name, status, locale, timezone, business_hours, info, pms_base_url, pms_credentials_ref)
-       VALUES ($1, $2, 'active', 'es', 'Europe/Madrid', $3, $4, $5, $6)
+      `INSERT INTO tenants (id, name, status, locale, timezone, business_hours, info, pms_base_url, pms_credentials_ref, pms_hotel_id)
+       VALUES ($1, $2, 'active', 'es', 'Europe/Madrid', $3, $4, $5, $6, 1)
        ON CONFLICT (id) DO NOTHING`,
       [
         demoTenantId,
