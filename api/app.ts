@@ -1,7 +1,9 @@
 import type { Client } from '@temporalio/client';
 import Koa from 'koa';
+import type { Pool } from 'pg';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/log';
+import { adminRouter } from './admin/router';
 import { errorHandler } from './errors';
 import { healthRouter } from './health';
 import { webhookRouter } from './webhooks';
@@ -10,6 +12,8 @@ export interface AppDeps {
   temporal: Client;
   config: Config;
   log: Logger;
+  /** Postgres, for the admin API only: the webhook path never touches it. */
+  db: Pool;
 }
 
 /** Builds the Koa app; tests drive `app.callback()` without opening a port. */
@@ -24,7 +28,12 @@ export function createApp(deps: AppDeps): Koa {
       'request',
     );
   });
-  for (const router of [webhookRouter(deps), healthRouter({ temporal: deps.temporal })]) {
+  const { temporal, config, log, db } = deps;
+  for (const router of [
+    webhookRouter({ temporal, config, log }),
+    healthRouter({ temporal }),
+    adminRouter({ db, config, log }),
+  ]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

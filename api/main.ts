@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { ConfigError, loadConfig } from '../lib/config';
+import { createPool } from '../lib/db/pool';
 import { createLogger } from '../lib/log';
 import { temporalConnectionOptions } from '../lib/temporal';
 import { createApp } from './app';
@@ -10,14 +11,16 @@ function main(): void {
   // Lazy: the API starts (and answers 503 on the webhook) even while Temporal is down.
   const connection = Connection.lazy(temporalConnectionOptions(config.temporal));
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const app = createApp({ temporal, config, log });
+  // Also lazy: the admin API answers 503 while Postgres is down; the webhook never uses it.
+  const db = createPool(config.databaseUrl, { applicationName: 'api' });
+  const app = createApp({ temporal, config, log, db });
   const server = app.listen(config.api.port, config.api.host, () => {
     log.info({ port: config.api.port }, `API listening on http://${config.api.host}:${config.api.port}`);
   });
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
     server.close(() => {
-      void connection.close().finally(() => process.exit(0));
+      void Promise.allSettled([connection.close(), db.end()]).finally(() => process.exit(0));
     });
     setTimeout(() => process.exit(0), 10_000).unref();
   };

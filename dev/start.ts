@@ -97,6 +97,16 @@ async function main(): Promise<void> {
       () => whatsapp.close(),
     );
 
+    const pool = createPool(postgres.url, { max: 1, applicationName: 'start' });
+    try {
+      const { applied } = await migrate(pool);
+      if (applied.length > 0) console.log(`Migrations applied: ${applied.join(', ')}`);
+      const { created } = await seedDemo(pool);
+      if (created) console.log(`Demo hotel "${demoTenantId}" created (business number ${demoPhoneNumberId})`);
+    } finally {
+      await pool.end();
+    }
+
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       NODE_ENV: process.env.NODE_ENV ?? 'development',

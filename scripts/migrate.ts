@@ -11,7 +11,8 @@ async function main(): Promise<void> {
   const env = z
     .object({ DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL') })
     .safeParse(process.env);
-  if (!env.success) throw new Error(`Invalid configuration:\n  DATABASE_URL: ${env.error.issues[0]?.message ?? 'is required'}`);
+  if (!env.success)
+    throw new Error(`Invalid configuration:\n  DATABASE_URL: ${env.error.issues[0]?.message ?? 'is required'}`);
   const pool = createPool(env.data.DATABASE_URL, { max: 1, applicationName: 'migrate' });
   try {
     const result = await migrate(pool);

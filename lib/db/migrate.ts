@@ -30,7 +30,9 @@ export async function migrate(pool: Pool, dir = migrationsDir): Promise<Migratio
       checksum text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now()
     )`);
-    const { rows } = await client.query<{ name: string; checksum: string }>('SELECT name, checksum FROM schema_migrations');
+    const { rows } = await client.query<{ name: string; checksum: string }>(
+      'SELECT name, checksum FROM schema_migrations',
+    );
     const done = new Map(rows.map((r) => [r.name, r.checksum]));
     const result: MigrationResult = { applied: [], alreadyApplied: [] };
     for (const file of files) {

@@ -17,6 +17,21 @@ export const ErrorType = {
   TenantDirectoryUnavailable: 'TenantDirectoryUnavailable',
   /** A secret reference (env:NAME) names nothing on this worker; retried so a fixed deployment recovers. */
   SecretUnavailable: 'SecretUnavailable',
+  /** Redis, where room holds live, is unreachable; retried until it is back. */
+  HoldStoreUnavailable: 'HoldStoreUnavailable',
+  /** A stay or hold range that cannot be: check-out not after check-in, or not YYYY-MM-DD. */
+  InvalidDates: 'InvalidDates',
+  /**
+   * The hotel's PMS cannot answer now: 5xx, timeout, reset, malformed body, 429, or its circuit breaker is
+   * open (then `nextRetryDelay` is the time left until the breaker lets a trial call through). Retried.
+   */
+  PmsUnavailable: 'PmsUnavailable',
+  /** The tenant has no PMS base URL, hotel id or credentials reference: nothing to call. Not retried. */
+  PmsNotConfigured: 'PmsNotConfigured',
+  /** The PMS refused our webservice key (HTTP 401); retried so bookings wait while the key is fixed. */
+  PmsAuthError: 'PmsAuthError',
+  /** The PMS refused the request for good (a 4xx other than 401/404/429): retrying cannot help. */
+  PmsRejected: 'PmsRejected',
 } as const;
 
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];

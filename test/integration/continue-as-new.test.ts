@@ -44,7 +44,7 @@ it('carries queued messages and the seen ids across continue-as-new: every messa
   const config = testConfig({ TEMPORAL_ADDRESS: server.address, WHATSAPP_GRAPH_BASE_URL: standin.url });
   const connection = await Connection.connect({ address: server.address });
   const temporal = new Client({ connection });
-  const app = createApp({ temporal, config, log: captureLogger().log });
+  const app = createApp({ temporal, config, log: captureLogger().log, db: createPool(config.databaseUrl) });
   const from = uniqueWaId();
   const db = createPool(config.databaseUrl, { max: 1 });
   const { phoneNumberId } = await createTestTenant(db, { locale: 'en' });

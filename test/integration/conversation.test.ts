@@ -33,7 +33,7 @@ beforeAll(async () => {
   worker = await startWorker(config);
   ({ phoneNumberId } = await createTestTenant(worker.db, { locale: 'es' }));
   await worker.tenants.reload(); // what the admin API's NOTIFY does
-  app = createApp({ temporal, config, log: captureLogger().log });
+  app = createApp({ temporal, config, log: captureLogger().log, db: worker.db });
 });
 
 afterAll(async () => {
@@ -124,7 +124,9 @@ describe('conversation workflow', () => {
     await deliver(text({ from, body: 'Hello' }));
     await waitFor('the reply after retries', () => repliesTo(from).length === 1, { timeoutMs: 20_000 });
     const history = await temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from)).fetchHistory();
-    const scheduled = history.events?.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendMessage');
+    const scheduled = history.events?.find(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendMessage',
+    );
     const started = history.events?.find(
       (e) => e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduled?.eventId?.toString(),
     );
@@ -164,7 +166,7 @@ describe('conversation workflow', () => {
 describe('idle close', () => {
   it('closes the conversation after the idle period and marks it closed', async () => {
     const shortConfig: Config = { ...config, conversation: { ...config.conversation, idleTimeoutSeconds: 2 } };
-    const shortApp = createApp({ temporal, config: shortConfig, log: captureLogger().log });
+    const shortApp = createApp({ temporal, config: shortConfig, log: captureLogger().log, db: worker.db });
     const from = uniqueWaId();
     const raw = JSON.stringify(text({ from, body: 'Hello' }));
     await request(shortApp.callback())

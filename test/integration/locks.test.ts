@@ -101,8 +101,10 @@ describe('room holds', () => {
     expect(await env.run(l.acquireHold, { ...input, owner: 'booking-b' })).toEqual({ kind: 'conflict' });
     await waitFor(
       'the first hold to expire',
-      async () =>
-        ((await env.run(l.acquireHold, { ...input, owner: 'booking-b' })) as { kind: string }).kind === 'held',
+      async () => {
+        const result: { kind: string } = await env.run(l.acquireHold, { ...input, owner: 'booking-b' });
+        return result.kind === 'held';
+      },
       { timeoutMs: 5_000, intervalMs: 250 },
     );
   });

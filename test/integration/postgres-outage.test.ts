@@ -52,7 +52,7 @@ it('answers cached tenants during the outage and the others after it, each messa
     TENANT_CACHE_REFRESH_SECONDS: '1',
   });
   temporal = await temporalClient(config);
-  const app = createApp({ temporal, config, log: captureLogger().log });
+  const app = createApp({ temporal, config, log: captureLogger().log, db: createPool(config.databaseUrl) });
   const deliver = async (payload: unknown) => {
     const raw = JSON.stringify(payload);
     await request(app.callback())
@@ -95,9 +95,13 @@ it('answers cached tenants during the outage and the others after it, each messa
     expect(standin.sent.filter((m) => m.to === guestB)).toHaveLength(0);
 
     await postgres.start();
-    await waitFor('the uncached tenant to answer after Postgres returns', () => standin.sent.some((m) => m.to === guestB), {
-      timeoutMs: 45_000,
-    });
+    await waitFor(
+      'the uncached tenant to answer after Postgres returns',
+      () => standin.sent.some((m) => m.to === guestB),
+      {
+        timeoutMs: 45_000,
+      },
+    );
     const stateB = await handleB.query(stateQuery);
     expect(stateB.tenant).toMatchObject({ kind: 'resolved', tenantId: uncached.id });
     expect(stateB.received).toBe(1);

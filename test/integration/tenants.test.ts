@@ -14,7 +14,14 @@ import { conversationWorkflowId } from '../../lib/domain/messages';
 import { TenantId } from '../../lib/domain/search-attributes';
 import { createLogger, hashPhone } from '../../lib/log';
 import { stateQuery } from '../../workflows/conversation';
-import { captureLogger, startWorker, temporalClient, testConfig, testSecrets, type RunningWorker } from '../helpers/env';
+import {
+  captureLogger,
+  startWorker,
+  temporalClient,
+  testConfig,
+  testSecrets,
+  type RunningWorker,
+} from '../helpers/env';
 import { createTestTenant, uniquePhoneNumberId } from '../helpers/tenants';
 import { textWebhook, uniqueWaId } from '../helpers/webhooks';
 
@@ -22,7 +29,14 @@ const log = createLogger({ level: 'silent' });
 
 describe('resolveTenant activity (real Postgres)', () => {
   const db = createPool(testConfig().databaseUrl, { max: 2 });
-  const cache = new TenantCache({ db, databaseUrl: testConfig().databaseUrl, log, refreshMs: 60_000, maxStalenessMs: 60_000, missReloadMs: 0 });
+  const cache = new TenantCache({
+    db,
+    databaseUrl: testConfig().databaseUrl,
+    log,
+    refreshMs: 60_000,
+    maxStalenessMs: 60_000,
+    missReloadMs: 0,
+  });
   const { resolveTenant } = createTenantActivities({ tenants: cache, db, log });
   const run = (phoneNumberId: string, waId: string) =>
     new MockActivityEnvironment().run(resolveTenant, { phoneNumberId, waId });
@@ -36,7 +50,13 @@ describe('resolveTenant activity (real Postgres)', () => {
     const t = await createTestTenant(db, { name: 'Hotel Mar', locale: 'en', timezone: 'Atlantic/Canary' });
     await expect(run(t.phoneNumberId, uniqueWaId())).resolves.toEqual({
       kind: 'resolved',
-      tenant: expect.objectContaining({ id: t.id, name: 'Hotel Mar', locale: 'en', timezone: 'Atlantic/Canary', status: 'active' }),
+      tenant: expect.objectContaining({
+        id: t.id,
+        name: 'Hotel Mar',
+        locale: 'en',
+        timezone: 'Atlantic/Canary',
+        status: 'active',
+      }),
     });
   });
 
@@ -97,7 +117,7 @@ describe('conversations and their tenant', () => {
     config = testConfig({ WHATSAPP_GRAPH_BASE_URL: standin.url });
     temporal = await temporalClient(config);
     worker = await startWorker(config);
-    app = createApp({ temporal, config, log: captureLogger().log });
+    app = createApp({ temporal, config, log: captureLogger().log, db: worker.db });
   });
 
   afterAll(async () => {
@@ -162,7 +182,10 @@ describe('conversations and their tenant', () => {
     await deliver(textWebhook({ phoneNumberId, from, body: 'Hello' }));
     const handle = handleFor(phoneNumberId, from);
     await waitFor('the unknown tenant recorded', async () => (await handle.query(stateQuery)).received === 1);
-    await waitFor('the unknown tenant recorded', async () => (await handle.query(stateQuery)).tenant.kind === 'unknown');
+    await waitFor(
+      'the unknown tenant recorded',
+      async () => (await handle.query(stateQuery)).tenant.kind === 'unknown',
+    );
     expect(repliesTo(from)).toHaveLength(0);
 
     await createTestTenant(worker.db, { phoneNumberId, locale: 'en' });
@@ -191,7 +214,11 @@ describe('conversations and their tenant', () => {
       .toLowerCase()
       .slice(0, 3);
     const other = today === 'wed' ? 'thu' : 'wed';
-    const t = await createTestTenant(worker.db, { name: 'Hotel Sol', locale: 'es', businessHours: { [other]: [['09:00', '17:00']] } });
+    const t = await createTestTenant(worker.db, {
+      name: 'Hotel Sol',
+      locale: 'es',
+      businessHours: { [other]: [['09:00', '17:00']] },
+    });
     await worker.tenants.reload();
     const from = uniqueWaId();
     await deliver(textWebhook({ phoneNumberId: t.phoneNumberId, from, body: 'Quiero hablar con una persona' }));
@@ -214,6 +241,8 @@ describe('conversations and their tenant', () => {
     const from = uniqueWaId();
     await deliver(textWebhook({ phoneNumberId: t.phoneNumberId, from, body: 'Can I talk to a person please?' }));
     await waitFor('the reply', () => repliesTo(from).length === 1);
-    expect(repliesTo(from)[0]!.text).toBe('We are putting you in touch with the Hotel Luna team. A person will answer shortly.');
+    expect(repliesTo(from)[0]!.text).toBe(
+      'We are putting you in touch with the Hotel Luna team. A person will answer shortly.',
+    );
   });
 });

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { createApp } from '../../api/app';
 import { signBody } from '../../api/signature';
 import { getFreePort } from '../../dev/process';
+import { createPool } from '../../lib/db/pool';
 import { conversationWorkflowId } from '../../lib/domain/messages';
 import { captureLogger, temporalClient, testConfig, testSecrets } from '../helpers/env';
 import { fixtureNames, loadFixture, textWebhook, uniqueMessageId, uniqueWaId } from '../helpers/webhooks';
@@ -12,14 +13,17 @@ const secret = testSecrets.WHATSAPP_APP_SECRET;
 let temporal: Client;
 let app: ReturnType<typeof createApp>;
 const logs = captureLogger();
+// The webhook never touches Postgres: every test here passes with a database that cannot be reached.
+const unreachableDb = createPool('postgres://hotel@127.0.0.1:1/hotel', { max: 1 });
 
 beforeAll(async () => {
   temporal = await temporalClient(config);
-  app = createApp({ temporal, config, log: logs.log });
+  app = createApp({ temporal, config, log: logs.log, db: unreachableDb });
 });
 
 afterAll(async () => {
   await temporal.connection.close();
+  await unreachableDb.end();
 });
 
 function post(body: string | Buffer, headers: Record<string, string> = {}) {
@@ -230,7 +234,7 @@ describe('when Temporal is unreachable', () => {
     const down = testConfig({ WEBHOOK_TEMPORAL_TIMEOUT_MS: '1500' });
     const connection = Connection.lazy({ address: `127.0.0.1:${port}` });
     const client = new TemporalClient({ connection });
-    const downApp = createApp({ temporal: client, config: down, log: captureLogger().log });
+    const downApp = createApp({ temporal: client, config: down, log: captureLogger().log, db: unreachableDb });
     const raw = JSON.stringify(textWebhook());
     const res = await request(downApp.callback())
       .post('/webhooks/whatsapp')

@@ -67,7 +67,10 @@ describe('sendMessage against the Graph API protocol', () => {
         timeoutMs: 2_000,
         dispatcher: http,
       });
-      const acts = createWhatsAppActivities({ whatsapp, secrets: createSecretResolver({ HOTEL_A_TOKEN: 'hotel-a-token-123' }) });
+      const acts = createWhatsAppActivities({
+        whatsapp,
+        secrets: createSecretResolver({ HOTEL_A_TOKEN: 'hotel-a-token-123' }),
+      });
       await new MockActivityEnvironment().run(acts.sendMessage, { ...input, tokenRef: 'env:HOTEL_A_TOKEN' });
       expect(otherStandin.sent).toHaveLength(1);
       await expect(
@@ -133,7 +136,13 @@ describe('sendMessage against the Graph API protocol', () => {
   it('reuses pooled keep-alive connections across sends', async () => {
     const agent = createHttpAgent({ maxConnectionsPerOrigin: 4 });
     try {
-      const whatsapp = createWhatsAppClient({ baseUrl: standin.url, apiVersion: 'v23.0', accessToken: token, timeoutMs: 2_000, dispatcher: agent });
+      const whatsapp = createWhatsAppClient({
+        baseUrl: standin.url,
+        apiVersion: 'v23.0',
+        accessToken: token,
+        timeoutMs: 2_000,
+        dispatcher: agent,
+      });
       const acts = createWhatsAppActivities({ whatsapp, secrets: createSecretResolver({}) });
       for (let i = 0; i < 10; i++) await new MockActivityEnvironment().run(acts.sendMessage, input);
       expect(standin.sent).toHaveLength(10);

@@ -1,5 +1,5 @@
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startPostgres } from '../../dev/postgres';
@@ -17,15 +17,44 @@ import type { TestEnvironmentState } from '../helpers/env';
 export default async function globalSetup(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hotel-messaging-test-'));
   chmodSync(dir, 0o755); // the postgres user must be able to reach its data directory
-  const [temporal, postgres, redis, bundle] = await Promise.all([
+  const started = await Promise.allSettled([
     startTemporalDevServer({ headless: true, logDir: dir }),
     startPostgres({ dataDir: path.join(dir, 'postgres'), fast: true }),
     startRedis({ dir: path.join(dir, 'redis') }),
     bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger }),
   ]);
+  const [temporalResult, postgresResult, redisResult, bundleResult] = started;
+  const stopStarted = async () => {
+    await Promise.allSettled([
+      temporalResult.status === 'fulfilled' ? temporalResult.value.stop() : undefined,
+      postgresResult.status === 'fulfilled' ? postgresResult.value.destroy() : undefined,
+      redisResult.status === 'fulfilled' ? redisResult.value.destroy() : undefined,
+    ]);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  if (
+    temporalResult.status === 'rejected' ||
+    postgresResult.status === 'rejected' ||
+    redisResult.status === 'rejected' ||
+    bundleResult.status === 'rejected'
+  ) {
+    // Jest runs no teardown when the setup fails: stop what did start, then report every failure.
+    await stopStarted();
+    const reasons = started.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+    throw new Error(`Test setup failed:\n${reasons.join('\n')}`);
+  }
+  const [temporal, postgres, redis, bundle] = [
+    temporalResult.value,
+    postgresResult.value,
+    redisResult.value,
+    bundleResult.value,
+  ];
   const pool = createPool(postgres.url, { max: 1 });
   try {
     await migrate(pool);
+  } catch (err) {
+    await stopStarted();
+    throw err;
   } finally {
     await pool.end();
   }

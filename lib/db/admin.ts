@@ -1,0 +1,450 @@
+import type { ClientBase, Pool, PoolClient, QueryResultRow } from 'pg';
+import { generateToken, type AdminScope } from '../admin-tokens';
+import type { Language } from '../domain/language';
+import type { BusinessHours, TenantStatus } from '../domain/tenants';
+import { hashPhone } from '../log';
+import { writeAudit } from './tenants';
+
+/**
+ * SQL behind the admin API (and the token CLI): tenants, their numbers and identifiers, admin tokens.
+ * Functions take a pool or a client, so a caller can run several in one transaction with {@link withTransaction}.
+ */
+
+export type Queryable = Pool | ClientBase;
+
+export interface Tenant {
+  id: string;
+  name: string;
+  status: TenantStatus;
+  locale: Language;
+  timezone: string;
+  businessHours: BusinessHours;
+  info: Record<string, string>;
+  pmsBaseUrl: string | null;
+  pmsCredentialsRef: string | null;
+  whatsappTokenRef: string | null;
+  phoneNumberIds: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A tenant with its registered guest identifiers (only shown one tenant at a time). */
+export interface TenantDetail extends Tenant {
+  identifiers: string[];
+}
+
+/** The settings an admin may set on a tenant; `null` clears an optional one. */
+export interface TenantFields {
+  name?: string | undefined;
+  locale?: Language | undefined;
+  timezone?: string | undefined;
+  businessHours?: BusinessHours | undefined;
+  info?: Record<string, string> | undefined;
+  pmsBaseUrl?: string | null | undefined;
+  pmsCredentialsRef?: string | null | undefined;
+  whatsappTokenRef?: string | null | undefined;
+}
+
+export interface NewTenant extends TenantFields {
+  id: string;
+  name: string;
+  phoneNumberIds?: string[] | undefined;
+  /** Already normalized (see `normalizeIdentifier`). */
+  identifiers?: string[] | undefined;
+}
+
+export interface AdminTokenInfo {
+  id: string;
+  name: string;
+  scope: AdminScope;
+  tenantId: string | null;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** A row that would duplicate a unique key: a tenant id, a phone number id or a guest identifier. */
+export class UniqueViolationError extends Error {
+  override readonly name = 'UniqueViolationError';
+  constructor(readonly resource: 'tenant' | 'phone_number' | 'identifier' | 'token') {
+    super(`${resource} already exists`);
+  }
+}
+
+/** A reference to a tenant that does not exist. */
+export class MissingTenantError extends Error {
+  override readonly name = 'MissingTenantError';
+  constructor() {
+    super('tenant does not exist');
+  }
+}
+
+const uniqueConstraints: Record<string, UniqueViolationError['resource']> = {
+  tenants_pkey: 'tenant',
+  tenant_phone_numbers_pkey: 'phone_number',
+  tenant_user_identifiers_pkey: 'identifier',
+  admin_tokens_pkey: 'token',
+};
+
+/** Turns the Postgres errors a caller can act on into typed errors; the rest pass through. */
+function translate(err: unknown): unknown {
+  const { code, constraint } = (err ?? {}) as { code?: string; constraint?: string };
+  if (code === '23505' && constraint && uniqueConstraints[constraint]) {
+    return new UniqueViolationError(uniqueConstraints[constraint]);
+  }
+  if (code === '23503') return new MissingTenantError();
+  return err;
+}
+
+async function run<R extends QueryResultRow>(db: Queryable, sql: string, params: unknown[] = []): Promise<R[]> {
+  try {
+    return (await db.query<R>(sql, params)).rows;
+  } catch (err) {
+    throw translate(err);
+  }
+}
+
+/**
+ * Runs `fn` in one transaction on one client: committed if it returns, rolled back if it throws.
+ * A client whose rollback fails (the connection died) is discarded rather than returned to the pool.
+ */
+export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+    });
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+const fieldColumns = {
+  name: 'name',
+  locale: 'locale',
+  timezone: 'timezone',
+  businessHours: 'business_hours',
+  info: 'info',
+  pmsBaseUrl: 'pms_base_url',
+  pmsCredentialsRef: 'pms_credentials_ref',
+  whatsappTokenRef: 'whatsapp_token_ref',
+} as const satisfies Record<keyof TenantFields, string>;
+
+const jsonFields = new Set<keyof TenantFields>(['businessHours', 'info']);
+
+/** The columns and values of the fields present in `fields` (absent ones keep their value or default). */
+function presentFields(fields: TenantFields): { columns: string[]; values: unknown[] } {
+  const columns: string[] = [];
+  const values: unknown[] = [];
+  for (const key of Object.keys(fieldColumns) as (keyof TenantFields)[]) {
+    const value = fields[key];
+    if (value === undefined) continue;
+    columns.push(fieldColumns[key]);
+    values.push(jsonFields.has(key) ? JSON.stringify(value) : value);
+  }
+  return { columns, values };
+}
+
+interface TenantRow {
+  id: string;
+  name: string;
+  status: TenantStatus;
+  locale: Language;
+  timezone: string;
+  business_hours: BusinessHours;
+  info: Record<string, string>;
+  pms_base_url: string | null;
+  pms_credentials_ref: string | null;
+  whatsapp_token_ref: string | null;
+  phone_number_ids: string[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+const tenantSelect = `
+  SELECT t.*,
+    COALESCE((SELECT array_agg(p.phone_number_id ORDER BY p.phone_number_id)
+              FROM tenant_phone_numbers p WHERE p.tenant_id = t.id), '{}') AS phone_number_ids
+  FROM tenants t`;
+
+function toTenant(row: TenantRow): Tenant {
+  return {
+    id: row.id,
+    name: row.name,
+    status: row.status,
+    locale: row.locale,
+    timezone: row.timezone,
+    businessHours: row.business_hours,
+    info: row.info,
+    pmsBaseUrl: row.pms_base_url,
+    pmsCredentialsRef: row.pms_credentials_ref,
+    whatsappTokenRef: row.whatsapp_token_ref,
+    phoneNumberIds: row.phone_number_ids,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/**
+ * Tenants in id order, `limit` at a time after the id `after`; `onlyId` restricts the list to one tenant
+ * (a tenant-restricted token). `nextAfter` is the cursor of the next page, `null` on the last.
+ */
+export async function listTenants(
+  db: Queryable,
+  options: {
+    onlyId?: string | null | undefined;
+    status?: TenantStatus | undefined;
+    after?: string | undefined;
+    limit: number;
+  },
+): Promise<{ tenants: Tenant[]; nextAfter: string | null }> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (condition: string, value: unknown) => {
+    params.push(value);
+    where.push(condition.replace('?', `$${params.length}`));
+  };
+  if (options.onlyId) add('t.id = ?', options.onlyId);
+  if (options.status) add('t.status = ?', options.status);
+  if (options.after !== undefined) add('t.id > ?', options.after);
+  params.push(options.limit + 1);
+  const rows = await run<TenantRow>(
+    db,
+    `${tenantSelect} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY t.id LIMIT $${params.length}`,
+    params,
+  );
+  const tenants = rows.slice(0, options.limit).map(toTenant);
+  return { tenants, nextAfter: rows.length > options.limit ? (tenants.at(-1)?.id ?? null) : null };
+}
+
+/** One tenant with its numbers and identifiers, or `undefined`. */
+export async function getTenant(db: Queryable, id: string): Promise<TenantDetail | undefined> {
+  const [row] = await run<TenantRow & { identifiers: string[] }>(
+    db,
+    `SELECT x.*,
+       COALESCE((SELECT array_agg(i.identifier ORDER BY i.identifier)
+                 FROM tenant_user_identifiers i WHERE i.tenant_id = x.id), '{}') AS identifiers
+     FROM (${tenantSelect} WHERE t.id = $1) x`,
+    [id],
+  );
+  return row ? { ...toTenant(row), identifiers: row.identifiers } : undefined;
+}
+
+/**
+ * Locks a tenant's row for the rest of the transaction (so two writers to one tenant queue up);
+ * false when there is no such tenant.
+ */
+export async function lockTenant(client: ClientBase, id: string): Promise<boolean> {
+  return (await run(client, 'SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE', [id])).length === 1;
+}
+
+/** Inserts a tenant with its numbers and identifiers. Throws {@link UniqueViolationError} on a duplicate. */
+export async function insertTenant(client: ClientBase, tenant: NewTenant): Promise<void> {
+  const { columns, values } = presentFields(tenant);
+  await run(
+    client,
+    `INSERT INTO tenants (id, ${columns.join(', ')}) VALUES ($1, ${columns.map((_, i) => `$${i + 2}`).join(', ')})`,
+    [tenant.id, ...values],
+  );
+  for (const phoneNumberId of tenant.phoneNumberIds ?? []) await addPhoneNumber(client, tenant.id, phoneNumberId);
+  for (const identifier of tenant.identifiers ?? []) await addIdentifier(client, tenant.id, identifier);
+}
+
+/** Sets the given fields; false when there is no such tenant. */
+export async function updateTenant(client: ClientBase, id: string, fields: TenantFields): Promise<boolean> {
+  const { columns, values } = presentFields(fields);
+  const assignments = [...columns.map((c, i) => `${c} = $${i + 2}`), 'updated_at = now()'];
+  const rows = await run(client, `UPDATE tenants SET ${assignments.join(', ')} WHERE id = $1 RETURNING id`, [
+    id,
+    ...values,
+  ]);
+  return rows.length === 1;
+}
+
+/** Suspends or reactivates a tenant; false when there is no such tenant. */
+export async function setTenantStatus(client: ClientBase, id: string, status: TenantStatus): Promise<boolean> {
+  const rows = await run(client, 'UPDATE tenants SET status = $2, updated_at = now() WHERE id = $1 RETURNING id', [
+    id,
+    status,
+  ]);
+  return rows.length === 1;
+}
+
+/** Registers a WhatsApp phone number id to a tenant. Throws {@link UniqueViolationError} if it is taken. */
+export async function addPhoneNumber(client: ClientBase, tenantId: string, phoneNumberId: string): Promise<void> {
+  await run(client, 'INSERT INTO tenant_phone_numbers (phone_number_id, tenant_id) VALUES ($1, $2)', [
+    phoneNumberId,
+    tenantId,
+  ]);
+}
+
+/** Unregisters a number from this tenant; false when this tenant does not have it. */
+export async function removePhoneNumber(client: ClientBase, tenantId: string, phoneNumberId: string): Promise<boolean> {
+  const rows = await run(
+    client,
+    'DELETE FROM tenant_phone_numbers WHERE phone_number_id = $1 AND tenant_id = $2 RETURNING phone_number_id',
+    [phoneNumberId, tenantId],
+  );
+  return rows.length === 1;
+}
+
+/** Registers a normalized guest identifier to a tenant. Throws {@link UniqueViolationError} if it is taken. */
+export async function addIdentifier(client: ClientBase, tenantId: string, identifier: string): Promise<void> {
+  await run(client, 'INSERT INTO tenant_user_identifiers (identifier, tenant_id) VALUES ($1, $2)', [
+    identifier,
+    tenantId,
+  ]);
+}
+
+/** Unregisters a guest identifier from this tenant; false when this tenant does not have it. */
+export async function removeIdentifier(client: ClientBase, tenantId: string, identifier: string): Promise<boolean> {
+  const rows = await run(
+    client,
+    'DELETE FROM tenant_user_identifiers WHERE identifier = $1 AND tenant_id = $2 RETURNING identifier',
+    [identifier, tenantId],
+  );
+  return rows.length === 1;
+}
+
+/** An identifier as it may appear in the audit log: its kind and a non-reversible reference. */
+export function auditIdentifier(identifier: string): { kind: 'phone' | 'email'; ref: string } {
+  return { kind: identifier.includes('@') ? 'email' : 'phone', ref: hashPhone(identifier) };
+}
+
+interface TokenRow {
+  id: string;
+  name: string;
+  scope: AdminScope;
+  tenant_id: string | null;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+const tokenColumns = 'id, name, scope, tenant_id, created_at, last_used_at, revoked_at';
+
+function toTokenInfo(row: TokenRow): AdminTokenInfo {
+  return {
+    id: row.id,
+    name: row.name,
+    scope: row.scope,
+    tenantId: row.tenant_id,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+/**
+ * Creates an admin token and its audit row in one transaction. The returned `token` is the only copy of
+ * the secret: show it once. Throws {@link MissingTenantError} when `tenantId` names no tenant.
+ */
+export async function createAdminToken(
+  pool: Pool,
+  input: { name: string; scope: AdminScope; tenantId?: string | null | undefined },
+  actor: string,
+): Promise<AdminTokenInfo & { token: string }> {
+  const { id, token, secretHash } = await generateToken();
+  return withTransaction(pool, async (client) => {
+    const [row] = await run<TokenRow>(
+      client,
+      `INSERT INTO admin_tokens (id, name, secret_hash, scope, tenant_id) VALUES ($1, $2, $3, $4, $5)
+       RETURNING ${tokenColumns}`,
+      [id, input.name, secretHash, input.scope, input.tenantId ?? null],
+    );
+    await writeAudit(client, {
+      actor,
+      action: 'token.create',
+      tenantId: input.tenantId ?? null,
+      details: { tokenId: id, name: input.name, scope: input.scope },
+    });
+    return { ...toTokenInfo(row!), token };
+  });
+}
+
+/** Every admin token, oldest first; never the hash. */
+export async function listAdminTokens(db: Queryable): Promise<AdminTokenInfo[]> {
+  const rows = await run<TokenRow>(db, `SELECT ${tokenColumns} FROM admin_tokens ORDER BY created_at, id`);
+  return rows.map(toTokenInfo);
+}
+
+/** What authentication needs to know about a token id, hash included. */
+export async function findAdminTokenForAuth(
+  db: Queryable,
+  id: string,
+): Promise<
+  { id: string; secretHash: string; scope: AdminScope; tenantId: string | null; revoked: boolean } | undefined
+> {
+  const [row] = await run<{
+    id: string;
+    secret_hash: string;
+    scope: AdminScope;
+    tenant_id: string | null;
+    revoked: boolean;
+  }>(
+    db,
+    'SELECT id, secret_hash, scope, tenant_id, revoked_at IS NOT NULL AS revoked FROM admin_tokens WHERE id = $1',
+    [id],
+  );
+  return row
+    ? { id: row.id, secretHash: row.secret_hash, scope: row.scope, tenantId: row.tenant_id, revoked: row.revoked }
+    : undefined;
+}
+
+/** Revokes a token (a second revoke keeps the first time); `undefined` when there is no such token. */
+export async function revokeAdminToken(db: Queryable, id: string): Promise<AdminTokenInfo | undefined> {
+  const [row] = await run<TokenRow>(
+    db,
+    `UPDATE admin_tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 RETURNING ${tokenColumns}`,
+    [id],
+  );
+  return row ? toTokenInfo(row) : undefined;
+}
+
+/** Records that a token was used; writes at most once a minute per token, so it stays cheap. */
+export async function touchAdminToken(db: Queryable, id: string): Promise<void> {
+  await run(
+    db,
+    `UPDATE admin_tokens SET last_used_at = now()
+     WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+    [id],
+  );
+}
+
+const networkCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+const unavailableMessages =
+  /timeout exceeded when trying to connect|Connection terminated|Query read timeout|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery mode)/i;
+
+/**
+ * Whether `err` means Postgres cannot be reached or is not accepting work right now (as opposed to a bad
+ * query): network errors, pg's connect and query timeouts, SQLSTATE classes 08 (connection exception),
+ * 57P01-57P03 (shutdown, cannot connect now) and 53300 (too many connections).
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  // Duck-typed, not `instanceof Error`: errors made by Node's own net module come from another realm
+  // under some runners (jest's vm sandbox), where `instanceof Error` is false.
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, message, errors } = err as { code?: unknown; message?: unknown; errors?: unknown };
+  if (typeof code === 'string') {
+    if (networkCodes.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code) || code === '53300') return true;
+  }
+  // Node reports a refused dual-stack connect (localhost: ::1 and 127.0.0.1) as an AggregateError.
+  if (Array.isArray(errors) && errors.some(isDatabaseUnavailable)) return true;
+  return typeof message === 'string' && unavailableMessages.test(message);
+}
