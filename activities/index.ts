@@ -1,6 +1,12 @@
+import type Redis from 'ioredis';
 import type { Pool } from 'pg';
+import type { Config } from '../lib/config';
 import type { Logger } from '../lib/log';
 import type { SecretResolver } from '../lib/secrets';
+import type { Metrics } from '../lib/metrics';
+import { createLockActivities } from './locks';
+import { createNluActivities, type Understander } from './nlu';
+import { createPmsActivities } from './pms';
 import { createTenantActivities, type TenantCache } from './tenants';
 import { createWhatsAppActivities, type WhatsAppClient } from './whatsapp';
 
@@ -8,8 +14,12 @@ export interface ActivityDeps {
   whatsapp: WhatsAppClient;
   tenants: TenantCache;
   db: Pool;
+  redis: Redis;
   secrets: SecretResolver;
+  config: Config;
   log: Logger;
+  nlu: Understander;
+  metrics?: Metrics;
 }
 
 /**
@@ -21,6 +31,9 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createWhatsAppActivities(deps),
     ...createTenantActivities(deps),
+    ...createLockActivities({ ...deps, holds: deps.config.holds }),
+    ...createPmsActivities(deps),
+    ...createNluActivities(deps),
   };
 }
 

@@ -46,6 +46,12 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
       waId,
       idleTimeoutSeconds: config.conversation.idleTimeoutSeconds,
       seenIdsMax: config.conversation.seenIdsMax,
+      booking: {
+        maxStayNights: config.booking.maxStayNights,
+        holdTtlSeconds: config.holds.ttlSeconds,
+        holdMaxExtensions: config.holds.maxExtensions,
+        pmsTimeoutSeconds: config.booking.pmsTimeoutSeconds,
+      },
     };
     await temporal.workflow.signalWithStart<typeof conversation, [typeof message]>('conversation', {
       workflowId: conversationWorkflowId(phoneNumberId, waId),

@@ -62,6 +62,7 @@ const envSchema = z.object({
   HOLD_TTL_SECONDS: positiveInt.default(15 * 60),
   HOLD_MAX_EXTENSIONS: z.coerce.number().int().min(0).default(2),
   BOOKING_MAX_STAY_NIGHTS: positiveInt.default(30),
+  BOOKING_PMS_TIMEOUT_SECONDS: positiveInt.default(10 * 60),
 
   MEDIA_DIR: z.string().min(1).default('.data/media'),
   MEDIA_INDEX_TTL_SECONDS: positiveInt.default(30 * 24 * 60 * 60),
@@ -119,7 +120,8 @@ export interface Config {
     availabilityCacheTtlSeconds: number;
   };
   holds: { ttlSeconds: number; maxExtensions: number };
-  booking: { maxStayNights: number };
+  /** `pmsTimeoutSeconds`: how long a booking keeps retrying the PMS before it gives up and compensates. */
+  booking: { maxStayNights: number; pmsTimeoutSeconds: number };
   media: {
     dir: string;
     indexTtlSeconds: number;
@@ -200,7 +202,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       availabilityCacheTtlSeconds: e.AVAILABILITY_CACHE_TTL_SECONDS,
     },
     holds: { ttlSeconds: e.HOLD_TTL_SECONDS, maxExtensions: e.HOLD_MAX_EXTENSIONS },
-    booking: { maxStayNights: e.BOOKING_MAX_STAY_NIGHTS },
+    booking: { maxStayNights: e.BOOKING_MAX_STAY_NIGHTS, pmsTimeoutSeconds: e.BOOKING_PMS_TIMEOUT_SECONDS },
     media: {
       dir: e.MEDIA_DIR,
       indexTtlSeconds: e.MEDIA_INDEX_TTL_SECONDS,

@@ -7,7 +7,7 @@
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -15,13 +15,23 @@ import { createApp } from '../api/app';
 import { signBody } from '../api/signature';
 import { waitFor } from '../dev/process';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../dev/whatsapp-standin';
+import { startPmsStandin, type PmsStandin } from '../dev/pms-standin';
+import { startPostgres } from '../dev/postgres';
+import { startRedis } from '../dev/redis';
 import { loadConfig, type Config } from '../lib/config';
+import { migrate } from '../lib/db/migrate';
+import { createPool } from '../lib/db/pool';
+import { demoTenantId, seedDemo } from '../lib/db/seed-demo';
+import { createRedis } from '../lib/redis';
+import { createSecretResolver } from '../lib/secrets';
 import { createHttpAgent } from '../lib/http';
 import { createLogger } from '../lib/log';
 import { conversationWorkflowId } from '../lib/domain/messages';
 import { startTemporalDevServer, temporalBinary } from '../temporal/dev-server';
+import { bookingStatusQuery } from '../workflows/booking';
 import { stateQuery } from '../workflows/conversation';
 import { createConversationWorker } from '../workers/worker';
+import { createTestTenant } from './helpers/tenants';
 import { loadFixture, textWebhook, uniqueMessageId } from './helpers/webhooks';
 
 const secrets = {
@@ -35,6 +45,7 @@ const phoneNumberId = '106540352242922';
 interface Ctx {
   temporal: Client;
   standin: WhatsAppStandin;
+  pms: PmsStandin;
   post(payload: unknown): Promise<void>;
 }
 
@@ -42,6 +53,27 @@ interface Ctx {
 type Scenario = (ctx: Ctx) => Promise<{ handle: WorkflowHandle; runId?: string }>;
 
 const repliesTo = (standin: WhatsAppStandin, waId: string) => standin.sent.filter((m) => m.to === waId).length;
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** Asks for rooms a month ahead and picks the first; returns the booking saga's handle. */
+async function book({ temporal, standin, post }: Ctx, from: string): Promise<{ handle: WorkflowHandle }> {
+  const checkIn = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+  const checkOut = new Date(Date.now() + 32 * 86_400_000).toISOString().slice(0, 10);
+  await post(
+    textWebhook({
+      from,
+      id: uniqueMessageId(),
+      body: `¿Tienen habitación del ${checkIn} al ${checkOut} para 2 adultos?`,
+      timestamp: nowSeconds(),
+    }),
+  );
+  await waitFor('the offer', () => repliesTo(standin, from) === 1);
+  await post(textWebhook({ from, id: uniqueMessageId(), body: '1', timestamp: nowSeconds() }));
+  const conversation = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
+  await waitFor('the booking', async () => (await conversation.query(stateQuery)).booking !== undefined);
+  const reference = (await conversation.query(stateQuery)).booking!.reference;
+  return { handle: temporal.workflow.getHandle(reference) };
+}
 
 const scenarios: Record<string, Scenario> = {
   /** Spanish and English messages answered, a duplicate dropped, a read status, then the idle close. */
@@ -86,6 +118,46 @@ const scenarios: Record<string, Scenario> = {
     );
     return { handle };
   },
+  /** A guest registered to another hotel writes to the demo hotel's number: refused, no reply. */
+  async 'conversation-tenant-isolation-refused'({ temporal, post }) {
+    const from = '15550000004';
+    await post(textWebhook({ from, id: uniqueMessageId(), body: 'Hola' }));
+    const handle = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
+    await waitFor('the refusal', async () => (await handle.query(stateQuery)).tenant.kind === 'refused');
+    return { handle };
+  },
+  /** A guest asks for a person; the demo hotel answers per its business hours. */
+  async 'conversation-staff-request'({ temporal, standin, post }) {
+    const from = '15550000005';
+    await post(textWebhook({ from, id: uniqueMessageId(), body: 'Quiero hablar con una persona' }));
+    await waitFor('the reply', () => repliesTo(standin, from) === 1);
+    return { handle: temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from)) };
+  },
+  /** A guest asks for rooms and books the first: the booking saga's history (hold, book, confirm, release). */
+  async 'booking-success'(ctx) {
+    const { handle } = await book(ctx, '15550000006');
+    await waitFor('the confirmation', () => repliesTo(ctx.standin, '15550000006') === 2);
+    return { handle };
+  },
+  /** The PMS refuses to create the booking until the saga gives up: compensation releases the hold. */
+  async 'booking-pms-failure-compensated'(ctx) {
+    ctx.pms.inject({ kind: 'error', status: 503, match: { method: 'POST', resource: 'bookings' } }, 1000);
+    const { handle } = await book(ctx, '15550000007');
+    await waitFor('the failure told', () => repliesTo(ctx.standin, '15550000007') === 2, { timeoutMs: 30_000 });
+    ctx.pms.reset();
+    return { handle };
+  },
+  /** The guest cancels while the PMS is failing: the saga undoes the hold and tells them. */
+  async 'booking-guest-cancel'(ctx) {
+    ctx.pms.inject({ kind: 'error', status: 503, match: { method: 'POST', resource: 'bookings' } }, 1000);
+    const from = '15550000008';
+    const { handle } = await book(ctx, from);
+    await waitFor('the PMS step', async () => (await handle.query(bookingStatusQuery)).step === 'booking');
+    await ctx.post(textWebhook({ from, id: uniqueMessageId(), body: 'Cancela mi reserva', timestamp: nowSeconds() }));
+    await waitFor('the cancellation told', () => repliesTo(ctx.standin, from) === 2, { timeoutMs: 30_000 });
+    ctx.pms.reset();
+    return { handle };
+  },
   /** A burst of messages that crosses continue-as-new; the first run's history is recorded. */
   async 'conversation-continue-as-new'({ temporal, standin, post }) {
     const from = '15550000003';
@@ -101,6 +173,7 @@ const scenarios: Record<string, Scenario> = {
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hm-record-'));
+  chmodSync(dir, 0o755); // the postgres user must reach its data directory
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const server = await startTemporalDevServer({
     headless: true,
@@ -108,12 +181,27 @@ async function main(): Promise<void> {
     dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 30 },
   });
   const standin = await startWhatsAppStandin({ accessToken: secrets.WHATSAPP_ACCESS_TOKEN });
+  const postgres = await startPostgres({ dataDir: path.join(dir, 'pg'), fast: true });
+  const db = createPool(postgres.url, { max: 4 });
+  await migrate(db);
+  await seedDemo(db); // owns business number 106540352242922
+  const pmsKey = 'RECORDPMSKEY0123456789ABCDEFGHIJ';
+  const pms = await startPmsStandin({ webserviceKey: pmsKey });
+  await db.query('UPDATE tenants SET pms_base_url = $1 WHERE id = $2', [pms.url, demoTenantId]);
+  const redisServer = await startRedis({ dir: path.join(dir, 'redis') });
+  const redis = createRedis(redisServer.url);
+  // The guest of the isolation scenario is registered to another hotel.
+  await createTestTenant(db, { identifiers: ['+15550000004'] });
   const config: Config = loadConfig({
     ...secrets,
     LOG_LEVEL: 'silent',
     TEMPORAL_ADDRESS: server.address,
     WHATSAPP_GRAPH_BASE_URL: standin.url,
     CONVERSATION_IDLE_TIMEOUT_SECONDS: '3',
+    DATABASE_URL: postgres.url,
+    REDIS_URL: redisServer.url,
+    PMS_BREAKER_HALF_OPEN_AFTER_MS: '1000',
+    BOOKING_PMS_TIMEOUT_SECONDS: '6',
   });
   const log = createLogger({ level: 'silent' });
   const connection = await Connection.connect({ address: server.address });
@@ -124,15 +212,18 @@ async function main(): Promise<void> {
     workflowsPath: require.resolve('../workflows'),
     logger: new DefaultLogger('WARN'),
   });
-  const worker = await createConversationWorker({
+  const { worker, tenants, close } = await createConversationWorker({
     config,
     log,
     connection: nativeConnection,
     http,
+    db,
+    redis,
+    secrets: createSecretResolver({ DEMO_PMS_KEY: pmsKey }),
     workflowBundle: bundle,
   });
   const running = worker.run();
-  const app = createApp({ temporal, config, log });
+  const app = createApp({ temporal, config, log, db });
   const post = async (payload: unknown) => {
     const raw = JSON.stringify(payload);
     await request(app.callback())
@@ -146,7 +237,7 @@ async function main(): Promise<void> {
     mkdirSync(historiesDir, { recursive: true });
     for (const [name, scenario] of Object.entries(scenarios)) {
       if (only.length > 0 && !only.includes(name)) continue;
-      const { handle, runId } = await scenario({ temporal, standin, post });
+      const { handle, runId } = await scenario({ temporal, standin, pms, post });
       await handle.result(); // follows continue-as-new to the run closed by the idle timeout
       const run = runId ?? (await handle.describe()).runId;
       // The CLI writes the canonical proto3 JSON that `historyFromJSON` (and the Web UI's download) use.
@@ -174,8 +265,12 @@ async function main(): Promise<void> {
   } finally {
     worker.shutdown();
     await running;
-    await Promise.allSettled([http.close(), nativeConnection.close(), connection.close(), standin.close()]);
-    await server.stop();
+    await tenants.stop();
+    await close();
+    redis.disconnect();
+    await Promise.allSettled([pms.close(), redisServer.destroy()]);
+    await Promise.allSettled([http.close(), nativeConnection.close(), connection.close(), standin.close(), db.end()]);
+    await Promise.allSettled([server.stop(), postgres.destroy()]);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,10 @@
+import http from 'node:http';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../lib/config';
 import { createHttpAgent } from '../lib/http';
 import { createPool } from '../lib/db/pool';
+import { createMetrics, type Metrics } from '../lib/metrics';
+import { createRedis } from '../lib/redis';
 import { createLogger } from '../lib/log';
 import { createSecretResolver } from '../lib/secrets';
 import { temporalConnectionOptions } from '../lib/temporal';
@@ -17,6 +20,22 @@ const sdkLevels: Record<string, LogLevel> = {
   silent: 'ERROR',
 };
 
+/** Prometheus scrape endpoint of the worker: PMS circuit breaker state, PMS calls, process metrics. */
+function serveMetrics(metrics: Metrics, port: number): http.Server {
+  return http
+    .createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      metrics.registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
+        () => res.writeHead(500).end(),
+      );
+    })
+    .listen(port);
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger({ level: config.logLevel, name: 'worker' });
@@ -30,12 +49,17 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const http = createHttpAgent({ maxConnectionsPerOrigin: config.http.maxConnectionsPerOrigin });
   const db = createPool(config.databaseUrl, { applicationName: 'worker' });
-  const { worker, tenants } = await createConversationWorker({
+  const redis = createRedis(config.redisUrl, { connectionName: 'worker' });
+  const metrics = createMetrics({ defaultMetrics: true });
+  const metricsServer = config.workerMetricsPort > 0 ? serveMetrics(metrics, config.workerMetricsPort) : undefined;
+  const { worker, tenants, close } = await createConversationWorker({
     config,
     log,
     connection,
     http,
     db,
+    redis,
+    metrics,
     // Per-tenant secrets are referenced as env:NAME and read from this process's environment.
     secrets: createSecretResolver(process.env),
   });
@@ -43,7 +67,10 @@ async function main(): Promise<void> {
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks are done (the Runtime's shutdown signals).
   await worker.run();
   await tenants.stop();
+  await close();
+  metricsServer?.close();
   await db.end();
+  redis.disconnect();
   await http.close();
   await connection.close();
   log.info('worker stopped');

@@ -1,11 +1,15 @@
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type { Dispatcher } from 'undici';
 import { createActivities } from '../activities';
+import { createRuleBasedUnderstander, type Understander } from '../activities/nlu';
+import { closePmsActivities } from '../activities/pms';
 import { TenantCache } from '../activities/tenants';
 import { createWhatsAppClient } from '../activities/whatsapp';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/log';
+import type { Metrics } from '../lib/metrics';
 import type { SecretResolver } from '../lib/secrets';
 
 export interface ConversationWorkerDeps {
@@ -14,7 +18,11 @@ export interface ConversationWorkerDeps {
   connection: NativeConnection;
   http: Dispatcher;
   db: Pool;
+  redis: Redis;
   secrets: SecretResolver;
+  /** Message understanding; the rule-based Spanish/English one by default. */
+  nlu?: Understander;
+  metrics?: Metrics;
   /** Tests pass a bundle built once per run; the entry point lets the SDK bundle `workflows/`. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -22,11 +30,13 @@ export interface ConversationWorkerDeps {
 export interface ConversationWorker {
   worker: Worker;
   tenants: TenantCache;
+  /** Closes what the activities hold open (the PMS connection pools); call after the worker stopped. */
+  close: () => Promise<void>;
 }
 
 /** Builds the clients, the activities and the worker for the `conversations` task queue. */
 export async function createConversationWorker(deps: ConversationWorkerDeps): Promise<ConversationWorker> {
-  const { config, log, connection, http, db, secrets } = deps;
+  const { config, log, connection, http, db, redis, secrets } = deps;
   const whatsapp = createWhatsAppClient({
     baseUrl: config.whatsapp.graphBaseUrl,
     apiVersion: config.whatsapp.graphApiVersion,
@@ -43,12 +53,25 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
   });
   // Does not fail while Postgres is down: the first resolveTenant then retries until it is back.
   await tenants.start();
+  const activities = createActivities({
+    whatsapp,
+    tenants,
+    db,
+    redis,
+    secrets,
+    config,
+    log,
+    nlu: deps.nlu ?? createRuleBasedUnderstander(),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+  });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities({ whatsapp, tenants, db, secrets, log }),
+    ...(deps.workflowBundle
+      ? { workflowBundle: deps.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') }),
+    activities,
   });
-  return { worker, tenants };
+  return { worker, tenants, close: () => closePmsActivities(activities) };
 }

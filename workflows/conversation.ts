@@ -9,18 +9,25 @@ import {
   log,
   proxyActivities,
   setCurrentDetails,
+  getExternalWorkflowHandle,
   setHandler,
+  startChild,
   upsertSearchAttributes,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+
+type AvailabilityResult = Awaited<ReturnType<Activities['checkAvailability']>>;
 import { ErrorType } from '../lib/domain/errors';
 import { detectLanguage, type Language } from '../lib/domain/language';
 import type { DeliveryStatusUpdate, InboundMessage } from '../lib/domain/messages';
-import { ConversationStatus, LastIntent, TenantId } from '../lib/domain/search-attributes';
-import { asksForStaff } from '../lib/domain/staff';
-import { acknowledgementWithHelp, receivedReply, staffReply } from '../lib/domain/templates';
+import type { InfoTopic, StayRequest, Understanding } from '../lib/domain/intents';
+import { clarifyingQuestion } from '../lib/domain/nlu-questions';
+import { BookingReference, ConversationStatus, LastIntent, TenantId } from '../lib/domain/search-attributes';
+import { acknowledgementWithHelp, bookingText, receivedReply, staffReply } from '../lib/domain/templates';
 import { staffAvailability, type TenantProfile } from '../lib/domain/tenants';
+import { booking, cancelBookingSignal, type BookingOutcome } from './booking';
 
 /** A guest's message reaches the conversation. Duplicates (same WhatsApp id) are dropped. */
 export const inboundMessageSignal = defineSignal<[InboundMessage]>('inboundMessage');
@@ -53,8 +60,30 @@ export type TenantState =
   | { kind: 'suspended'; tenantId: string }
   | { kind: 'refused'; reason: 'isolation' };
 
+/** The rooms last offered to the guest; "2" books the second. */
+export interface Offer {
+  checkIn: string;
+  checkOut: string;
+  adults: number;
+  children?: number;
+  rooms: AvailabilityResult['rooms'];
+  provisional: boolean;
+}
+
+export interface BookingSummary {
+  reference: string;
+  status: 'in_progress' | 'confirmed' | 'unavailable' | 'failed' | 'cancelled';
+  roomTypeName: string;
+  checkIn: string;
+  checkOut: string;
+  bookingId?: string;
+}
+
 export interface ConversationState {
   status: ConversationStatusName;
+  offer: Offer | undefined;
+  /** The latest booking of this guest in this conversation. */
+  booking: BookingSummary | undefined;
   phoneNumberId: string;
   tenant: TenantState;
   language: Language;
@@ -74,6 +103,8 @@ export interface ConversationCarryOver {
   /** Set once the guest's language is known (detected, or the tenant's locale). */
   language: Language | undefined;
   staffRequested: boolean;
+  offer?: Offer | undefined;
+  booking?: BookingSummary | undefined;
   received: number;
   duplicatesDropped: number;
 }
@@ -85,8 +116,24 @@ export interface ConversationInput {
   idleTimeoutSeconds: number;
   /** How many message ids to remember for dropping duplicates. */
   seenIdsMax: number;
+  /** Booking settings from the configuration (defaults apply when absent). */
+  booking?: BookingSettings;
   carryOver?: ConversationCarryOver;
 }
+
+export interface BookingSettings {
+  maxStayNights: number;
+  holdTtlSeconds: number;
+  holdMaxExtensions: number;
+  pmsTimeoutSeconds: number;
+}
+
+const defaultBookingSettings: BookingSettings = {
+  maxStayNights: 30,
+  holdTtlSeconds: 900,
+  holdMaxExtensions: 2,
+  pmsTimeoutSeconds: 600,
+};
 
 export interface ConversationResult {
   status: 'closed';
@@ -104,6 +151,22 @@ const { resolveTenant } = proxyActivities<Activities>({
     maximumInterval: '30 seconds',
     // Unlimited attempts: while Postgres is down (and the cached copy is too old) the conversation waits.
     nonRetryableErrorTypes: [ErrorType.TenantIsolationError],
+  },
+});
+
+const { understand } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },
+});
+
+const pms = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  // The guest is waiting: give up after two minutes and say so, rather than keep them waiting.
+  scheduleToCloseTimeout: '2 minutes',
+  retry: {
+    initialInterval: '1 second',
+    maximumInterval: '30 seconds',
+    nonRetryableErrorTypes: [ErrorType.PmsRejected, ErrorType.PmsNotConfigured, ErrorType.InvalidDates],
   },
 });
 
@@ -132,6 +195,12 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   let staffRequested = carry?.staffRequested ?? false;
   let tenant: TenantProfile | undefined;
   let tenantState: TenantState = { kind: 'pending' };
+  let offer: Offer | undefined = carry?.offer;
+  let bookingSummary: BookingSummary | undefined = carry?.booking;
+  const settings = input.booking ?? defaultBookingSettings;
+  /** The running booking saga, if any; its outcome arrives in `bookingOutcomes`. */
+  let activeBooking: { workflowId: string } | undefined;
+  const bookingOutcomes: BookingOutcome[] = [];
   let received = carry?.received ?? 0;
   let duplicatesDropped = carry?.duplicatesDropped ?? 0;
   let status: ConversationStatusName = 'active';
@@ -156,13 +225,22 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     pending.push(message);
   });
 
+  /** Statuses that arrived before the send activity's result did (Meta can be faster than our worker). */
+  const earlyStatuses = new Map<string, string>();
   setHandler(deliveryStatusSignal, (update) => {
     const record = lastMessages.find((m) => m.direction === 'out' && m.id === update.messageId);
-    if (record) record.status = update.status;
+    if (record) {
+      record.status = update.status;
+      return;
+    }
+    earlyStatuses.set(update.messageId, update.status);
+    if (earlyStatuses.size > 50) earlyStatuses.delete(earlyStatuses.keys().next().value!);
   });
 
   setHandler(stateQuery, () => ({
     status,
+    offer,
+    booking: bookingSummary ? { ...bookingSummary } : undefined,
     phoneNumberId: input.phoneNumberId,
     tenant: tenantState,
     language: language ?? tenant?.locale ?? 'es',
@@ -230,7 +308,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         ],
       );
       record.id = result.messageId;
-      record.status = 'sent';
+      record.status = earlyStatuses.get(result.messageId) ?? 'sent';
+      earlyStatuses.delete(result.messageId);
     } catch (err) {
       // Only non-retryable failures get here: the guest cannot be reached, so record it and go on.
       if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
@@ -240,6 +319,175 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         return;
       }
       throw err;
+    }
+  }
+
+  /** What the conversation does about one understood message. */
+  async function act(message: InboundMessage, u: Understanding, hotel: TenantProfile): Promise<void> {
+    const lang = u.language;
+    const t = bookingText(lang);
+    switch (u.intent) {
+      case 'human': {
+        staffRequested = true;
+        const availability = staffAvailability(hotel.businessHours, hotel.timezone, Date.now());
+        return reply(message, staffReply(lang, hotel.name, availability), 'human');
+      }
+      case 'hotel_info': {
+        const value = infoFor(hotel, u.infoTopic ?? 'general');
+        return reply(message, value ? t.info(value) : t.infoUnknown(), 'hotel_info');
+      }
+      case 'availability':
+        return showAvailability(message, u, hotel);
+      case 'book': {
+        if (u.choice === undefined) {
+          if (u.stay?.checkIn || u.problem) return showAvailability(message, u, hotel);
+          if (offer?.rooms.length === 1) return startBooking(message, 1, hotel, lang);
+          return reply(message, offer ? t.badChoice(offer.rooms.length) : t.chooseFirst(), 'book');
+        }
+        return startBooking(message, u.choice, hotel, lang);
+      }
+      case 'cancel_booking':
+        return cancelBooking(message, hotel, lang);
+      default:
+        return reply(
+          message,
+          acknowledgementWithHelp(lang, message.profileName),
+          u.intent === 'unknown' ? 'help' : u.intent,
+        );
+    }
+  }
+
+  async function showAvailability(message: InboundMessage, u: Understanding, hotel: TenantProfile): Promise<void> {
+    const t = bookingText(u.language);
+    if (u.problem)
+      return reply(message, clarifyingQuestion(u.problem, u.language, settings.maxStayNights), 'availability');
+    const stay: StayRequest | undefined = u.stay;
+    if (!stay?.checkIn || !stay.checkOut) return reply(message, t.chooseFirst(), 'availability');
+    const query = {
+      tenantId: hotel.id,
+      checkIn: stay.checkIn,
+      checkOut: stay.checkOut,
+      adults: stay.adults ?? 2,
+      ...(stay.children !== undefined ? { children: stay.children } : {}),
+    };
+    let result: AvailabilityResult;
+    try {
+      result = await pms.checkAvailability.executeWithOptions(
+        {
+          startToCloseTimeout: '30 seconds',
+          scheduleToCloseTimeout: '2 minutes',
+          summary: `availability ${stay.checkIn}..${stay.checkOut}`,
+        },
+        [query],
+      );
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      log.warn('Availability could not be checked', { error: err.cause?.message });
+      return reply(message, t.availabilityDown(), 'availability');
+    }
+    const rooms = result.rooms.filter((r) => r.roomIds.length > 0);
+    if (rooms.length === 0) {
+      offer = undefined;
+      return reply(message, t.noRooms(stay.checkIn, stay.checkOut), 'availability');
+    }
+    offer = { ...query, rooms, provisional: result.provisional };
+    const lines = rooms.map((r, i) =>
+      t.offerLine(
+        i + 1,
+        r.roomTypeName,
+        r.roomIds.length,
+        r.pricePerNight !== undefined ? `${r.pricePerNight} ${r.currency ?? ''}`.trim() : undefined,
+      ),
+    );
+    return reply(message, t.offer(stay.checkIn, stay.checkOut, lines, result.provisional), 'availability');
+  }
+
+  async function startBooking(
+    message: InboundMessage,
+    choice: number,
+    hotel: TenantProfile,
+    lang: Language,
+  ): Promise<void> {
+    const t = bookingText(lang);
+    if (!offer) return reply(message, t.chooseFirst(), 'book');
+    if (activeBooking) return reply(message, t.inProgress(), 'book');
+    const room = offer.rooms[choice - 1];
+    if (!room) return reply(message, t.badChoice(offer.rooms.length), 'book');
+    const workflowId = `booking-${uuid4()}`;
+    upsertSearchAttributes([
+      { key: LastIntent, value: 'book' },
+      { key: BookingReference, value: workflowId },
+    ]);
+    bookingSummary = {
+      reference: workflowId,
+      status: 'in_progress',
+      roomTypeName: room.roomTypeName,
+      checkIn: offer.checkIn,
+      checkOut: offer.checkOut,
+    };
+    const handle = await startChild(booking, {
+      workflowId,
+      staticSummary: `Booking of ${room.roomTypeName} ${offer.checkIn}..${offer.checkOut} for tenant ${hotel.id}`,
+      args: [
+        {
+          tenantId: hotel.id,
+          phoneNumberId: input.phoneNumberId,
+          waId: input.waId,
+          tokenRef: hotel.whatsappTokenRef,
+          replyTo: message.id,
+          language: lang,
+          roomTypeId: room.roomTypeId,
+          roomTypeName: room.roomTypeName,
+          roomIds: room.roomIds,
+          checkIn: offer.checkIn,
+          checkOut: offer.checkOut,
+          adults: offer.adults,
+          ...(offer.children !== undefined ? { children: offer.children } : {}),
+          ...(message.profileName !== undefined ? { guestName: message.profileName } : {}),
+          holdTtlSeconds: settings.holdTtlSeconds,
+          holdMaxExtensions: settings.holdMaxExtensions,
+          pmsTimeoutSeconds: settings.pmsTimeoutSeconds,
+        },
+      ],
+    });
+    activeBooking = { workflowId };
+    offer = undefined;
+    void handle.result().then(
+      (outcome) => bookingOutcomes.push(outcome),
+      (err: unknown) => bookingOutcomes.push({ kind: 'failed', reference: workflowId, reason: String(err) }),
+    );
+  }
+
+  async function cancelBooking(message: InboundMessage, hotel: TenantProfile, lang: Language): Promise<void> {
+    const t = bookingText(lang);
+    if (activeBooking) {
+      // The saga undoes what it did and tells the guest itself.
+      await getExternalWorkflowHandle(activeBooking.workflowId).signal(cancelBookingSignal);
+      upsertSearchAttributes([{ key: LastIntent, value: 'cancel_booking' }]);
+      return;
+    }
+    if (bookingSummary?.status === 'confirmed' && bookingSummary.bookingId) {
+      await pms.cancelBooking.executeWithOptions(
+        {
+          startToCloseTimeout: '30 seconds',
+          scheduleToCloseTimeout: '10 minutes',
+          summary: `cancel ${bookingSummary.reference}`,
+        },
+        [{ tenantId: hotel.id, bookingId: bookingSummary.bookingId }],
+      );
+      bookingSummary.status = 'cancelled';
+      return reply(message, t.cancelled(), 'cancel_booking');
+    }
+    return reply(message, t.nothingToCancel(), 'cancel_booking');
+  }
+
+  function settleBookings(): void {
+    for (const outcome of bookingOutcomes.splice(0)) {
+      activeBooking = undefined;
+      if (bookingSummary?.reference === outcome.reference) {
+        bookingSummary.status = outcome.kind;
+        if (outcome.kind === 'confirmed') bookingSummary.bookingId = outcome.bookingId;
+      }
     }
   }
 
@@ -257,21 +505,30 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       setCurrentDetails(`Not answering: tenant ${tenantState.kind}`);
       return;
     }
-    if (message.text) language = detectLanguage(message.text) ?? language;
+    if (message.text && message.type !== 'text') language = detectLanguage(message.text) ?? language;
     const lang: Language = language ?? tenant.locale;
     setCurrentDetails(`Answering ${message.type} message ${message.id}`);
     switch (message.type) {
       case 'text':
       case 'button':
-      case 'interactive':
-        if (message.text && asksForStaff(message.text)) {
-          staffRequested = true;
-          const availability = staffAvailability(tenant.businessHours, tenant.timezone, Date.now());
-          await reply(message, staffReply(lang, tenant.name, availability), 'human');
-        } else {
-          await reply(message, acknowledgementWithHelp(lang, message.profileName), 'help');
-        }
+      case 'interactive': {
+        const understanding = await understand.executeWithOptions(
+          { startToCloseTimeout: '10 seconds', summary: `understand ${message.id}` },
+          [
+            {
+              ...(message.text !== undefined ? { text: message.text } : {}),
+              ...(message.replyId !== undefined ? { replyId: message.replyId } : {}),
+              locale: lang,
+              timezone: tenant.timezone,
+              messageTimestamp: message.timestamp,
+              maxStayNights: settings.maxStayNights,
+            },
+          ],
+        );
+        language = understanding.language;
+        await act(message, understanding, tenant);
         break;
+      }
       case 'audio':
       case 'image':
       case 'video':
@@ -296,13 +553,22 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   let freshResolution = true;
 
   for (;;) {
-    setCurrentDetails(`Waiting for the guest (${received} messages so far)`);
-    const gotMessage = await condition(() => pending.length > 0, input.idleTimeoutSeconds * 1000);
-    if (!gotMessage && pending.length === 0) break;
+    setCurrentDetails(
+      activeBooking
+        ? `Booking ${activeBooking.workflowId} in progress`
+        : `Waiting for the guest (${received} messages so far)`,
+    );
+    const wake = () => pending.length > 0 || bookingOutcomes.length > 0;
+    // A running booking keeps the conversation open: it must hear the outcome (and a guest's "cancel").
+    const woke = activeBooking ? (await condition(wake), true) : await condition(wake, input.idleTimeoutSeconds * 1000);
+    settleBookings();
+    if (!woke && pending.length === 0) break;
     while (pending.length > 0) {
       await handle(pending.shift()!);
-      // Checked after every message: a burst must not grow one run's history without bound.
-      if (workflowInfo().continueAsNewSuggested) {
+      settleBookings();
+      // Checked after every message: a burst must not grow one run's history without bound. Not while a
+      // booking runs: its parent must stay the same run to receive its result.
+      if (workflowInfo().continueAsNewSuggested && !activeBooking) {
         await condition(allHandlersFinished);
         const carryOver: ConversationCarryOver = {
           seenIds,
@@ -310,6 +576,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
           lastMessages,
           language,
           staffRequested,
+          offer,
+          booking: bookingSummary,
           received,
           duplicatesDropped,
         };
@@ -322,4 +590,24 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   upsertSearchAttributes([{ key: ConversationStatus, value: status }]);
   setCurrentDetails('Closed after the idle period');
   return { status: 'closed', received, duplicatesDropped };
+}
+
+const infoKeys: Record<InfoTopic, string[]> = {
+  address: ['address'],
+  check_in: ['checkIn'],
+  check_out: ['checkOut'],
+  parking: ['parking'],
+  wifi: ['wifi'],
+  breakfast: ['breakfast'],
+  pets: ['pets'],
+  general: ['general', 'address'],
+};
+
+/** The tenant's answer to an information question, from its settings (`info`); none when not set. */
+function infoFor(tenant: TenantProfile, topic: InfoTopic): string | undefined {
+  for (const key of infoKeys[topic]) {
+    const value = tenant.info[key];
+    if (value) return value;
+  }
+  return undefined;
 }

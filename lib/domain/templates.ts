@@ -67,3 +67,65 @@ export function staffReply(language: Language, hotel: string, availability: Staf
   if (!availability.next) return t.staffClosedNoHours(hotel);
   return t.staffClosed(hotel, t.days[availability.next.day], availability.next.time);
 }
+
+/** Messages of the booking saga and of availability answers. */
+const bookingTexts = {
+  es: {
+    confirmed: (room: string, checkIn: string, checkOut: string, reference: string) =>
+      `¡Reserva confirmada! ${room}, del ${checkIn} al ${checkOut}. Tu referencia es ${reference}.`,
+    unavailable: (room: string) =>
+      `Lo sentimos, la habitación ${room} ya no está disponible para esas fechas. Escríbenos otras fechas o pide ver otras habitaciones.`,
+    failed: () =>
+      'No hemos podido completar tu reserva. No se ha reservado nada y la habitación ha quedado libre. Puedes intentarlo de nuevo o pedir hablar con recepción.',
+    cancelled: () => 'Hemos cancelado tu reserva. No queda nada reservado a tu nombre.',
+    nothingToCancel: () => 'No encontramos ninguna reserva tuya que cancelar.',
+    inProgress: () => 'Estamos terminando tu reserva anterior. Te escribimos en cuanto esté lista.',
+    noRooms: (checkIn: string, checkOut: string) =>
+      `Lo sentimos, no quedan habitaciones del ${checkIn} al ${checkOut}. ¿Quieres probar otras fechas?`,
+    offer: (checkIn: string, checkOut: string, lines: string[], provisional: boolean) =>
+      `Habitaciones disponibles del ${checkIn} al ${checkOut}:\n${lines.join('\n')}\n\nResponde con el número de la habitación que quieres reservar.` +
+      (provisional
+        ? '\n\n(Disponibilidad provisional: nuestro sistema de reservas va lento; la confirmaremos al reservar.)'
+        : ''),
+    offerLine: (n: number, name: string, free: number, price?: string) =>
+      `${n}. ${name} (${free} libre${free === 1 ? '' : 's'})${price ? `, ${price} por noche` : ''}`,
+    availabilityDown: () =>
+      'Ahora mismo no puedo consultar la disponibilidad. Inténtalo de nuevo en unos minutos o escribe "recepción" para hablar con una persona.',
+    chooseFirst: () =>
+      'Dime primero las fechas (por ejemplo, "del 3 al 5 de diciembre para 2 adultos") y te enseño las habitaciones.',
+    badChoice: (max: number) => `Elige un número del 1 al ${max}, por favor.`,
+    info: (value: string) => value,
+    infoUnknown: () => 'No tengo ese dato a mano; se lo pregunto a recepción y te responderán.',
+  },
+  en: {
+    confirmed: (room: string, checkIn: string, checkOut: string, reference: string) =>
+      `Booking confirmed! ${room}, from ${checkIn} to ${checkOut}. Your reference is ${reference}.`,
+    unavailable: (room: string) =>
+      `Sorry, the ${room} is no longer available for those dates. Send us other dates or ask to see other rooms.`,
+    failed: () =>
+      'We could not complete your booking. Nothing has been booked and the room has been released. You can try again or ask to talk to the front desk.',
+    cancelled: () => 'We have cancelled your booking. Nothing is booked in your name.',
+    nothingToCancel: () => 'We could not find a booking of yours to cancel.',
+    inProgress: () => 'We are finishing your previous booking. We will write as soon as it is ready.',
+    noRooms: (checkIn: string, checkOut: string) =>
+      `Sorry, there are no rooms left from ${checkIn} to ${checkOut}. Would you like to try other dates?`,
+    offer: (checkIn: string, checkOut: string, lines: string[], provisional: boolean) =>
+      `Rooms available from ${checkIn} to ${checkOut}:\n${lines.join('\n')}\n\nReply with the number of the room you would like to book.` +
+      (provisional
+        ? '\n\n(Provisional availability: our booking system is slow; we will confirm it when you book.)'
+        : ''),
+    offerLine: (n: number, name: string, free: number, price?: string) =>
+      `${n}. ${name} (${free} free)${price ? `, ${price} per night` : ''}`,
+    availabilityDown: () =>
+      'I cannot check availability right now. Please try again in a few minutes, or write "reception" to talk to a person.',
+    chooseFirst: () =>
+      'Tell me your dates first (for example, "December 3 to 5 for 2 adults") and I will show you the rooms.',
+    badChoice: (max: number) => `Please choose a number from 1 to ${max}.`,
+    info: (value: string) => value,
+    infoUnknown: () => "I don't have that at hand; I will ask the front desk and they will answer you.",
+  },
+} as const;
+
+export function bookingText(language: Language): (typeof bookingTexts)[Language] {
+  return bookingTexts[language];
+}

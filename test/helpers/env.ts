@@ -10,6 +10,7 @@ import type { Pool } from 'pg';
 import type { TenantCache } from '../../activities/tenants';
 import { createPool } from '../../lib/db/pool';
 import { createHttpAgent } from '../../lib/http';
+import { createRedis } from '../../lib/redis';
 import { createSecretResolver } from '../../lib/secrets';
 import { createLogger, type Logger } from '../../lib/log';
 import { createConversationWorker } from '../../workers/worker';
@@ -105,12 +106,14 @@ export async function startWorker(
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const http = createHttpAgent({ maxConnectionsPerOrigin: 8 });
   const db = createPool(config.databaseUrl, { max: 4 });
-  const { worker, tenants } = await createConversationWorker({
+  const redis = createRedis(config.redisUrl);
+  const { worker, tenants, close } = await createConversationWorker({
     config,
     log: options.log ?? createLogger({ level: 'silent' }),
     connection,
     http,
     db,
+    redis,
     secrets: createSecretResolver(options.secrets ?? {}),
     workflowBundle: { codePath: testEnv().workflowBundlePath },
   });
@@ -123,7 +126,9 @@ export async function startWorker(
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await tenants.stop();
+      await close();
       await db.end();
+      redis.disconnect();
       await http.close();
       await connection.close();
     },

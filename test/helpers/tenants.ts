@@ -26,13 +26,16 @@ export async function createTestTenant(
     identifiers?: string[];
     phoneNumberId?: string;
     whatsappTokenRef?: string;
+    pms?: { baseUrl: string; credentialsRef: string; hotelId: number };
+    info?: Record<string, string>;
   } = {},
 ): Promise<TestTenant> {
   const id = `t-${randomUUID().slice(0, 8)}`;
   const phoneNumberId = options.phoneNumberId ?? uniquePhoneNumberId();
   await db.query(
-    `INSERT INTO tenants (id, name, status, locale, timezone, business_hours, whatsapp_token_ref)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    `INSERT INTO tenants (id, name, status, locale, timezone, business_hours, whatsapp_token_ref,
+                          pms_base_url, pms_credentials_ref, pms_hotel_id, info)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
     [
       id,
       options.name ?? `Hotel ${id}`,
@@ -41,6 +44,10 @@ export async function createTestTenant(
       options.timezone ?? 'Europe/Madrid',
       JSON.stringify(options.businessHours ?? {}),
       options.whatsappTokenRef ?? null,
+      options.pms?.baseUrl ?? null,
+      options.pms?.credentialsRef ?? null,
+      options.pms?.hotelId ?? null,
+      JSON.stringify(options.info ?? {}),
     ],
   );
   await db.query('INSERT INTO tenant_phone_numbers (phone_number_id, tenant_id) VALUES ($1, $2)', [phoneNumberId, id]);

@@ -1,0 +1,317 @@
+import { type Client } from '@temporalio/client';
+import request from 'supertest';
+import { createApp } from '../../api/app';
+import { signBody } from '../../api/signature';
+import { startPmsStandin, OrderState, type PmsStandin, type StandinHotel } from '../../dev/pms-standin';
+import { waitFor } from '../../dev/process';
+import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
+import type { Config } from '../../lib/config';
+import { conversationWorkflowId } from '../../lib/domain/messages';
+import { BookingReference } from '../../lib/domain/search-attributes';
+import { bookingStatusQuery } from '../../workflows/booking';
+import { stateQuery } from '../../workflows/conversation';
+import {
+  captureLogger,
+  startWorker,
+  temporalClient,
+  testConfig,
+  testSecrets,
+  type RunningWorker,
+} from '../helpers/env';
+import { createTestTenant, type TestTenant } from '../helpers/tenants';
+import { textWebhook, uniqueMessageId, uniqueWaId } from '../helpers/webhooks';
+
+/**
+ * The booking saga end to end: webhook → conversation → availability at the PMS stand-in (QloApps
+ * protocol) → booking child workflow (Redis hold, PMS booking, confirmation, release) → WhatsApp stand-in.
+ */
+const pmsKey = 'TESTPMSKEY0123456789ABCDEFGHIJKL';
+const singleRoomHotel: StandinHotel = {
+  id: 7,
+  name: 'Hotel Uno',
+  currency: 'EUR',
+  taxRate: 0.1,
+  roomTypes: [
+    { id: 70, name: 'Only Room', pricePerNight: 100, maxAdults: 2, maxChildren: 0, rooms: [{ id: 700, number: '1' }] },
+  ],
+};
+const hotels = (): StandinHotel[] => [
+  {
+    id: 1,
+    name: 'Hotel Demo Mar',
+    currency: 'EUR',
+    taxRate: 0.1,
+    roomTypes: [
+      {
+        id: 1,
+        name: 'Standard Double',
+        pricePerNight: 90,
+        maxAdults: 2,
+        maxChildren: 1,
+        rooms: [
+          { id: 1, number: '101' },
+          { id: 2, number: '102' },
+        ],
+      },
+      {
+        id: 2,
+        name: 'Superior Twin',
+        pricePerNight: 110,
+        maxAdults: 2,
+        maxChildren: 2,
+        rooms: [{ id: 4, number: '201' }],
+      },
+    ],
+  },
+  singleRoomHotel,
+];
+
+let pmsServer: PmsStandin;
+let whatsapp: WhatsAppStandin;
+let config: Config;
+let temporal: Client;
+let worker: RunningWorker;
+let app: ReturnType<typeof createApp>;
+let demo: TestTenant;
+let uno: TestTenant;
+
+beforeAll(async () => {
+  [pmsServer, whatsapp] = await Promise.all([
+    startPmsStandin({ webserviceKey: pmsKey, hotels: hotels() }),
+    startWhatsAppStandin({ accessToken: testSecrets.WHATSAPP_ACCESS_TOKEN }),
+  ]);
+  config = testConfig({
+    WHATSAPP_GRAPH_BASE_URL: whatsapp.url,
+    PMS_BREAKER_CONSECUTIVE_FAILURES: '3',
+    PMS_BREAKER_HALF_OPEN_AFTER_MS: '2000',
+    BOOKING_PMS_TIMEOUT_SECONDS: '15',
+    AVAILABILITY_CACHE_TTL_SECONDS: '1',
+  });
+  temporal = await temporalClient(config);
+  worker = await startWorker(config, { secrets: { TEST_PMS_KEY: pmsKey } });
+  const pms = { baseUrl: pmsServer.url, credentialsRef: 'env:TEST_PMS_KEY' };
+  demo = await createTestTenant(worker.db, { name: 'Hotel Demo Mar', locale: 'es', pms: { ...pms, hotelId: 1 } });
+  uno = await createTestTenant(worker.db, { name: 'Hotel Uno', locale: 'en', pms: { ...pms, hotelId: 7 } });
+  await worker.tenants.reload();
+  app = createApp({ temporal, config, log: captureLogger().log, db: worker.db });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await temporal?.connection.close();
+  await Promise.allSettled([pmsServer?.close(), whatsapp?.close()]);
+});
+
+afterEach(() => pmsServer.reset());
+
+async function say(tenant: TestTenant, from: string, body: string): Promise<void> {
+  const raw = JSON.stringify(
+    textWebhook({
+      phoneNumberId: tenant.phoneNumberId,
+      from,
+      id: uniqueMessageId(),
+      body,
+      timestamp: Math.floor(Date.now() / 1000),
+    }),
+  );
+  await request(app.callback())
+    .post('/webhooks/whatsapp')
+    .set('content-type', 'application/json')
+    .set('x-hub-signature-256', signBody(raw, testSecrets.WHATSAPP_APP_SECRET))
+    .send(raw)
+    .expect(200);
+}
+
+const repliesTo = (waId: string) => whatsapp.sent.filter((m) => m.to === waId).map((m) => m.text ?? '');
+const waitReplies = (waId: string, n: number, timeoutMs = 30_000) =>
+  waitFor(`${n} replies`, () => repliesTo(waId).length >= n, { timeoutMs, intervalMs: 100 });
+const liveBookings = (hotelId: number) =>
+  pmsServer.bookings.filter((b) => b.hotelId === hotelId && b.currentState !== OrderState.cancelled);
+
+/** A stay a week or two ahead, so tests do not depend on today's date. */
+function stay(offsetDays: number, nights: number): { checkIn: Date; checkOut: Date } {
+  const checkIn = new Date(Date.now() + offsetDays * 86_400_000);
+  return { checkIn, checkOut: new Date(checkIn.getTime() + nights * 86_400_000) };
+}
+const esMonths = [
+  'enero',
+  'febrero',
+  'marzo',
+  'abril',
+  'mayo',
+  'junio',
+  'julio',
+  'agosto',
+  'septiembre',
+  'octubre',
+  'noviembre',
+  'diciembre',
+];
+const enMonths = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+const es = (d: Date) => `${d.getUTCDate()} de ${esMonths[d.getUTCMonth()]}`;
+const en = (d: Date) => `${enMonths[d.getUTCMonth()]} ${d.getUTCDate()}`;
+
+it('books a room in Spanish: availability, choice, confirmation, one booking at the PMS, hold released', async () => {
+  const from = uniqueWaId();
+  const { checkIn, checkOut } = stay(10, 2);
+  await say(demo, from, `Hola, ¿tienen habitación del ${es(checkIn)} al ${es(checkOut)} para 2 adultos?`);
+  await waitReplies(from, 1);
+  expect(repliesTo(from)[0]).toContain('Habitaciones disponibles');
+  expect(repliesTo(from)[0]).toContain('1. Standard Double');
+  await say(demo, from, '1');
+  await waitReplies(from, 2);
+  expect(repliesTo(from)[1]).toMatch(/^¡Reserva confirmada! Standard Double.*Tu referencia es booking-/);
+
+  const handle = temporal.workflow.getHandle(conversationWorkflowId(demo.phoneNumberId, from));
+  await waitFor(
+    'the conversation to settle the booking',
+    async () => (await handle.query(stateQuery)).booking?.status === 'confirmed',
+  );
+  const state = await handle.query(stateQuery);
+  expect(liveBookings(1)).toHaveLength(1);
+  expect(JSON.stringify(liveBookings(1)[0])).toContain(state.booking!.reference);
+  expect((await handle.describe()).typedSearchAttributes.get(BookingReference)).toBe(state.booking!.reference);
+  const { rows } = await worker.db.query<{ event: string }>(
+    'SELECT event FROM room_hold_events WHERE owner = $1 ORDER BY id',
+    [state.booking!.reference],
+  );
+  expect(rows.map((r) => r.event)).toEqual(['acquired', 'released']);
+});
+
+it('books a room in English', async () => {
+  const from = uniqueWaId();
+  const { checkIn, checkOut } = stay(20, 3);
+  await say(demo, from, `Hi, do you have a room from ${en(checkIn)} to ${en(checkOut)} for 2 adults?`);
+  await waitReplies(from, 1);
+  expect(repliesTo(from)[0]).toContain('Rooms available');
+  await say(demo, from, '2');
+  await waitReplies(from, 2);
+  expect(repliesTo(from)[1]).toMatch(/^Booking confirmed! Superior Twin/);
+});
+
+it('50 guests racing for the same room: exactly one booking, the others are told it is gone', async () => {
+  const guests = Array.from({ length: 50 }, () => uniqueWaId());
+  const { checkIn, checkOut } = stay(30, 2);
+  await Promise.all(
+    guests.map((g) => say(uno, g, `Do you have a room from ${en(checkIn)} to ${en(checkOut)} for 2 adults?`)),
+  );
+  await waitFor('50 offers', () => guests.every((g) => repliesTo(g).length >= 1), {
+    timeoutMs: 90_000,
+    intervalMs: 250,
+  });
+  expect(guests.every((g) => repliesTo(g)[0]!.includes('1. Only Room'))).toBe(true);
+  // Everybody was offered the one room; now everybody takes it at once.
+  await Promise.all(guests.map((g) => say(uno, g, '1')));
+  await waitFor('50 answers', () => guests.every((g) => repliesTo(g).length >= 2), {
+    timeoutMs: 90_000,
+    intervalMs: 250,
+  });
+  const answers = guests.map((g) => repliesTo(g)[1]!);
+  expect(answers.filter((a) => a.startsWith('Booking confirmed!'))).toHaveLength(1);
+  expect(answers.filter((a) => a.startsWith('Sorry, the Only Room is no longer available'))).toHaveLength(49);
+  expect(liveBookings(7)).toHaveLength(1);
+}, 180_000);
+
+it('while the PMS fails, the breaker paces the retries; the booking completes when it recovers', async () => {
+  const from = uniqueWaId();
+  const { checkIn, checkOut } = stay(40, 1);
+  await say(demo, from, `Do you have a room from ${en(checkIn)} to ${en(checkOut)} for 2 adults?`);
+  await waitReplies(from, 1);
+  // Every PMS request fails four times in a row: three trip the breaker (PMS_BREAKER_CONSECUTIVE_FAILURES),
+  // the fourth is the half-open trial call.
+  pmsServer.inject({ kind: 'error', status: 503 }, 4);
+  await say(demo, from, '1');
+  const conversation = temporal.workflow.getHandle(conversationWorkflowId(demo.phoneNumberId, from));
+  await waitFor('the booking to start', async () => (await conversation.query(stateQuery)).booking !== undefined);
+  const reference = (await conversation.query(stateQuery)).booking!.reference;
+  const saga = temporal.workflow.getHandle(reference);
+  await waitReplies(from, 2, 30_000);
+  const outcome = await saga.result();
+  expect(outcome).toMatchObject({ kind: 'confirmed' });
+  expect(repliesTo(from)[1]).toMatch(/^Booking confirmed!/);
+  // From the saga's history: the attempt that succeeded came after one the open breaker refused at once,
+  // with the retry delay set to the breaker's remaining open time (not Temporal's own backoff).
+  const history = await saga.fetchHistory();
+  const scheduled = history.events?.find(
+    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'createBooking',
+  );
+  const started = history.events?.find(
+    (e) => e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduled?.eventId?.toString(),
+  )?.activityTaskStartedEventAttributes;
+  expect(started?.lastFailure?.applicationFailureInfo?.type).toBe('PmsUnavailable');
+  const delay = started?.lastFailure?.applicationFailureInfo?.nextRetryDelay;
+  const delayMs = Number(delay?.seconds ?? 0) * 1000 + Math.round((delay?.nanos ?? 0) / 1e6);
+  expect(delayMs).toBeGreaterThan(0);
+  expect(delayMs).toBeLessThanOrEqual(2_000);
+  // Four failing requests cost only a handful of attempts: the breaker, not a tight loop, set the pace.
+  expect(Number(started?.attempt)).toBeLessThanOrEqual(8);
+  expect(await saga.query(bookingStatusQuery)).toMatchObject({ step: 'confirmed' });
+});
+
+it('when the PMS keeps failing after the hold, compensation releases the hold and the guest is told', async () => {
+  const from = uniqueWaId();
+  const { checkIn, checkOut } = stay(50, 1);
+  await say(demo, from, `Do you have a room from ${en(checkIn)} to ${en(checkOut)} for 2 adults?`);
+  await waitReplies(from, 1);
+  // Creating fails (retryably) for good; reading still works, so compensation can check what exists.
+  pmsServer.inject({ kind: 'error', status: 503, match: { method: 'POST' } }, 1000);
+  await say(demo, from, '1');
+  await waitReplies(from, 2, 40_000);
+  expect(repliesTo(from)[1]).toMatch(
+    /^We could not complete your booking\. Nothing has been booked and the room has been released/,
+  );
+  const state = await temporal.workflow.getHandle(conversationWorkflowId(demo.phoneNumberId, from)).query(stateQuery);
+  await waitFor(
+    'the outcome',
+    async () =>
+      (await temporal.workflow.getHandle(conversationWorkflowId(demo.phoneNumberId, from)).query(stateQuery)).booking
+        ?.status === 'failed',
+  );
+  const { rows } = await worker.db.query<{ event: string }>(
+    'SELECT event FROM room_hold_events WHERE owner = $1 ORDER BY id',
+    [state.booking!.reference],
+  );
+  expect(rows.map((r) => r.event)).toEqual(['acquired', 'released']);
+  expect(liveBookings(1).filter((b) => JSON.stringify(b).includes(state.booking!.reference))).toHaveLength(0);
+}, 60_000);
+
+it('the guest can cancel while the booking runs: hold released, nothing booked, guest told', async () => {
+  const from = uniqueWaId();
+  const { checkIn, checkOut } = stay(60, 2);
+  await say(demo, from, `Do you have a room from ${en(checkIn)} to ${en(checkOut)} for 2 adults?`);
+  await waitReplies(from, 1);
+  // Creating fails (retryably) for good; reading still works, so compensation can check what exists.
+  pmsServer.inject({ kind: 'error', status: 503, match: { method: 'POST' } }, 1000);
+  await say(demo, from, '1');
+  const conversation = temporal.workflow.getHandle(conversationWorkflowId(demo.phoneNumberId, from));
+  await waitFor('the booking to reach the PMS step', async () => {
+    const reference = (await conversation.query(stateQuery)).booking?.reference;
+    return (
+      reference !== undefined &&
+      (await temporal.workflow.getHandle(reference).query(bookingStatusQuery)).step === 'booking'
+    );
+  });
+  await say(demo, from, 'Please cancel my booking');
+  await waitReplies(from, 2, 30_000);
+  expect(repliesTo(from)[1]).toBe('We have cancelled your booking. Nothing is booked in your name.');
+  await waitFor('the outcome', async () => (await conversation.query(stateQuery)).booking?.status === 'cancelled');
+  const reference = (await conversation.query(stateQuery)).booking!.reference;
+  const { rows } = await worker.db.query<{ event: string }>(
+    'SELECT event FROM room_hold_events WHERE owner = $1 ORDER BY id',
+    [reference],
+  );
+  expect(rows.map((r) => r.event)).toEqual(['acquired', 'released']);
+}, 60_000);

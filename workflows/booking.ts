@@ -1,0 +1,265 @@
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  defineQuery,
+  defineSignal,
+  isCancellation,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { ErrorType } from '../lib/domain/errors';
+import type { Language } from '../lib/domain/language';
+import { BookingReference, TenantId } from '../lib/domain/search-attributes';
+import { bookingText } from '../lib/domain/templates';
+
+/** The guest asked to cancel while the booking runs: what is done is undone, in reverse. */
+export const cancelBookingSignal = defineSignal('cancelBooking');
+export const bookingStatusQuery = defineQuery<BookingStatus>('status');
+
+export type BookingStep =
+  | 'holding'
+  | 'booking'
+  | 'confirming'
+  | 'releasing'
+  | 'compensating'
+  | 'confirmed'
+  | 'unavailable'
+  | 'failed'
+  | 'cancelled';
+
+export interface BookingStatus {
+  reference: string;
+  step: BookingStep;
+  roomId: string | undefined;
+  bookingId: string | undefined;
+}
+
+export interface BookingInput {
+  tenantId: string;
+  /** Where to tell the guest. */
+  phoneNumberId: string;
+  waId: string;
+  tokenRef: string | null;
+  /** The guest message that asked for the booking; replies quote it. */
+  replyTo?: string;
+  language: Language;
+  roomTypeId: string;
+  roomTypeName: string;
+  /** Rooms of that type to try, in order, until one can be held. */
+  roomIds: string[];
+  checkIn: string;
+  checkOut: string;
+  adults: number;
+  children?: number;
+  guestName?: string;
+  /** The hold's TTL and how often it may be extended (config); the saga extends it while the PMS is slow. */
+  holdTtlSeconds: number;
+  holdMaxExtensions: number;
+  /** How long to keep retrying the PMS before giving up and compensating. */
+  pmsTimeoutSeconds: number;
+}
+
+export type BookingOutcome =
+  | { kind: 'confirmed'; reference: string; bookingId: string; roomId: string }
+  | { kind: 'unavailable'; reference: string }
+  | { kind: 'failed'; reference: string; reason: string }
+  | { kind: 'cancelled'; reference: string };
+
+const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' } as const;
+
+const holds = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  // Unlimited attempts: while Redis is down the booking waits for it.
+  retry: { ...retry, nonRetryableErrorTypes: [ErrorType.InvalidDates] },
+});
+
+const { sendMessage } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { ...retry, maximumInterval: '1 minute', nonRetryableErrorTypes: [ErrorType.WhatsAppPermanentError] },
+});
+
+/**
+ * The booking saga, a child of the guest's conversation. Hold the room, book it at the PMS with
+ * reference = this workflow's id, confirm to the guest, release the hold. On any failure, or when the guest
+ * cancels, undo in reverse: cancel what was booked, release the hold, tell the guest plainly.
+ */
+export async function booking(input: BookingInput): Promise<BookingOutcome> {
+  const reference = workflowInfo().workflowId;
+  const t = bookingText(input.language);
+  const status: BookingStatus = { reference, step: 'holding', roomId: undefined, bookingId: undefined };
+  const setStep = (step: BookingStep) => {
+    status.step = step;
+    setCurrentDetails(`Booking ${reference}: ${step}`);
+  };
+  setHandler(bookingStatusQuery, () => ({ ...status }));
+  upsertSearchAttributes([
+    { key: TenantId, value: input.tenantId },
+    { key: BookingReference, value: reference },
+  ]);
+
+  const pms = proxyActivities<Activities>({
+    startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: `${input.pmsTimeoutSeconds} seconds`,
+    // Wait for an attempt in flight to finish before compensating, so its outcome is known.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      ...retry,
+      nonRetryableErrorTypes: [ErrorType.PmsRejected, ErrorType.PmsNotConfigured, ErrorType.InvalidDates],
+    },
+  });
+
+  const tell = (text: string, summary: string) =>
+    sendMessage.executeWithOptions({ startToCloseTimeout: '30 seconds', summary }, [
+      {
+        phoneNumberId: input.phoneNumberId,
+        to: input.waId,
+        text,
+        tokenRef: input.tokenRef,
+        ...(input.replyTo ? { replyTo: input.replyTo } : {}),
+      },
+    ]);
+
+  // Undoing must finish even if the PMS is down for a while: no deadline, Temporal retries until it answers.
+  const undo = proxyActivities<Activities>({
+    startToCloseTimeout: '30 seconds',
+    retry: {
+      ...retry,
+      maximumInterval: '1 minute',
+      nonRetryableErrorTypes: [ErrorType.PmsRejected, ErrorType.PmsNotConfigured],
+    },
+  });
+
+  /** Undo steps, most recent first. */
+  const compensations: { name: string; run: () => Promise<unknown> }[] = [];
+  const work = new CancellationScope();
+  let cancelRequested = false;
+  setHandler(cancelBookingSignal, () => {
+    cancelRequested = true;
+    work.cancel();
+  });
+
+  let outcome: BookingOutcome | undefined;
+  try {
+    await work.run(async () => {
+      // 1. Hold a room of the chosen type.
+      for (const roomId of input.roomIds) {
+        const hold = await holds.acquireHold.executeWithOptions(
+          { startToCloseTimeout: '10 seconds', summary: `hold ${roomId} ${input.checkIn}..${input.checkOut}` },
+          [{ tenantId: input.tenantId, roomId, owner: reference, checkIn: input.checkIn, checkOut: input.checkOut }],
+        );
+        if (hold.kind === 'held') {
+          status.roomId = roomId;
+          break;
+        }
+      }
+      const roomId = status.roomId;
+      if (roomId === undefined) {
+        outcome = { kind: 'unavailable', reference };
+        return;
+      }
+      const holdKey = { tenantId: input.tenantId, roomId, owner: reference };
+      compensations.unshift({ name: 'release hold', run: () => undo.releaseHold(holdKey) });
+
+      // 2. Book at the PMS, keeping the hold alive while the PMS is slow.
+      setStep('booking');
+      compensations.unshift({
+        name: 'cancel booking',
+        // By reference: also undoes a create whose answer was lost.
+        run: async () => {
+          const existing = await undo.findBookingByReference({ tenantId: input.tenantId, reference });
+          if (existing && existing.status !== 'cancelled') {
+            await undo.cancelBooking({ tenantId: input.tenantId, bookingId: existing.bookingId });
+          }
+        },
+      });
+      const keepAlive = new CancellationScope();
+      const extending = keepAlive
+        .run(async () => {
+          for (let i = 0; i < input.holdMaxExtensions; i++) {
+            await sleep(Math.floor((input.holdTtlSeconds * 1000 * 2) / 3));
+            await holds.extendHold(holdKey);
+          }
+        })
+        .catch((err: unknown) => {
+          if (!isCancellation(err)) throw err;
+        });
+      const created = await pms.createBooking
+        .executeWithOptions({ startToCloseTimeout: '30 seconds', summary: `book ${roomId} as ${reference}` }, [
+          {
+            tenantId: input.tenantId,
+            reference,
+            roomTypeId: input.roomTypeId,
+            roomId,
+            checkIn: input.checkIn,
+            checkOut: input.checkOut,
+            adults: input.adults,
+            ...(input.children !== undefined ? { children: input.children } : {}),
+            ...(input.guestName !== undefined ? { guestName: input.guestName } : {}),
+          },
+        ])
+        .finally(() => keepAlive.cancel());
+      await extending;
+      if (created.kind === 'unavailable') {
+        outcome = { kind: 'unavailable', reference };
+        throw ApplicationFailure.nonRetryable('The PMS no longer has the room', 'RoomUnavailable');
+      }
+      status.bookingId = created.booking.bookingId;
+
+      // 3. Tell the guest. If they cannot be told, the booking is undone: nobody would know it exists.
+      setStep('confirming');
+      await tell(t.confirmed(input.roomTypeName, input.checkIn, input.checkOut, reference), `confirm ${reference}`);
+      compensations.length = 0; // confirmed: from here on nothing is undone
+
+      // 4. The PMS holds the booking now; the Redis hold has done its job.
+      setStep('releasing');
+      await holds.releaseHold(holdKey).catch((err: unknown) => {
+        log.warn('Hold not released; it expires on its own', { reference, error: String(err) });
+      });
+      outcome = { kind: 'confirmed', reference, bookingId: created.booking.bookingId, roomId };
+    });
+  } catch (err) {
+    const reason = describe(err);
+    if (!cancelRequested) log.warn('Booking failed; compensating', { reference, reason });
+    outcome ??= cancelRequested ? { kind: 'cancelled', reference } : { kind: 'failed', reference, reason };
+  }
+
+  if (outcome?.kind !== 'confirmed') {
+    // Compensation runs to the end even though the work scope was cancelled.
+    await CancellationScope.nonCancellable(async () => {
+      setStep('compensating');
+      for (const step of compensations) {
+        setCurrentDetails(`Booking ${reference}: compensating (${step.name})`);
+        await step.run();
+      }
+      const final = outcome ?? { kind: 'failed', reference, reason: 'unknown' };
+      const text =
+        final.kind === 'unavailable'
+          ? t.unavailable(input.roomTypeName)
+          : final.kind === 'cancelled'
+            ? t.cancelled()
+            : t.failed();
+      await tell(text, `${final.kind} ${reference}`).catch((err: unknown) => {
+        log.warn('Guest could not be told about the booking outcome', { reference, error: String(err) });
+      });
+    });
+  }
+  const final = outcome ?? { kind: 'failed', reference, reason: 'unknown' };
+  setStep(final.kind === 'confirmed' ? 'confirmed' : final.kind);
+  return final;
+}
+
+function describe(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+    return `${err.cause.type ?? 'Error'}: ${err.cause.message}`;
+  }
+  if (err instanceof ApplicationFailure) return `${err.type ?? 'Error'}: ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
