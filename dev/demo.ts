@@ -81,6 +81,38 @@ async function sentTo(waId: string): Promise<{ text?: string }[]> {
   return ((await res.json()) as { messages: { text?: string }[] }).messages;
 }
 
+const esMonths = [
+  'enero',
+  'febrero',
+  'marzo',
+  'abril',
+  'mayo',
+  'junio',
+  'julio',
+  'agosto',
+  'septiembre',
+  'octubre',
+  'noviembre',
+  'diciembre',
+];
+const enMonths = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+const inDays = (days: number) => new Date(Date.now() + days * 86_400_000);
+const es = (d: Date) => `${d.getUTCDate()} de ${esMonths[d.getUTCMonth()]}`;
+const en = (d: Date) => `${enMonths[d.getUTCMonth()]} ${d.getUTCDate()}`;
+
 async function main(): Promise<void> {
   const secret = appSecret();
   const custom = process.argv.slice(2).join(' ').trim();
@@ -88,11 +120,32 @@ async function main(): Promise<void> {
   if (custom) {
     await converse(secret, `3460000${suffix}`, 'Guest', custom);
   } else {
-    await converse(secret, `3460000${suffix}`, 'Lucía', 'Hola, ¿tienen habitación doble del 3 al 5 de diciembre?');
-    await converse(secret, `4477000${suffix}`, 'Sheena', 'Hello! Do you have a room for two next weekend?');
-    await converse(secret, `4477000${suffix}`, 'Sheena', 'Can I talk to a person at the front desk?');
+    // A Spanish guest books a room for two nights in two weeks.
+    const lucia = `3460000${suffix}`;
+    await converse(secret, lucia, 'Lucía', 'Hola, buenas tardes');
+    await converse(
+      secret,
+      lucia,
+      'Lucía',
+      `¿Tienen habitación del ${es(inDays(14))} al ${es(inDays(16))} para 2 adultos?`,
+    );
+    await converse(secret, lucia, 'Lucía', '1');
+    // An English guest books, asks about check-in and for a person.
+    const sheena = `4477000${suffix}`;
+    await converse(
+      secret,
+      sheena,
+      'Sheena',
+      `Hi! Do you have a room from ${en(inDays(21))} to ${en(inDays(24))} for 2 adults?`,
+    );
+    await converse(secret, sheena, 'Sheena', 'I will take the second one');
+    await converse(secret, sheena, 'Sheena', 'What time is check-in?');
+    await converse(secret, sheena, 'Sheena', 'Can I talk to a person at the front desk?');
   }
-  console.log(`\nSee the conversations in the Temporal Web UI: http://localhost:8233/namespaces/default/workflows`);
+  console.log(
+    `\nSee the conversations and bookings in the Temporal Web UI: http://localhost:8233/namespaces/default/workflows`,
+  );
+  console.log(`Bookings at the PMS stand-in: http://127.0.0.1:${process.env.DEV_PMS_PORT ?? 4020}/_standin/bookings`);
 }
 
 main().catch((err: unknown) => {

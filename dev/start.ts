@@ -13,6 +13,7 @@ import { demoPhoneNumberId, demoTenantId, seedDemo } from '../lib/db/seed-demo';
 import { startPostgres } from './postgres';
 import { canConnect, spawnService, waitFor, type Service } from './process';
 import { startRedis } from './redis';
+import { startPmsStandin } from './pms-standin';
 import { startWhatsAppStandin } from './whatsapp-standin';
 import { startTemporalDevServer } from '../temporal/dev-server';
 import { dataDir, devEnvFile, projectRoot } from './paths';
@@ -26,23 +27,29 @@ const ports = {
   postgres: Number(process.env.DEV_POSTGRES_PORT ?? 5433),
   redis: Number(process.env.DEV_REDIS_PORT ?? 6380),
   whatsapp: Number(process.env.DEV_WHATSAPP_PORT ?? 4010),
+  pms: Number(process.env.DEV_PMS_PORT ?? 4020),
+  metrics: Number(process.env.WORKER_METRICS_PORT ?? 9464),
 };
 
 /** Secrets generated on the first start and kept in .data/dev.env, so the demo can sign webhooks. */
 function devSecrets(): Record<string, string> {
-  if (existsSync(devEnvFile)) {
-    return Object.fromEntries(
-      readFileSync(devEnvFile, 'utf8')
-        .split('\n')
-        .filter((l) => l.includes('='))
-        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-    );
-  }
-  const secrets = {
-    WHATSAPP_APP_SECRET: randomBytes(16).toString('hex'),
-    WHATSAPP_VERIFY_TOKEN: randomBytes(12).toString('hex'),
-    WHATSAPP_ACCESS_TOKEN: `dev-${randomBytes(16).toString('hex')}`,
+  const existing: Record<string, string> = existsSync(devEnvFile)
+    ? Object.fromEntries(
+        readFileSync(devEnvFile, 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('='))
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      )
+    : {};
+  const wanted: Record<string, () => string> = {
+    WHATSAPP_APP_SECRET: () => randomBytes(16).toString('hex'),
+    WHATSAPP_VERIFY_TOKEN: () => randomBytes(12).toString('hex'),
+    WHATSAPP_ACCESS_TOKEN: () => `dev-${randomBytes(16).toString('hex')}`,
+    // QloApps webservice keys are 32 characters; the demo hotel's PMS credentials reference is env:DEMO_PMS_KEY.
+    DEMO_PMS_KEY: () => randomBytes(16).toString('hex').toUpperCase(),
   };
+  const secrets = { ...existing };
+  for (const [name, make] of Object.entries(wanted)) secrets[name] ??= make();
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(
     devEnvFile,
@@ -78,8 +85,8 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stopAll(0));
 
   try {
-    console.log('Starting Temporal, Postgres, Redis and the WhatsApp stand-in...');
-    const [temporal, postgres, redis, whatsapp] = await Promise.all([
+    console.log('Starting Temporal, Postgres, Redis and the WhatsApp and PMS stand-ins...');
+    const [temporal, postgres, redis, whatsapp, pms] = await Promise.all([
       startTemporalDevServer({
         port: ports.temporal,
         uiPort: ports.ui,
@@ -89,12 +96,14 @@ async function main(): Promise<void> {
       startPostgres({ dataDir: path.join(dataDir, 'postgres'), port: ports.postgres }),
       startRedis({ dir: path.join(dataDir, 'redis'), port: ports.redis, persistent: true }),
       startWhatsAppStandin({ accessToken: secrets.WHATSAPP_ACCESS_TOKEN!, port: ports.whatsapp }),
+      startPmsStandin({ webserviceKey: secrets.DEMO_PMS_KEY!, port: ports.pms }),
     ]);
     stops.push(
       () => temporal.stop(),
       () => postgres.stop(),
       () => redis.stop(),
       () => whatsapp.close(),
+      () => pms.close(),
     );
 
     const pool = createPool(postgres.url, { max: 1, applicationName: 'start' });
@@ -115,6 +124,7 @@ async function main(): Promise<void> {
       DATABASE_URL: postgres.url,
       REDIS_URL: redis.url,
       WHATSAPP_GRAPH_BASE_URL: whatsapp.url,
+      WORKER_METRICS_PORT: String(ports.metrics),
       ...secrets,
     };
     const services: Service[] = [
@@ -146,6 +156,8 @@ The system is up.
   Postgres            ${postgres.url}   (demo hotel "${demoTenantId}" owns business number ${demoPhoneNumberId})
   Redis               ${redis.url}
   WhatsApp stand-in   ${whatsapp.url}   (what the system sent: ${whatsapp.url}/_standin/messages)
+  PMS stand-in        ${pms.url}   (QloApps webservice; bookings: ${pms.url}/_standin/bookings)
+  Worker metrics      http://localhost:${ports.metrics}/metrics
   Secrets             ${path.relative(process.cwd(), devEnvFile)}
   Logs                ${path.relative(process.cwd(), logDir)}/
 

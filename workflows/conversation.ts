@@ -25,7 +25,7 @@ import type { DeliveryStatusUpdate, InboundMessage } from '../lib/domain/message
 import type { InfoTopic, StayRequest, Understanding } from '../lib/domain/intents';
 import { clarifyingQuestion } from '../lib/domain/nlu-questions';
 import { BookingReference, ConversationStatus, LastIntent, TenantId } from '../lib/domain/search-attributes';
-import { acknowledgementWithHelp, bookingText, receivedReply, staffReply } from '../lib/domain/templates';
+import { acknowledgementWithHelp, bookingText, infoAnswer, receivedReply, staffReply } from '../lib/domain/templates';
 import { staffAvailability, type TenantProfile } from '../lib/domain/tenants';
 import { booking, cancelBookingSignal, type BookingOutcome } from './booking';
 
@@ -333,8 +333,9 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         return reply(message, staffReply(lang, hotel.name, availability), 'human');
       }
       case 'hotel_info': {
-        const value = infoFor(hotel, u.infoTopic ?? 'general');
-        return reply(message, value ? t.info(value) : t.infoUnknown(), 'hotel_info');
+        const topic = u.infoTopic ?? 'general';
+        const value = infoFor(hotel, topic);
+        return reply(message, value ? infoAnswer(lang, topic, value) : t.infoUnknown(), 'hotel_info');
       }
       case 'availability':
         return showAvailability(message, u, hotel);

@@ -134,6 +134,9 @@ export const listTenantsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
+/** The hotel's id inside its PMS (QloApps `id_hotel`). */
+const pmsHotelId = z.number().int().positive().meta({ description: "The hotel's id in its PMS (QloApps id_hotel)" });
+
 export const createTenantBody = z
   .strictObject({
     id: tenantId,
@@ -144,6 +147,7 @@ export const createTenantBody = z
     info: info.optional(),
     pmsBaseUrl: pmsBaseUrl.optional(),
     pmsCredentialsRef: secretRef.optional(),
+    pmsHotelId: pmsHotelId.optional(),
     whatsappTokenRef: secretRef.optional(),
     phoneNumberIds: z.array(phoneNumberId).max(100).optional(),
     identifiers: z.array(identifier).max(1000).optional(),
@@ -162,6 +166,7 @@ export const updateTenantBody = z
     info: info.optional(),
     pmsBaseUrl: pmsBaseUrl.nullable().optional(),
     pmsCredentialsRef: secretRef.nullable().optional(),
+    pmsHotelId: pmsHotelId.nullable().optional(),
     whatsappTokenRef: secretRef.nullable().optional(),
   })
   .refine((body) => Object.keys(body).length > 0, {
@@ -200,6 +205,7 @@ export const tenantSchema = z.object({
   info: z.record(z.string(), z.string()),
   pmsBaseUrl: z.string().nullable(),
   pmsCredentialsRef: z.string().nullable(),
+  pmsHotelId: z.number().int().nullable(),
   whatsappTokenRef: z.string().nullable(),
   phoneNumberIds: z.array(z.string()),
   createdAt: timestamp,

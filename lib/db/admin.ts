@@ -22,6 +22,7 @@ export interface Tenant {
   info: Record<string, string>;
   pmsBaseUrl: string | null;
   pmsCredentialsRef: string | null;
+  pmsHotelId: number | null;
   whatsappTokenRef: string | null;
   phoneNumberIds: string[];
   createdAt: Date;
@@ -42,6 +43,7 @@ export interface TenantFields {
   info?: Record<string, string> | undefined;
   pmsBaseUrl?: string | null | undefined;
   pmsCredentialsRef?: string | null | undefined;
+  pmsHotelId?: number | null | undefined;
   whatsappTokenRef?: string | null | undefined;
 }
 
@@ -134,6 +136,7 @@ const fieldColumns = {
   info: 'info',
   pmsBaseUrl: 'pms_base_url',
   pmsCredentialsRef: 'pms_credentials_ref',
+  pmsHotelId: 'pms_hotel_id',
   whatsappTokenRef: 'whatsapp_token_ref',
 } as const satisfies Record<keyof TenantFields, string>;
 
@@ -162,6 +165,7 @@ interface TenantRow {
   info: Record<string, string>;
   pms_base_url: string | null;
   pms_credentials_ref: string | null;
+  pms_hotel_id: number | null;
   whatsapp_token_ref: string | null;
   phone_number_ids: string[];
   created_at: Date;
@@ -185,6 +189,7 @@ function toTenant(row: TenantRow): Tenant {
     info: row.info,
     pmsBaseUrl: row.pms_base_url,
     pmsCredentialsRef: row.pms_credentials_ref,
+    pmsHotelId: row.pms_hotel_id,
     whatsappTokenRef: row.whatsapp_token_ref,
     phoneNumberIds: row.phone_number_ids,
     createdAt: row.created_at,

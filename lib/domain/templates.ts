@@ -94,7 +94,6 @@ const bookingTexts = {
     chooseFirst: () =>
       'Dime primero las fechas (por ejemplo, "del 3 al 5 de diciembre para 2 adultos") y te enseño las habitaciones.',
     badChoice: (max: number) => `Elige un número del 1 al ${max}, por favor.`,
-    info: (value: string) => value,
     infoUnknown: () => 'No tengo ese dato a mano; se lo pregunto a recepción y te responderán.',
   },
   en: {
@@ -121,11 +120,36 @@ const bookingTexts = {
     chooseFirst: () =>
       'Tell me your dates first (for example, "December 3 to 5 for 2 adults") and I will show you the rooms.',
     badChoice: (max: number) => `Please choose a number from 1 to ${max}.`,
-    info: (value: string) => value,
     infoUnknown: () => "I don't have that at hand; I will ask the front desk and they will answer you.",
   },
 } as const;
 
 export function bookingText(language: Language): (typeof bookingTexts)[Language] {
   return bookingTexts[language];
+}
+
+const infoLabels: Record<Language, Record<string, (v: string) => string>> = {
+  es: {
+    address: (v) => `Estamos en ${v}.`,
+    check_in: (v) => `El check-in es a partir de las ${v}.`,
+    check_out: (v) => `El check-out es hasta las ${v}.`,
+    parking: (v) => `Aparcamiento: ${v}`,
+    wifi: (v) => `Wifi: ${v}`,
+    breakfast: (v) => `Desayuno: ${v}`,
+    pets: (v) => `Mascotas: ${v}`,
+  },
+  en: {
+    address: (v) => `We are at ${v}.`,
+    check_in: (v) => `Check-in is from ${v}.`,
+    check_out: (v) => `Check-out is until ${v}.`,
+    parking: (v) => `Parking: ${v}`,
+    wifi: (v) => `Wi-Fi: ${v}`,
+    breakfast: (v) => `Breakfast: ${v}`,
+    pets: (v) => `Pets: ${v}`,
+  },
+};
+
+/** The answer to a hotel-information question, from the value in the tenant's settings. */
+export function infoAnswer(language: Language, topic: string, value: string): string {
+  return infoLabels[language][topic]?.(value) ?? value;
 }

@@ -55,6 +55,7 @@ describe('POST /admin/tenants', () => {
       info: { address: 'Calle Mayor 1', checkIn: '15:00' },
       pmsBaseUrl: 'https://pms.example.com/api',
       pmsCredentialsRef: 'env:HOTEL_SOL_PMS_KEY',
+      pmsHotelId: 3,
       whatsappTokenRef: 'env:HOTEL_SOL_WA_TOKEN',
       phoneNumberIds: [phoneNumberId],
       identifiers: ['0034 600 111 222', 'Reception@Hotel-Sol.example'],
@@ -71,6 +72,7 @@ describe('POST /admin/tenants', () => {
       businessHours: { mon: [['08:00', '14:00']], sat: [['10:00', '13:00']] },
       info: { address: 'Calle Mayor 1', checkIn: '15:00' },
       pmsCredentialsRef: 'env:HOTEL_SOL_PMS_KEY',
+      pmsHotelId: 3,
       phoneNumberIds: [phoneNumberId],
       identifiers: ['+34600111222', 'reception@hotel-sol.example'],
     });

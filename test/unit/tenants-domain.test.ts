@@ -1,4 +1,3 @@
-import { asksForStaff } from '../../lib/domain/staff';
 import {
   businessHoursProblems,
   normalizeIdentifier,
@@ -87,20 +86,4 @@ describe('staffAvailability', () => {
       next: { day: 'mon', time: '09:00' },
     });
   });
-});
-
-describe('asksForStaff', () => {
-  it.each([
-    'Quiero hablar con una persona',
-    'me puedes pasar con recepción?',
-    '¿Puedo hablar con alguien?',
-    'Can I talk to a person?',
-    'I want to speak with the front desk',
-    'human please',
-  ])('recognises %j', (text) => expect(asksForStaff(text)).toBe(true));
-
-  it.each(['Hola, ¿tienen habitación?', 'Do you have a room for two?', 'What time is check-in?'])(
-    'ignores %j',
-    (text) => expect(asksForStaff(text)).toBe(false),
-  );
 });
