@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type Koa from 'koa';
+import request from 'supertest';
+import { signBody } from '../../api/signature';
+import { testSecrets } from './env';
 
 export const fixturesDir = path.join(__dirname, '..', 'fixtures', 'whatsapp-webhooks');
 
@@ -51,4 +55,18 @@ export function textWebhook(overrides: MessageOverrides = {}): Record<string, un
   if (overrides.body !== undefined) message.text.body = overrides.body;
   if (overrides.timestamp !== undefined) message.timestamp = String(overrides.timestamp);
   return payload;
+}
+
+/**
+ * Posts a webhook as Meta does: the raw JSON bytes, signed with the app secret. Expects 200, so a test
+ * fails at the post rather than later while waiting for a reply.
+ */
+export async function postSigned(app: Koa, payload: unknown, secret = testSecrets.WHATSAPP_APP_SECRET): Promise<void> {
+  const raw = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  await request(app.callback())
+    .post('/webhooks/whatsapp')
+    .set('content-type', 'application/json')
+    .set('x-hub-signature-256', signBody(raw, secret))
+    .send(raw)
+    .expect(200);
 }

@@ -2,9 +2,7 @@ import { type Client } from '@temporalio/client';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import request from 'supertest';
 import { createApp } from '../../api/app';
-import { signBody } from '../../api/signature';
 import { OrderState, startPmsStandin, type PmsStandin } from '../../dev/pms-standin';
 import { waitFor } from '../../dev/process';
 import { startRedis, type RedisServer } from '../../dev/redis';
@@ -13,7 +11,7 @@ import { conversationWorkflowId } from '../../lib/domain/messages';
 import { stateQuery } from '../../workflows/conversation';
 import { captureLogger, startWorker, temporalClient, testConfig, testSecrets } from '../helpers/env';
 import { createTestTenant } from '../helpers/tenants';
-import { textWebhook, uniqueMessageId, uniqueWaId } from '../helpers/webhooks';
+import { textWebhook, uniqueMessageId, uniqueWaId, postSigned } from '../helpers/webhooks';
 
 /**
  * Redis (where room holds live) stopped while a guest books, on a Redis of this test's own: the hold
@@ -63,12 +61,7 @@ it('waits for Redis and then books once', async () => {
           timestamp: Math.floor(Date.now() / 1000),
         }),
       );
-      await request(app.callback())
-        .post('/webhooks/whatsapp')
-        .set('content-type', 'application/json')
-        .set('x-hub-signature-256', signBody(raw, testSecrets.WHATSAPP_APP_SECRET))
-        .send(raw)
-        .expect(200);
+      await postSigned(app, raw);
     };
     const replies = () => whatsapp.sent.filter((m) => m.to === from).map((m) => m.text ?? '');
     const checkIn = new Date(Date.now() + 45 * 86_400_000).toISOString().slice(0, 10);

@@ -1,7 +1,5 @@
 import { type Client } from '@temporalio/client';
-import request from 'supertest';
 import { createApp } from '../../api/app';
-import { signBody } from '../../api/signature';
 import { startPmsStandin, OrderState, type PmsStandin, type StandinHotel } from '../../dev/pms-standin';
 import { waitFor } from '../../dev/process';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
@@ -19,7 +17,7 @@ import {
   type RunningWorker,
 } from '../helpers/env';
 import { createTestTenant, type TestTenant } from '../helpers/tenants';
-import { textWebhook, uniqueMessageId, uniqueWaId } from '../helpers/webhooks';
+import { textWebhook, uniqueMessageId, uniqueWaId, postSigned } from '../helpers/webhooks';
 
 /**
  * The booking saga end to end: webhook → conversation → availability at the PMS stand-in (QloApps
@@ -114,12 +112,7 @@ async function say(tenant: TestTenant, from: string, body: string): Promise<void
       timestamp: Math.floor(Date.now() / 1000),
     }),
   );
-  await request(app.callback())
-    .post('/webhooks/whatsapp')
-    .set('content-type', 'application/json')
-    .set('x-hub-signature-256', signBody(raw, testSecrets.WHATSAPP_APP_SECRET))
-    .send(raw)
-    .expect(200);
+  await postSigned(app, raw);
 }
 
 const repliesTo = (waId: string) => whatsapp.sent.filter((m) => m.to === waId).map((m) => m.text ?? '');

@@ -2,9 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import request from 'supertest';
 import { createApp } from '../../api/app';
-import { signBody } from '../../api/signature';
 import { waitFor } from '../../dev/process';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
 import { conversationWorkflowId } from '../../lib/domain/messages';
@@ -13,7 +11,7 @@ import { stateQuery } from '../../workflows/conversation';
 import { createPool } from '../../lib/db/pool';
 import { captureLogger, startWorker, testConfig, testSecrets } from '../helpers/env';
 import { createTestTenant } from '../helpers/tenants';
-import { textWebhook, uniqueMessageId, uniqueWaId } from '../helpers/webhooks';
+import { textWebhook, uniqueMessageId, uniqueWaId, postSigned } from '../helpers/webhooks';
 
 /**
  * Continue-as-new, on a dev server of its own whose dynamic config suggests continuing after a few
@@ -51,12 +49,7 @@ it('carries queued messages and the seen ids across continue-as-new: every messa
   await db.end();
   const post = async (payload: unknown) => {
     const raw = JSON.stringify(payload);
-    await request(app.callback())
-      .post('/webhooks/whatsapp')
-      .set('content-type', 'application/json')
-      .set('x-hub-signature-256', signBody(raw, testSecrets.WHATSAPP_APP_SECRET))
-      .send(raw)
-      .expect(200);
+    await postSigned(app, raw);
   };
 
   // With no worker running, eight messages queue up in the workflow's history as signals.

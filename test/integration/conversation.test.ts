@@ -1,7 +1,5 @@
 import { type Client } from '@temporalio/client';
-import request from 'supertest';
 import { createApp } from '../../api/app';
-import { signBody } from '../../api/signature';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
 import { waitFor } from '../../dev/process';
 import type { Config } from '../../lib/config';
@@ -17,7 +15,7 @@ import {
   type RunningWorker,
 } from '../helpers/env';
 import { createTestTenant } from '../helpers/tenants';
-import { loadFixture, textWebhook, uniqueMessageId, uniqueWaId } from '../helpers/webhooks';
+import { loadFixture, textWebhook, uniqueMessageId, uniqueWaId, postSigned } from '../helpers/webhooks';
 
 let phoneNumberId: string;
 let standin: WhatsAppStandin;
@@ -46,13 +44,7 @@ afterAll(async () => {
 const text = (overrides: Parameters<typeof textWebhook>[0]) => textWebhook({ phoneNumberId, ...overrides });
 
 async function deliver(payload: unknown): Promise<void> {
-  const raw = JSON.stringify(payload);
-  const res = await request(app.callback())
-    .post('/webhooks/whatsapp')
-    .set('content-type', 'application/json')
-    .set('x-hub-signature-256', signBody(raw, testSecrets.WHATSAPP_APP_SECRET))
-    .send(raw);
-  expect(res.status).toBe(200);
+  await postSigned(app, payload);
 }
 
 const repliesTo = (waId: string) => standin.sent.filter((m) => m.to === waId);
@@ -169,12 +161,7 @@ describe('idle close', () => {
     const shortApp = createApp({ temporal, config: shortConfig, log: captureLogger().log, db: worker.db });
     const from = uniqueWaId();
     const raw = JSON.stringify(text({ from, body: 'Hello' }));
-    await request(shortApp.callback())
-      .post('/webhooks/whatsapp')
-      .set('content-type', 'application/json')
-      .set('x-hub-signature-256', signBody(raw, testSecrets.WHATSAPP_APP_SECRET))
-      .send(raw)
-      .expect(200);
+    await postSigned(shortApp, raw);
     const handle = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
     const result = await handle.result();
     expect(result).toEqual({ status: 'closed', received: 1, duplicatesDropped: 0 });

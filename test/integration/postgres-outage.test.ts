@@ -2,9 +2,7 @@ import { type Client } from '@temporalio/client';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import request from 'supertest';
 import { createApp } from '../../api/app';
-import { signBody } from '../../api/signature';
 import { startPostgres, type PostgresServer } from '../../dev/postgres';
 import { waitFor } from '../../dev/process';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
@@ -14,7 +12,7 @@ import { conversationWorkflowId } from '../../lib/domain/messages';
 import { stateQuery } from '../../workflows/conversation';
 import { captureLogger, startWorker, temporalClient, testConfig, testSecrets } from '../helpers/env';
 import { createTestTenant } from '../helpers/tenants';
-import { textWebhook, uniqueWaId } from '../helpers/webhooks';
+import { textWebhook, uniqueWaId, postSigned } from '../helpers/webhooks';
 
 /**
  * Postgres stopped mid-run, on a Postgres of this test's own (the shared one serves other test files):
@@ -55,12 +53,7 @@ it('answers cached tenants during the outage and the others after it, each messa
   const app = createApp({ temporal, config, log: captureLogger().log, db: createPool(config.databaseUrl) });
   const deliver = async (payload: unknown) => {
     const raw = JSON.stringify(payload);
-    await request(app.callback())
-      .post('/webhooks/whatsapp')
-      .set('content-type', 'application/json')
-      .set('x-hub-signature-256', signBody(raw, testSecrets.WHATSAPP_APP_SECRET))
-      .send(raw)
-      .expect(200); // the webhook never needs Postgres
+    await postSigned(app, raw); // the webhook never needs Postgres
   };
 
   const setup = createPool(postgres.url, { max: 1 });
@@ -86,8 +79,11 @@ it('answers cached tenants during the outage and the others after it, each messa
     const handleB = temporal.workflow.getHandle(conversationWorkflowId(uncached.phoneNumberId, guestB));
     await waitFor(
       'resolveTenant for the uncached tenant to be retrying',
-      async () => ((await handleB.describe()).raw.pendingActivities?.[0]?.attempt ?? 0) >= 2,
-      { timeoutMs: 20_000 },
+      async () => {
+        const pending = (await handleB.describe()).raw.pendingActivities?.[0];
+        return pending?.lastFailure?.applicationFailureInfo?.type === 'TenantDirectoryUnavailable';
+      },
+      { timeoutMs: 40_000 },
     );
     const pending = (await handleB.describe()).raw.pendingActivities?.[0];
     expect(pending?.activityType?.name).toBe('resolveTenant');

@@ -1,9 +1,7 @@
 import { type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import request from 'supertest';
 import { createApp } from '../../api/app';
-import { signBody } from '../../api/signature';
 import { createTenantActivities, TenantCache } from '../../activities/tenants';
 import { waitFor } from '../../dev/process';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
@@ -23,7 +21,7 @@ import {
   type RunningWorker,
 } from '../helpers/env';
 import { createTestTenant, uniquePhoneNumberId } from '../helpers/tenants';
-import { textWebhook, uniqueWaId } from '../helpers/webhooks';
+import { textWebhook, uniqueWaId, postSigned } from '../helpers/webhooks';
 
 const log = createLogger({ level: 'silent' });
 
@@ -128,12 +126,7 @@ describe('conversations and their tenant', () => {
 
   async function deliver(payload: unknown): Promise<void> {
     const raw = JSON.stringify(payload);
-    await request(app.callback())
-      .post('/webhooks/whatsapp')
-      .set('content-type', 'application/json')
-      .set('x-hub-signature-256', signBody(raw, testSecrets.WHATSAPP_APP_SECRET))
-      .send(raw)
-      .expect(200);
+    await postSigned(app, raw);
   }
   const repliesTo = (waId: string) => standin.sent.filter((m) => m.to === waId);
   const handleFor = (phoneNumberId: string, waId: string) =>
