@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { signBody } from '../api/signature';
 import { demoPhoneNumberId } from '../lib/db/seed-demo';
 import { devEnvFile } from './paths';
+import { englishDate, inDays, spanishDate } from './dates';
 import { waitFor } from './process';
 
 const api = `http://localhost:${process.env.API_PORT ?? 3000}`;
@@ -81,37 +82,8 @@ async function sentTo(waId: string): Promise<{ text?: string }[]> {
   return ((await res.json()) as { messages: { text?: string }[] }).messages;
 }
 
-const esMonths = [
-  'enero',
-  'febrero',
-  'marzo',
-  'abril',
-  'mayo',
-  'junio',
-  'julio',
-  'agosto',
-  'septiembre',
-  'octubre',
-  'noviembre',
-  'diciembre',
-];
-const enMonths = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
-const inDays = (days: number) => new Date(Date.now() + days * 86_400_000);
-const es = (d: Date) => `${d.getUTCDate()} de ${esMonths[d.getUTCMonth()]}`;
-const en = (d: Date) => `${enMonths[d.getUTCMonth()]} ${d.getUTCDate()}`;
+const es = spanishDate;
+const en = englishDate;
 
 async function main(): Promise<void> {
   const secret = appSecret();

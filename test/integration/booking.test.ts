@@ -1,6 +1,7 @@
 import { type Client } from '@temporalio/client';
 import { createApp } from '../../api/app';
 import { startPmsStandin, OrderState, type PmsStandin, type StandinHotel } from '../../dev/pms-standin';
+import { englishDate, spanishDate } from '../../dev/dates';
 import { waitFor } from '../../dev/process';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
 import type { Config } from '../../lib/config';
@@ -126,36 +127,8 @@ function stay(offsetDays: number, nights: number): { checkIn: Date; checkOut: Da
   const checkIn = new Date(Date.now() + offsetDays * 86_400_000);
   return { checkIn, checkOut: new Date(checkIn.getTime() + nights * 86_400_000) };
 }
-const esMonths = [
-  'enero',
-  'febrero',
-  'marzo',
-  'abril',
-  'mayo',
-  'junio',
-  'julio',
-  'agosto',
-  'septiembre',
-  'octubre',
-  'noviembre',
-  'diciembre',
-];
-const enMonths = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
-const es = (d: Date) => `${d.getUTCDate()} de ${esMonths[d.getUTCMonth()]}`;
-const en = (d: Date) => `${enMonths[d.getUTCMonth()]} ${d.getUTCDate()}`;
+const es = spanishDate;
+const en = englishDate;
 
 it('books a room in Spanish: availability, choice, confirmation, one booking at the PMS, hold released', async () => {
   const from = uniqueWaId();
