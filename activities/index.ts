@@ -1,10 +1,12 @@
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
+import type { Dispatcher } from 'undici';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/log';
 import type { SecretResolver } from '../lib/secrets';
 import type { Metrics } from '../lib/metrics';
 import { createLockActivities } from './locks';
+import { createMediaActivities } from './media';
 import { createNluActivities, type Understander } from './nlu';
 import { createPmsActivities } from './pms';
 import { createTenantActivities, type TenantCache } from './tenants';
@@ -19,6 +21,8 @@ export interface ActivityDeps {
   config: Config;
   log: Logger;
   nlu: Understander;
+  /** The process's pooled keep-alive HTTP agent (media downloads, transcription). */
+  http: Dispatcher;
   metrics?: Metrics;
 }
 
@@ -34,6 +38,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLockActivities({ ...deps, holds: deps.config.holds }),
     ...createPmsActivities(deps),
     ...createNluActivities(deps),
+    ...createMediaActivities(deps),
   };
 }
 

@@ -1,11 +1,15 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 /**
  * A local stand-in for the WhatsApp Cloud API (Graph API) that speaks its wire protocol: the send
  * endpoint `POST /<version>/<phone_number_id>/messages` with bearer auth, Meta's success and error
- * bodies. It records what it received and can inject faults. For tests and the demo only.
+ * bodies; and the two-step media download, `GET /<version>/<media-id>` (metadata with a short-lived URL)
+ * then `GET <url>` (the file), both with bearer auth. It records what it received and can inject faults.
+ * For tests and the demo only.
  */
 
 export interface SentMessage {
@@ -26,6 +30,43 @@ export type Fault =
   /** Cut the connection without an answer. */
   | { kind: 'drop' };
 
+/** Faults of one registered media file. */
+export interface MediaFaults {
+  /** The first N GETs of a media URL answer 404, as an expired URL does; a fresh metadata GET issues a new URL. */
+  expiredUrl?: number;
+  /** The first N metadata answers declare a wrong sha256 (`Infinity`: every one). */
+  wrongSha256?: number;
+  /** Downloads trickle: `chunkBytes` every `intervalMs`; only the first `times` downloads when given. */
+  slowBody?: { chunkBytes: number; intervalMs: number; times?: number };
+  /** Each download sends this many bytes more than declared, chunked, so no Content-Length gives it away. */
+  extraBytes?: number;
+  /** Metadata and file claim this MIME type instead of the registered one. */
+  wrongMimeType?: string;
+}
+
+export interface StandinMedia {
+  /**
+   * The file: its bytes, or a function that returns a fresh stream of them for each download, so a large
+   * generated file (see {@link generatedBody}) never sits in memory.
+   */
+  body: Buffer | (() => Readable);
+  mimeType: string;
+  /** The declared `file_size`; the body's length by default. Required for a stream body. */
+  fileSize?: number;
+  /** The declared `sha256`, base64 as Meta sends it; computed from the body by default (a stream is read once). */
+  sha256?: string;
+  faults?: MediaFaults;
+}
+
+export interface MediaRequestCounts {
+  /** `GET /<version>/<media-id>` requests. */
+  metadata: number;
+  /** `GET <media url>` requests. */
+  file: number;
+  /** File bytes written to clients (as handed to the socket). */
+  bytesServed: number;
+}
+
 export interface WhatsAppStandin {
   url: string;
   sent: SentMessage[];
@@ -37,6 +78,13 @@ export interface WhatsAppStandin {
   inject(fault: Fault, times?: number): void;
   /** Recipients that get Meta's permanent "message undeliverable" error (131026). */
   undeliverable: Set<string>;
+  /** Registers (or replaces) a media file under a media id. */
+  addMedia(id: string, media: StandinMedia): void;
+  /** Forgets a media id: its metadata then answers as Meta does for an id that does not exist. */
+  removeMedia(id: string): void;
+  /** Queues faults for the media metadata endpoint: each of the next `times` metadata requests gets `fault`. */
+  injectMedia(fault: Fault, times?: number): void;
+  media: MediaRequestCounts;
   reset(): void;
   close(): Promise<void>;
 }
@@ -73,20 +121,92 @@ function json(res: ServerResponse, status: number, body: unknown) {
   res.end(JSON.stringify(body));
 }
 
+/**
+ * A deterministic generated file of `size` bytes: one 64 KiB pseudo-random block, repeated, handed out without
+ * copying. For media bodies far larger than what a test should hold in memory; the same size and seed always give
+ * the same bytes.
+ */
+export function generatedBody(size: number, seed = 1): () => Readable {
+  const blockSize = 64 * 1024;
+  const block = Buffer.alloc(blockSize);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < blockSize; i += 4) {
+    // xorshift32
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    block.writeUInt32LE(x, i);
+  }
+  return () =>
+    Readable.from(
+      (function* () {
+        // The block is never written to again, so every chunk can be the same buffer.
+        for (let offset = 0; offset < size; offset += blockSize)
+          yield block.subarray(0, Math.min(blockSize, size - offset));
+      })(),
+    );
+}
+
+/** The base64 sha256 of a media body, as Meta declares it. */
+export async function mediaSha256(body: Buffer | (() => Readable)): Promise<string> {
+  const hash = createHash('sha256');
+  if (Buffer.isBuffer(body)) return hash.update(body).digest('base64');
+  for await (const chunk of body()) hash.update(chunk as Buffer);
+  return hash.digest('base64');
+}
+
+interface MediaEntry {
+  media: StandinMedia;
+  fileSize: number;
+  sha256: Promise<string> | undefined;
+  /** Valid URL tokens and when each was issued. */
+  urls: Map<string, number>;
+  expiredServed: number;
+  wrongShaServed: number;
+  slowServed: number;
+}
+
 export async function startWhatsAppStandin(options: {
   accessToken: string;
   port?: number;
   host?: string;
+  /** How long a media URL stays valid; Meta's live 5 minutes. */
+  mediaUrlTtlMs?: number;
 }): Promise<WhatsAppStandin> {
   const faults: Fault[] = [];
+  const mediaFaults: Fault[] = [];
+  const mediaFiles = new Map<string, MediaEntry>();
+  const mediaUrlTtlMs = options.mediaUrlTtlMs ?? 5 * 60_000;
   let counter = 0;
   const standin: Omit<WhatsAppStandin, 'url' | 'close'> = {
     sent: [],
     attempts: 0,
     connections: 0,
     undeliverable: new Set(),
+    media: { metadata: 0, file: 0, bytesServed: 0 },
     inject(fault, times = 1) {
       for (let i = 0; i < times; i++) faults.push(fault);
+    },
+    addMedia(id, media) {
+      const fileSize = media.fileSize ?? (Buffer.isBuffer(media.body) ? media.body.length : undefined);
+      if (fileSize === undefined) throw new Error('addMedia: a stream body needs fileSize');
+      mediaFiles.set(id, {
+        media,
+        fileSize,
+        sha256: media.sha256 !== undefined ? Promise.resolve(media.sha256) : undefined,
+        urls: new Map(),
+        expiredServed: 0,
+        wrongShaServed: 0,
+        slowServed: 0,
+      });
+    },
+    removeMedia(id) {
+      mediaFiles.delete(id);
+    },
+    injectMedia(fault, times = 1) {
+      for (let i = 0; i < times; i++) mediaFaults.push(fault);
     },
     reset() {
       faults.length = 0;
@@ -94,8 +214,12 @@ export async function startWhatsAppStandin(options: {
       standin.attempts = 0;
       standin.connections = 0;
       standin.undeliverable.clear();
+      mediaFaults.length = 0;
+      mediaFiles.clear();
+      standin.media = { metadata: 0, file: 0, bytesServed: 0 };
     },
   };
+  let baseUrl = '';
 
   async function handleSend(req: IncomingMessage, res: ServerResponse, phoneNumberId: string) {
     standin.attempts++;
@@ -158,12 +282,142 @@ export async function startWhatsAppStandin(options: {
     });
   }
 
+  function authorized(req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.headers.authorization === `Bearer ${options.accessToken}`) return true;
+    graphError(res, 401, 190, 'Invalid OAuth access token - Cannot parse access token');
+    return false;
+  }
+
+  /** `GET /<version>/<media-id>`: the media's metadata with a fresh URL valid for `mediaUrlTtlMs`. */
+  async function handleMediaMetadata(req: IncomingMessage, res: ServerResponse, mediaId: string) {
+    standin.media.metadata++;
+    const fault = mediaFaults.shift();
+    if (fault?.kind === 'drop') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.ms));
+    if (fault?.kind === 'error') {
+      const headers: Record<string, string> = fault.retryAfterSeconds
+        ? { 'retry-after': String(fault.retryAfterSeconds) }
+        : {};
+      graphError(res, fault.status, fault.code, fault.message ?? `Injected error ${fault.code}`, headers);
+      return;
+    }
+    if (!authorized(req, res)) return;
+    const entry = mediaFiles.get(mediaId);
+    if (!entry) {
+      // What Meta answers for an id that does not exist (or expired: media ids live 7 days).
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          error: {
+            message: `Unsupported get request. Object with ID '${mediaId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+            type: 'GraphMethodException',
+            code: 100,
+            error_subcode: 33,
+            fbtrace_id: randomBytes(8).toString('hex'),
+          },
+        }),
+      );
+      return;
+    }
+    entry.sha256 ??= mediaSha256(entry.media.body);
+    let sha256 = await entry.sha256;
+    const { wrongSha256 = 0, wrongMimeType } = entry.media.faults ?? {};
+    if (entry.wrongShaServed < wrongSha256) {
+      entry.wrongShaServed++;
+      sha256 = createHash('sha256').update(`not-${sha256}`).digest('base64');
+    }
+    const token = randomBytes(12).toString('hex');
+    entry.urls.set(token, Date.now());
+    // Served by this same server, at the address the client used to reach it.
+    const origin = req.headers.host ? `http://${req.headers.host}` : baseUrl;
+    const fileUrl = `${origin}/whatsapp_business/attachments/?mid=${encodeURIComponent(mediaId)}&ext=${Date.now()}&hash=${token}`;
+    json(res, 200, {
+      messaging_product: 'whatsapp',
+      url: fileUrl,
+      mime_type: wrongMimeType ?? entry.media.mimeType,
+      sha256,
+      file_size: entry.fileSize,
+      id: mediaId,
+    });
+  }
+
+  /** `GET <media url>`: the file, with bearer auth; 404 once the URL expired. */
+  async function handleMediaFile(req: IncomingMessage, res: ServerResponse, url: URL) {
+    standin.media.file++;
+    if (!authorized(req, res)) return;
+    const entry = mediaFiles.get(url.searchParams.get('mid') ?? '');
+    const token = url.searchParams.get('hash') ?? '';
+    const issuedAt = entry?.urls.get(token);
+    const faults = entry?.media.faults ?? {};
+    if (!entry || issuedAt === undefined || Date.now() - issuedAt > mediaUrlTtlMs) {
+      graphError(res, 404, 100, 'URL signature expired');
+      return;
+    }
+    if (entry.expiredServed < (faults.expiredUrl ?? 0)) {
+      entry.expiredServed++;
+      entry.urls.delete(token);
+      graphError(res, 404, 100, 'URL signature expired');
+      return;
+    }
+    const slow = faults.slowBody && (faults.slowBody.times === undefined || entry.slowServed < faults.slowBody.times);
+    if (slow) entry.slowServed++;
+    const extraBytes = faults.extraBytes ?? 0;
+    res.writeHead(200, {
+      'content-type': faults.wrongMimeType ?? entry.media.mimeType,
+      // A body longer than declared goes chunked: a Content-Length would give it away.
+      ...(extraBytes > 0 ? {} : { 'content-length': String(entry.fileSize) }),
+    });
+    const body = entry.media.body;
+    const source: AsyncIterable<Buffer> | Iterable<Buffer> = Buffer.isBuffer(body) ? [body] : body();
+    const counts = standin.media;
+    async function* chunks() {
+      for await (const chunk of source) {
+        if (!slow || !faults.slowBody) {
+          counts.bytesServed += chunk.length;
+          yield chunk;
+          continue;
+        }
+        const { chunkBytes, intervalMs } = faults.slowBody;
+        for (let offset = 0; offset < chunk.length; offset += chunkBytes) {
+          const slice = chunk.subarray(offset, offset + chunkBytes);
+          counts.bytesServed += slice.length;
+          yield slice;
+          await new Promise((r) => setTimeout(r, intervalMs));
+        }
+      }
+      for (let left = extraBytes; left > 0; left -= 64 * 1024) {
+        const extra = Buffer.alloc(Math.min(left, 64 * 1024), 0x5a);
+        counts.bytesServed += extra.length;
+        yield extra;
+      }
+    }
+    // A client that hangs up mid-file (a killed worker, a refused oversized body) ends the stream; not an error here.
+    await pipeline(Readable.from(chunks()), res).catch(() => undefined);
+  }
+
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://standin');
     const send = /^\/v\d+\.\d+\/([^/]+)\/messages$/.exec(url.pathname);
+    const mediaMetadata = /^\/v\d+\.\d+\/([^/]+)$/.exec(url.pathname);
     const route = async () => {
       if (req.method === 'POST' && send) return handleSend(req, res, decodeURIComponent(send[1]!));
+      if (req.method === 'GET' && mediaMetadata)
+        return handleMediaMetadata(req, res, decodeURIComponent(mediaMetadata[1]!));
+      if (req.method === 'GET' && url.pathname === '/whatsapp_business/attachments/')
+        return handleMediaFile(req, res, url);
       // Control endpoints for the demo and for poking at it by hand; not part of Meta's protocol.
+      if (req.method === 'POST' && url.pathname === '/_standin/media') {
+        const { id, mimeType, base64 } = JSON.parse(await readBody(req)) as {
+          id: string;
+          mimeType: string;
+          base64: string;
+        };
+        standin.addMedia(id, { body: Buffer.from(base64, 'base64'), mimeType });
+        return json(res, 200, { id });
+      }
       if (req.method === 'GET' && url.pathname === '/_standin/messages') {
         const to = url.searchParams.get('to');
         return json(res, 200, { messages: standin.sent.filter((m) => !to || m.to === to), attempts: standin.attempts });
@@ -189,8 +443,9 @@ export async function startWhatsAppStandin(options: {
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${port}`;
   return Object.assign(standin, {
-    url: `http://127.0.0.1:${port}`,
+    url: baseUrl,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

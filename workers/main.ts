@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../lib/config';
 import { createHttpAgent } from '../lib/http';
@@ -8,6 +9,7 @@ import { createRedis } from '../lib/redis';
 import { createLogger } from '../lib/log';
 import { createSecretResolver } from '../lib/secrets';
 import { temporalConnectionOptions } from '../lib/temporal';
+import { ensureMediaCleanupSchedule } from './schedules';
 import { createConversationWorker } from './worker';
 
 const sdkLevels: Record<string, LogLevel> = {
@@ -63,6 +65,12 @@ async function main(): Promise<void> {
     // Per-tenant secrets are referenced as env:NAME and read from this process's environment.
     secrets: createSecretResolver(process.env),
   });
+  // Every worker makes sure the hourly media cleanup schedule exists; the first one creates it.
+  const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
+  await ensureMediaCleanupSchedule(
+    new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
+    config,
+  ).catch((err: unknown) => log.warn({ err }, 'media cleanup schedule not ensured; will try again at the next start'));
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks are done (the Runtime's shutdown signals).
   await worker.run();
@@ -73,6 +81,7 @@ async function main(): Promise<void> {
   redis.disconnect();
   await http.close();
   await connection.close();
+  await clientConnection.close();
   log.info('worker stopped');
 }
 

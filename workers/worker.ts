@@ -62,6 +62,7 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
     config,
     log,
     nlu: deps.nlu ?? createRuleBasedUnderstander(),
+    http,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
   const worker = await Worker.create({

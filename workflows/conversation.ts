@@ -25,7 +25,14 @@ import type { DeliveryStatusUpdate, InboundMessage } from '../lib/domain/message
 import type { InfoTopic, StayRequest, Understanding } from '../lib/domain/intents';
 import { clarifyingQuestion } from '../lib/domain/nlu-questions';
 import { BookingReference, ConversationStatus, LastIntent, TenantId } from '../lib/domain/search-attributes';
-import { acknowledgementWithHelp, bookingText, infoAnswer, receivedReply, staffReply } from '../lib/domain/templates';
+import {
+  acknowledgementWithHelp,
+  bookingText,
+  infoAnswer,
+  mediaReply,
+  receivedReply,
+  staffReply,
+} from '../lib/domain/templates';
 import { staffAvailability, type TenantProfile } from '../lib/domain/tenants';
 import { booking, cancelBookingSignal, type BookingOutcome } from './booking';
 
@@ -50,6 +57,8 @@ export interface MessageRecord {
   status?: string;
   /** Outbound only: why the reply could not be delivered. */
   error?: string;
+  /** Inbound media: where it is stored (`media/<tenant>/<sha256>`), or why it could not be. */
+  media?: { ref: string; mimeType: string; size: number } | { rejected: string };
 }
 
 /** Whose conversation this is, as far as the workflow knows; no automated reply unless `resolved`. */
@@ -170,6 +179,13 @@ const pms = proxyActivities<Activities>({
   },
 });
 
+const media = proxyActivities<Activities>({
+  // Up to 100 MB documents; the heartbeat shows a stalled download long before this.
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
 const { sendMessage } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: {
@@ -205,9 +221,10 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   let duplicatesDropped = carry?.duplicatesDropped ?? 0;
   let status: ConversationStatusName = 'active';
 
-  function remember(record: MessageRecord): void {
+  function remember(record: MessageRecord): MessageRecord {
     lastMessages.push(record);
     if (lastMessages.length > lastMessagesMax) lastMessages.splice(0, lastMessages.length - lastMessagesMax);
+    return record;
   }
 
   setHandler(inboundMessageSignal, (message) => {
@@ -492,8 +509,81 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     }
   }
 
+  async function understandAndAct(
+    message: InboundMessage,
+    text: string | undefined,
+    hotel: TenantProfile,
+    lang: Language,
+  ) {
+    const understanding = await understand.executeWithOptions(
+      { startToCloseTimeout: '10 seconds', summary: `understand ${message.id}` },
+      [
+        {
+          ...(text !== undefined ? { text } : {}),
+          ...(message.replyId !== undefined ? { replyId: message.replyId } : {}),
+          locale: lang,
+          timezone: hotel.timezone,
+          messageTimestamp: message.timestamp,
+          maxStayNights: settings.maxStayNights,
+        },
+      ],
+    );
+    language = understanding.language;
+    await act(message, understanding, hotel);
+  }
+
+  /**
+   * Downloads a photo, voice note or file as it arrives (Meta's links expire), keeps its store reference in
+   * the state for staff, and answers: a transcribed voice note is understood like typed text; one nobody
+   * transcribed is flagged for staff.
+   */
+  async function receiveMedia(message: InboundMessage, record: MessageRecord, hotel: TenantProfile, lang: Language) {
+    const item = message.media;
+    const type = message.type as 'audio' | 'image' | 'video' | 'document' | 'sticker';
+    if (!item) return reply(message, receivedReply(lang, 'media'), 'media');
+    const stored = await media.downloadMedia.executeWithOptions(
+      {
+        startToCloseTimeout: '10 minutes',
+        heartbeatTimeout: '30 seconds',
+        summary: `download ${type} ${item.id}`,
+      },
+      [
+        {
+          tenantId: hotel.id,
+          mediaId: item.id,
+          type,
+          tokenRef: hotel.whatsappTokenRef,
+          ...(item.mimeType !== undefined ? { declaredMimeType: item.mimeType } : {}),
+          ...(item.sha256 !== undefined ? { declaredSha256: item.sha256 } : {}),
+        },
+      ],
+    );
+    if (stored.kind === 'rejected') {
+      record.media = { rejected: stored.reason };
+      return reply(message, mediaReply(lang, stored.reason), 'media');
+    }
+    record.media = { ref: stored.ref, mimeType: stored.mimeType, size: stored.size };
+    if (type !== 'audio') return reply(message, receivedReply(lang, 'media'), 'media');
+    const transcript = await media.transcribeAudio.executeWithOptions(
+      { startToCloseTimeout: '2 minutes', summary: `transcribe ${item.id}` },
+      [{ tenantId: hotel.id, ref: stored.ref, language: lang, mimeType: stored.mimeType }],
+    );
+    if (transcript.text) {
+      record.text = transcript.text;
+      return understandAndAct(message, transcript.text, hotel, lang);
+    }
+    staffRequested = true;
+    return reply(message, mediaReply(lang, 'voice_note_for_staff'), 'voice_note');
+  }
+
   async function handle(message: InboundMessage): Promise<void> {
-    remember({ direction: 'in', id: message.id, type: message.type, text: message.text, at: message.timestamp * 1000 });
+    const inbound = remember({
+      direction: 'in',
+      id: message.id,
+      type: message.type,
+      text: message.text,
+      at: message.timestamp * 1000,
+    });
     // A tenant that was unknown, suspended or refused may have been fixed by an operator since; the
     // resolution made at the start of the run already counts for the first message.
     if (tenantState.kind !== 'resolved' && !freshResolution) await resolve();
@@ -512,30 +602,15 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     switch (message.type) {
       case 'text':
       case 'button':
-      case 'interactive': {
-        const understanding = await understand.executeWithOptions(
-          { startToCloseTimeout: '10 seconds', summary: `understand ${message.id}` },
-          [
-            {
-              ...(message.text !== undefined ? { text: message.text } : {}),
-              ...(message.replyId !== undefined ? { replyId: message.replyId } : {}),
-              locale: lang,
-              timezone: tenant.timezone,
-              messageTimestamp: message.timestamp,
-              maxStayNights: settings.maxStayNights,
-            },
-          ],
-        );
-        language = understanding.language;
-        await act(message, understanding, tenant);
+      case 'interactive':
+        await understandAndAct(message, message.text, tenant, lang);
         break;
-      }
       case 'audio':
       case 'image':
       case 'video':
       case 'document':
       case 'sticker':
-        await reply(message, receivedReply(lang, 'media'), 'media');
+        await receiveMedia(message, inbound, tenant, lang);
         break;
       case 'location':
         await reply(message, receivedReply(lang, 'location'), 'location');

@@ -1,2 +1,3 @@
 export * from './conversation';
 export * from './booking';
+export * from './media-cleanup';

@@ -32,6 +32,27 @@ export const ErrorType = {
   PmsAuthError: 'PmsAuthError',
   /** The PMS refused the request for good (a 4xx other than 401/404/429): retrying cannot help. */
   PmsRejected: 'PmsRejected',
+  /**
+   * Meta's media endpoints or the network failed in a way that may pass: 5xx, timeout, stalled body, reset,
+   * a malformed metadata answer, or a media URL still refused after fetching a fresh one. Retried.
+   */
+  MediaUnavailable: 'MediaUnavailable',
+  /**
+   * The downloaded bytes did not match the sha256 (or size) Meta declared. Retried once; a second mismatch is
+   * the business outcome `{ kind: 'rejected', reason: 'corrupt' }`, not this failure.
+   */
+  MediaIntegrityError: 'MediaIntegrityError',
+  /** The media store could not write or read (disk full, read-only, permissions); retried until it is fixed. */
+  MediaStoreUnavailable: 'MediaStoreUnavailable',
+  /** A media request that can never succeed: tenant id not a slug, malformed media id or ref, unknown type. */
+  MediaInvalidRequest: 'MediaInvalidRequest',
+  /** The transcription service failed in a way that may pass: 5xx, 429, timeout, reset. Retried. */
+  TranscriptionUnavailable: 'TranscriptionUnavailable',
+  /**
+   * The transcription service refused the request for good (a 4xx other than 408/429: bad API key, model or
+   * audio). Not retried: the conversation falls back to staff listening to the voice note.
+   */
+  TranscriptionRejected: 'TranscriptionRejected',
 } as const;
 
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];

@@ -7,6 +7,10 @@ const replies = {
     acknowledgement: (name?: string) => `¡Hola${name ? ` ${name}` : ''}! Hemos recibido tu mensaje.`,
     help: 'Puedo ayudarte con disponibilidad y reservas de habitaciones, información del hotel o ponerte en contacto con recepción. Escríbenos qué necesitas.',
     mediaReceived: 'Hemos recibido tu archivo. Nuestro equipo lo revisará.',
+    voiceNoteForStaff: 'Hemos recibido tu nota de voz. Una persona del equipo la escuchará y te responderá.',
+    mediaTooLarge: 'No hemos podido recibir tu archivo: es demasiado grande. ¿Puedes enviarlo más pequeño?',
+    mediaNotAllowed: 'No podemos abrir ese tipo de archivo. ¿Puedes enviarlo como foto, PDF o nota de voz?',
+    mediaLost: 'No hemos podido descargar tu archivo. ¿Puedes enviarlo de nuevo?',
     locationReceived: 'Gracias, hemos recibido tu ubicación.',
     contactsReceived: 'Gracias, hemos recibido el contacto.',
     staffComing: (hotel: string) =>
@@ -29,6 +33,10 @@ const replies = {
     acknowledgement: (name?: string) => `Hello${name ? ` ${name}` : ''}! We have received your message.`,
     help: 'I can help with room availability and bookings, hotel information, or put you in touch with the front desk. Tell us what you need.',
     mediaReceived: 'We have received your file. Our team will review it.',
+    voiceNoteForStaff: 'We have received your voice note. A member of our team will listen to it and answer you.',
+    mediaTooLarge: 'We could not receive your file: it is too large. Could you send a smaller one?',
+    mediaNotAllowed: 'We cannot open that kind of file. Could you send it as a photo, a PDF or a voice note?',
+    mediaLost: 'We could not download your file. Could you send it again?',
     locationReceived: 'Thank you, we have received your location.',
     contactsReceived: 'Thank you, we have received the contact.',
     staffComing: (hotel: string) => `We are putting you in touch with the ${hotel} team. A person will answer shortly.`,
@@ -152,4 +160,16 @@ const infoLabels: Record<Language, Record<string, (v: string) => string>> = {
 /** The answer to a hotel-information question, from the value in the tenant's settings. */
 export function infoAnswer(language: Language, topic: string, value: string): string {
   return infoLabels[language][topic]?.(value) ?? value;
+}
+
+/** What the guest is told about a voice note nobody transcribed, or a file that could not be stored. */
+export function mediaReply(
+  language: Language,
+  outcome: 'voice_note_for_staff' | 'too_large' | 'mime_not_allowed' | 'corrupt' | 'not_found',
+): string {
+  const t = replies[language];
+  if (outcome === 'voice_note_for_staff') return t.voiceNoteForStaff;
+  if (outcome === 'too_large') return t.mediaTooLarge;
+  if (outcome === 'mime_not_allowed') return t.mediaNotAllowed;
+  return t.mediaLost;
 }

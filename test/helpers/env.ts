@@ -60,6 +60,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
     DATABASE_URL: env.postgres.url,
     REDIS_URL: env.redis.url,
+    MEDIA_DIR: `${env.dir}/media`,
     ...testSecrets,
     ...overrides,
   });

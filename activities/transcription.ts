@@ -1,0 +1,163 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { FormData, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { z } from 'zod';
+import type { Config } from '../lib/config';
+import { ErrorType } from '../lib/domain/errors';
+
+export interface TranscriptionInput {
+  /** The recording, read lazily as it is sent (the media store hands out a file-backed Blob). */
+  audio: Blob;
+  /** As Meta reported it, e.g. `audio/ogg; codecs=opus` for a voice note. */
+  mimeType: string;
+  /** ISO-639-1 hint (`es`, `en`); the service detects the language when absent. */
+  language?: string;
+  /** Aborts the request (the activity was cancelled). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Turns a voice note into text. Pluggable: the default does no transcription (null), so the guest is told staff
+ * will listen; {@link createTranscriber} returns one that calls an OpenAI-compatible service when configured.
+ * Errors are `ApplicationFailure`s: `TranscriptionUnavailable` (retryable) or `TranscriptionRejected` (not).
+ */
+export interface Transcriber {
+  /** The text spoken, or null when this transcriber does not transcribe or heard nothing. */
+  transcribe(input: TranscriptionInput): Promise<string | null>;
+}
+
+/** The default: no transcription. */
+export const noTranscriber: Transcriber = {
+  transcribe: () => Promise.resolve(null),
+};
+
+/**
+ * File extensions by MIME type. OpenAI's endpoint decides the format from the file name (it takes flac, mp3, mp4,
+ * mpeg, mpga, m4a, ogg, wav, webm); servers built on ffmpeg (whisper.cpp, faster-whisper) take aac and amr too.
+ */
+const extensions: Record<string, string> = {
+  'audio/ogg': 'ogg',
+  'audio/opus': 'ogg',
+  'audio/mpeg': 'mp3',
+  'audio/mp3': 'mp3',
+  'audio/mp4': 'm4a',
+  'audio/m4a': 'm4a',
+  'audio/x-m4a': 'm4a',
+  'audio/aac': 'aac',
+  'audio/amr': 'amr',
+  'audio/wav': 'wav',
+  'audio/x-wav': 'wav',
+  'audio/webm': 'webm',
+  'audio/flac': 'flac',
+};
+
+const transcriptionSchema = z.object({ text: z.string() });
+const errorSchema = z.object({ error: z.object({ message: z.string() }).partial() });
+
+/**
+ * The endpoint to POST to. TRANSCRIPTION_URL may be the service's base (`https://api.openai.com`), its `/v1`
+ * root, or the full `/v1/audio/transcriptions` URL.
+ */
+export function transcriptionEndpoint(url: string): string {
+  const parsed = new URL(url);
+  const pathname = parsed.pathname.replace(/\/+$/, '');
+  if (/\/audio\/transcriptions$/.test(pathname)) parsed.pathname = pathname;
+  else if (/\/v\d+$/.test(pathname)) parsed.pathname = `${pathname}/audio/transcriptions`;
+  else parsed.pathname = `${pathname}/v1/audio/transcriptions`;
+  return parsed.toString();
+}
+
+function isNetworkError(err: unknown): boolean {
+  return (
+    err instanceof undiciErrors.UndiciError ||
+    (err instanceof Error && /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|socket/i.test(err.message))
+  );
+}
+
+/**
+ * The transcriber for the configuration: none when `TRANSCRIPTION_URL` is unset; otherwise one that POSTs the
+ * audio as multipart form data (`file`, `model`, `language`, `response_format=json`) to an OpenAI-compatible
+ * `/v1/audio/transcriptions` endpoint through the process's pooled dispatcher, streaming the file.
+ */
+export function createTranscriber(
+  config: Config['media']['transcription'],
+  http: Dispatcher,
+  options: { timeoutMs?: number } = {},
+): Transcriber {
+  if (!config) return noTranscriber;
+  const endpoint = transcriptionEndpoint(config.url);
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const { apiKey, model } = config;
+
+  return {
+    async transcribe({ audio, mimeType, language, signal }) {
+      const essence = mimeType.split(';')[0]!.trim().toLowerCase();
+      const form = new FormData();
+      form.append('file', audio, `voice.${extensions[essence] ?? 'ogg'}`);
+      form.append('model', model);
+      form.append('response_format', 'json');
+      if (language) form.append('language', language);
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await request(endpoint, {
+          method: 'POST',
+          dispatcher: http,
+          headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
+          body: form,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+          ...(signal ? { signal } : {}),
+        });
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        if (isNetworkError(err)) {
+          const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+          throw ApplicationFailure.retryable(
+            `Transcription unreachable: ${reason}`,
+            ErrorType.TranscriptionUnavailable,
+          );
+        }
+        throw err;
+      }
+      let text: string;
+      try {
+        text = await response.body.text();
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        throw ApplicationFailure.retryable(
+          `Transcription answer cut off: ${err instanceof Error ? err.message : String(err)}`,
+          ErrorType.TranscriptionUnavailable,
+        );
+      }
+      let json: unknown;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
+      const status = response.statusCode;
+      if (status >= 200 && status < 300) {
+        const parsed = transcriptionSchema.safeParse(json);
+        if (!parsed.success) {
+          throw ApplicationFailure.retryable(
+            `Transcription answered HTTP ${status} without a text`,
+            ErrorType.TranscriptionUnavailable,
+          );
+        }
+        const spoken = parsed.data.text.trim();
+        return spoken === '' ? null : spoken;
+      }
+      const serviceMessage = errorSchema.safeParse(json).data?.error.message?.slice(0, 200) ?? 'no error message';
+      const message = `Transcription failed: HTTP ${status}: ${serviceMessage}`;
+      if (status >= 500 || status === 429 || status === 408) {
+        const retryAfter = Number(response.headers['retry-after']);
+        throw ApplicationFailure.create({
+          type: ErrorType.TranscriptionUnavailable,
+          message,
+          details: [{ httpStatus: status }],
+          ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { nextRetryDelay: `${retryAfter}s` } : {}),
+        });
+      }
+      throw ApplicationFailure.nonRetryable(message, ErrorType.TranscriptionRejected, { httpStatus: status });
+    },
+  };
+}

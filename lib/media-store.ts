@@ -1,0 +1,603 @@
+import type Redis from 'ioredis';
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream, openAsBlob, type Stats } from 'node:fs';
+import { mkdir, open, opendir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/**
+ * The media store: guests' voice notes, photos and documents, content-addressed by sha256, one folder per
+ * tenant, and an index in Redis from WhatsApp media id to stored object.
+ *
+ * On disk (`MEDIA_DIR`):
+ *
+ * ```
+ * <dir>/<tenant>/<sha256[0..2]>/<sha256>   verified objects; the mtime is when one was last stored or asked for
+ * <dir>/.tmp/<tenant>~<key>~<uuid>.part     downloads in progress; renamed into place only once verified
+ * ```
+ *
+ * Callers only ever see refs (`media/<tenant>/<sha256-hex>`), never a filesystem path. An object lives
+ * `MEDIA_INDEX_TTL_SECONDS` after it was last stored; {@link MediaStore.deleteExpired} (the `media-cleanup`
+ * schedule) removes it then, and removes partial files a killed worker left behind.
+ */
+
+/** Tenant ids are slugs (the `tenants.id` CHECK); nothing else may become a folder name. */
+const tenantIdPattern = /^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$/;
+const sha256HexPattern = /^[0-9a-f]{64}$/;
+const refPattern = /^media\/([a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?)\/([0-9a-f]{64})$/;
+const tmpDirName = '.tmp';
+const partSuffix = '.part';
+
+export function isTenantId(value: string): boolean {
+  return tenantIdPattern.test(value);
+}
+
+/** The reference callers store and pass around: `media/<tenant>/<sha256-hex>`. */
+export function mediaRef(tenantId: string, sha256: string): string {
+  if (!tenantIdPattern.test(tenantId)) throw new RangeError('tenant id must be a slug');
+  if (!sha256HexPattern.test(sha256)) throw new RangeError('sha256 must be 64 lowercase hex digits');
+  return `media/${tenantId}/${sha256}`;
+}
+
+/** The tenant and hash of a ref, or undefined when it is not one (so no path can be smuggled in). */
+export function parseMediaRef(ref: string): { tenantId: string; sha256: string } | undefined {
+  const match = refPattern.exec(ref);
+  return match ? { tenantId: match[1]!, sha256: match[3]! } : undefined;
+}
+
+/** More bytes than allowed arrived; the partial file is gone. */
+export class MediaTooLargeError extends Error {
+  override readonly name = 'MediaTooLargeError';
+  constructor(
+    readonly limit: number,
+    readonly received: number,
+  ) {
+    super(`media larger than ${limit} bytes (received at least ${received})`);
+  }
+}
+
+/** The bytes are not the ones declared (sha256 or size); the partial file is gone. */
+export class MediaIntegrityError extends Error {
+  override readonly name = 'MediaIntegrityError';
+  constructor(
+    readonly what: 'sha256' | 'size',
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(`media ${what} mismatch: declared ${expected}, received ${actual}`);
+  }
+}
+
+export interface PutOptions {
+  tenantId: string;
+  /**
+   * What is being stored (the WhatsApp media id). It names the partial file, so a later attempt for the same
+   * key can discard what a killed attempt left ({@link MediaStore.discardPartials}).
+   */
+  key: string;
+  /** Abort and discard once more bytes than this arrive. */
+  maxBytes: number;
+  /** Lowercase hex digests the content must have (each of them); otherwise {@link MediaIntegrityError}. */
+  expectedSha256?: readonly string[];
+  /** The size the content must have; otherwise {@link MediaIntegrityError}. */
+  expectedSize?: number;
+  signal?: AbortSignal;
+  /** Called with the bytes received so far, as they arrive. */
+  onProgress?: (bytes: number) => void;
+}
+
+export interface PutResult {
+  ref: string;
+  sha256: string;
+  size: number;
+  /** The object was already stored; this put only renewed its lifetime. */
+  deduplicated: boolean;
+}
+
+export interface StoredObject {
+  ref: string;
+  tenantId: string;
+  sha256: string;
+  size: number;
+  /** When it was last stored or renewed; it expires `ttl` after this. */
+  renewedAt: Date;
+}
+
+export interface DeleteExpiredOptions {
+  /** Objects not stored or renewed since this are deleted. */
+  objectsOlderThan: Date;
+  /** Partial files untouched since this (a killed download) are deleted. */
+  partialsOlderThan: Date;
+  /** Called every few hundred files, for heartbeats. */
+  onProgress?: (visited: number) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Where media bytes live. The default is the local filesystem ({@link createFileMediaStore}); another
+ * implementation (an object store) keeps the same contract: put streams to a temporary name and publishes the
+ * object only once verified, so no reader ever sees a partial object.
+ */
+export interface MediaStore {
+  /** Streams `source` in, verifying size limit, sha256 and size; publishes it under its hash. */
+  put(source: Readable, options: PutOptions): Promise<PutResult>;
+  stat(ref: string): Promise<StoredObject | undefined>;
+  has(ref: string): Promise<boolean>;
+  /** Renews the object's lifetime; false when it is gone. */
+  touch(ref: string): Promise<boolean>;
+  /** A stream of the object's bytes, or undefined when it is gone. */
+  open(ref: string): Promise<Readable | undefined>;
+  /** The object as a lazily read Blob (for multipart uploads), or undefined when it is gone. */
+  openBlob(ref: string, type?: string): Promise<Blob | undefined>;
+  delete(ref: string): Promise<boolean>;
+  /** Deletes the partial files of earlier attempts for this tenant and key; returns how many. */
+  discardPartials(tenantId: string, key: string): Promise<number>;
+  /** Deletes expired objects and stale partial files; returns how many of each. */
+  deleteExpired(options: DeleteExpiredOptions): Promise<{ objects: number; partials: number }>;
+}
+
+function safeKey(key: string): string {
+  return key.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128) || '_';
+}
+
+function isNotFound(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+async function statOrUndefined(file: string): Promise<Stats | undefined> {
+  try {
+    return await stat(file);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** Flushes the file's data to disk, so an object published by rename survives a machine crash intact. */
+async function fsyncFile(file: string): Promise<void> {
+  const handle = await open(file, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A media store on the local filesystem under `dir` (created on first use). */
+export function createFileMediaStore({ dir }: { dir: string }): MediaStore {
+  const root = path.resolve(dir);
+  const tmpDir = path.join(root, tmpDirName);
+
+  function objectPath(tenantId: string, sha256: string): string {
+    return path.join(root, tenantId, sha256.slice(0, 2), sha256);
+  }
+
+  function pathOf(ref: string): { file: string; tenantId: string; sha256: string } | undefined {
+    const parsed = parseMediaRef(ref);
+    return parsed ? { ...parsed, file: objectPath(parsed.tenantId, parsed.sha256) } : undefined;
+  }
+
+  const store: MediaStore = {
+    async put(source, options) {
+      const { tenantId, maxBytes, signal, onProgress } = options;
+      if (!tenantIdPattern.test(tenantId)) throw new RangeError('tenant id must be a slug');
+      await mkdir(tmpDir, { recursive: true, mode: 0o750 });
+      const temp = path.join(tmpDir, `${tenantId}~${safeKey(options.key)}~${randomUUID()}${partSuffix}`);
+      const hash = createHash('sha256');
+      let size = 0;
+      const meter = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          size += chunk.length;
+          if (size > maxBytes) {
+            callback(new MediaTooLargeError(maxBytes, size));
+            return;
+          }
+          hash.update(chunk);
+          onProgress?.(size);
+          callback(null, chunk);
+        },
+      });
+      try {
+        await pipeline(
+          source,
+          meter,
+          createWriteStream(temp, { flags: 'wx', mode: 0o640 }),
+          ...(signal ? [{ signal }] : []),
+        );
+        await fsyncFile(temp);
+        const sha256 = hash.digest('hex');
+        if (options.expectedSize !== undefined && size !== options.expectedSize) {
+          throw new MediaIntegrityError('size', String(options.expectedSize), String(size));
+        }
+        for (const expected of options.expectedSha256 ?? []) {
+          if (expected !== sha256) throw new MediaIntegrityError('sha256', expected, sha256);
+        }
+        const ref = mediaRef(tenantId, sha256);
+        const final = objectPath(tenantId, sha256);
+        await mkdir(path.dirname(final), { recursive: true, mode: 0o750 });
+        const existing = await statOrUndefined(final);
+        if (existing?.isFile() && existing.size === size) {
+          // Same content already stored (content-addressed): keep the one copy and renew its lifetime.
+          const now = new Date();
+          await utimes(final, now, now);
+          return { ref, sha256, size, deduplicated: true };
+        }
+        // Atomic on one filesystem: readers see the old state or the whole verified object, never a part.
+        await rename(temp, final);
+        return { ref, sha256, size, deduplicated: false };
+      } finally {
+        // After a rename there is nothing left at `temp`; otherwise this discards the partial file.
+        await rm(temp, { force: true }).catch(() => undefined);
+      }
+    },
+
+    async stat(ref) {
+      const target = pathOf(ref);
+      if (!target) return undefined;
+      const info = await statOrUndefined(target.file);
+      if (!info?.isFile()) return undefined;
+      return { ref, tenantId: target.tenantId, sha256: target.sha256, size: info.size, renewedAt: info.mtime };
+    },
+
+    async has(ref) {
+      return (await store.stat(ref)) !== undefined;
+    },
+
+    async touch(ref) {
+      const target = pathOf(ref);
+      if (!target) return false;
+      const now = new Date();
+      try {
+        await utimes(target.file, now, now);
+        return true;
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        throw err;
+      }
+    },
+
+    async open(ref) {
+      const target = pathOf(ref);
+      if (!target) return undefined;
+      try {
+        // Opened before the stream is returned, so a missing object is undefined rather than a stream error.
+        const handle = await open(target.file, 'r');
+        return handle.createReadStream({ autoClose: true });
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+    },
+
+    async openBlob(ref, type) {
+      const target = pathOf(ref);
+      if (!target) return undefined;
+      // openAsBlob reports a missing file as ERR_INVALID_ARG_VALUE (and synchronously): look first.
+      if (!(await statOrUndefined(target.file))?.isFile()) return undefined;
+      try {
+        return await openAsBlob(target.file, type ? { type } : {});
+      } catch (err) {
+        if (!(await statOrUndefined(target.file))) return undefined;
+        throw err;
+      }
+    },
+
+    async delete(ref) {
+      const target = pathOf(ref);
+      if (!target) return false;
+      try {
+        await unlink(target.file);
+        return true;
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        throw err;
+      }
+    },
+
+    async discardPartials(tenantId, key) {
+      if (!tenantIdPattern.test(tenantId)) throw new RangeError('tenant id must be a slug');
+      const prefix = `${tenantId}~${safeKey(key)}~`;
+      let removed = 0;
+      let entries;
+      try {
+        entries = await opendir(tmpDir);
+      } catch (err) {
+        if (isNotFound(err)) return 0;
+        throw err;
+      }
+      for await (const entry of entries) {
+        if (!entry.name.startsWith(prefix) || !entry.name.endsWith(partSuffix)) continue;
+        await rm(path.join(tmpDir, entry.name), { force: true });
+        removed++;
+      }
+      return removed;
+    },
+
+    async deleteExpired({ objectsOlderThan, partialsOlderThan, onProgress, signal }) {
+      let objects = 0;
+      let partials = 0;
+      let visited = 0;
+      const visit = () => {
+        signal?.throwIfAborted();
+        if (++visited % 200 === 0) onProgress?.(visited);
+      };
+      /** Unlinks `file` when its mtime is before `cutoff`; a file gone meanwhile is not an error. */
+      const removeIfOlder = async (file: string, cutoff: Date): Promise<boolean> => {
+        const info = await statOrUndefined(file);
+        if (!info?.isFile() || info.mtime >= cutoff) return false;
+        try {
+          await unlink(file);
+          return true;
+        } catch (err) {
+          if (isNotFound(err)) return false;
+          throw err;
+        }
+      };
+      const list = async (folder: string) => {
+        try {
+          return await opendir(folder);
+        } catch (err) {
+          if (isNotFound(err)) return [];
+          throw err;
+        }
+      };
+
+      for await (const entry of await list(tmpDir)) {
+        visit();
+        if (entry.isFile() && entry.name.endsWith(partSuffix)) {
+          if (await removeIfOlder(path.join(tmpDir, entry.name), partialsOlderThan)) partials++;
+        }
+      }
+      for await (const tenant of await list(root)) {
+        if (!tenant.isDirectory() || !tenantIdPattern.test(tenant.name)) continue;
+        for await (const shard of await list(path.join(root, tenant.name))) {
+          if (!shard.isDirectory() || !/^[0-9a-f]{2}$/.test(shard.name)) continue;
+          const shardDir = path.join(root, tenant.name, shard.name);
+          for await (const object of await list(shardDir)) {
+            visit();
+            if (!object.isFile() || !sha256HexPattern.test(object.name)) continue;
+            // Folders are left in place: at most 256 per tenant, and removing one could race a put's rename.
+            if (await removeIfOlder(path.join(shardDir, object.name), objectsOlderThan)) objects++;
+          }
+        }
+      }
+      return { objects, partials };
+    },
+  };
+  return store;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The Redis index: WhatsApp media id → stored object (or the reason it was refused), with a TTL
+// ---------------------------------------------------------------------------------------------------------------
+
+export const mediaTypes = ['audio', 'image', 'video', 'document', 'sticker'] as const;
+export type MediaType = (typeof mediaTypes)[number];
+export type MediaRejectionReason = 'too_large' | 'mime_not_allowed' | 'corrupt' | 'not_found';
+
+const indexPrefix = 'media:idx:';
+
+export type MediaIndexEntry =
+  | {
+      status: 'stored';
+      tenantId: string;
+      mediaId: string;
+      type: MediaType;
+      ref: string;
+      /** Hex. */
+      sha256: string;
+      size: number;
+      mimeType: string;
+      /** ISO time the entry was written. */
+      recordedAt: string;
+    }
+  | {
+      status: 'rejected';
+      tenantId: string;
+      mediaId: string;
+      type: MediaType;
+      reason: MediaRejectionReason;
+      mimeType?: string;
+      /** The size Meta declared, when known. */
+      size?: number;
+      recordedAt: string;
+    };
+
+/** A listed entry, with the seconds its index entry has left (-1: no TTL). */
+export type MediaListItem = MediaIndexEntry & { expiresInSeconds: number };
+
+/** `media:idx:<tenant>:<media id>`; every key carries the tenant. */
+export function mediaIndexKey(tenantId: string, mediaId: string): string {
+  return `${indexPrefix}${tenantId}:${mediaId}`;
+}
+
+function toHash(entry: MediaIndexEntry): Record<string, string> {
+  const hash: Record<string, string> = {};
+  for (const [field, value] of Object.entries(entry)) if (value !== undefined) hash[field] = String(value);
+  return hash;
+}
+
+function fromHash(hash: Record<string, string>): MediaIndexEntry | undefined {
+  const { status, tenantId, mediaId, type, recordedAt = '' } = hash;
+  if (!tenantId || !mediaId || !(mediaTypes as readonly string[]).includes(type ?? '')) return undefined;
+  const base = { tenantId, mediaId, type: type as MediaType, recordedAt };
+  const size = hash.size !== undefined && /^\d+$/.test(hash.size) ? Number(hash.size) : undefined;
+  if (status === 'stored' && hash.ref && hash.sha256 && hash.mimeType && size !== undefined) {
+    return { status, ...base, ref: hash.ref, sha256: hash.sha256, size, mimeType: hash.mimeType };
+  }
+  const reasons: readonly string[] = ['too_large', 'mime_not_allowed', 'corrupt', 'not_found'];
+  if (status === 'rejected' && hash.reason && reasons.includes(hash.reason)) {
+    return {
+      status,
+      ...base,
+      reason: hash.reason as MediaRejectionReason,
+      ...(hash.mimeType ? { mimeType: hash.mimeType } : {}),
+      ...(size !== undefined ? { size } : {}),
+    };
+  }
+  return undefined;
+}
+
+/** The media index of one process: read, write and renew entries, each with the configured TTL. */
+export function createMediaIndex(redis: Redis, { ttlSeconds }: { ttlSeconds: number }) {
+  return {
+    async get(tenantId: string, mediaId: string): Promise<MediaIndexEntry | undefined> {
+      const hash = await redis.hgetall(mediaIndexKey(tenantId, mediaId));
+      return fromHash(hash);
+    },
+    /** Replaces the entry (a refused media id later stored keeps no stale `reason`). */
+    async put(entry: MediaIndexEntry, ttl = ttlSeconds): Promise<void> {
+      const key = mediaIndexKey(entry.tenantId, entry.mediaId);
+      await redis.multi().del(key).hset(key, toHash(entry)).expire(key, ttl).exec();
+    },
+    async renew(tenantId: string, mediaId: string): Promise<void> {
+      await redis.expire(mediaIndexKey(tenantId, mediaId), ttlSeconds);
+    },
+  };
+}
+
+export type MediaIndex = ReturnType<typeof createMediaIndex>;
+
+function escapeGlob(value: string): string {
+  return value.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+function matchPattern(tenantId: string | undefined): string {
+  if (tenantId === undefined) return `${indexPrefix}*`;
+  if (!tenantIdPattern.test(tenantId)) throw new RangeError('tenant id must be a slug');
+  return `${indexPrefix}${escapeGlob(tenantId)}:*`;
+}
+
+export interface ScanBounds {
+  /** SCAN's COUNT hint per call. */
+  scanCount?: number;
+  /** SCAN calls at most per request, so a huge keyspace cannot make one admin request run long. */
+  maxIterations?: number;
+}
+
+export interface MediaPage {
+  items: MediaListItem[];
+  /** Pass back to get the next page; '0' when the scan is complete. */
+  cursor: string;
+  done: boolean;
+}
+
+/** Largest page {@link listMedia} returns. */
+export const maxMediaPageSize = 100;
+const listMaxIterations = 10;
+
+/**
+ * One page of the media index, newest scan position first, for the admin API. Uses `SCAN` (never `KEYS`) with
+ * COUNT = page size and at most 10 SCAN calls per page. As with any SCAN, a page may hold fewer items than asked
+ * (even none) while `done` is false, may hold a few more when Redis returns a larger batch, and an entry may show
+ * up on two pages; keep calling with the returned cursor until `done`.
+ */
+export async function listMedia(
+  redis: Redis,
+  options: { tenantId?: string; cursor?: string; pageSize?: number } & ScanBounds = {},
+): Promise<MediaPage> {
+  const pageSize = Math.min(Math.max(Math.trunc(options.pageSize ?? 50), 1), maxMediaPageSize);
+  const maxIterations = Math.min(Math.max(options.maxIterations ?? listMaxIterations, 1), listMaxIterations);
+  const scanCount = Math.min(Math.max(options.scanCount ?? pageSize, 1), maxMediaPageSize);
+  let cursor = options.cursor ?? '0';
+  if (!/^\d+$/.test(cursor)) throw new RangeError('cursor must be the decimal cursor of a previous page');
+  const pattern = matchPattern(options.tenantId);
+  const keys: string[] = [];
+  for (let i = 0; i < maxIterations; i++) {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', scanCount);
+    cursor = next;
+    keys.push(...batch);
+    if (cursor === '0' || keys.length >= pageSize) break;
+  }
+  const items: MediaListItem[] = [];
+  if (keys.length > 0) {
+    const pipe = redis.pipeline();
+    for (const key of keys) pipe.hgetall(key).ttl(key);
+    const replies = (await pipe.exec()) ?? [];
+    for (let i = 0; i < keys.length; i++) {
+      const [hashErr, hash] = replies[2 * i] ?? [];
+      const [, ttl] = replies[2 * i + 1] ?? [];
+      if (hashErr) throw hashErr;
+      // Expired between SCAN and HGETALL, or not an entry we wrote: skip.
+      const entry = fromHash((hash ?? {}) as Record<string, string>);
+      if (entry) items.push({ ...entry, expiresInSeconds: typeof ttl === 'number' ? ttl : -1 });
+    }
+  }
+  return { items, cursor, done: cursor === '0' };
+}
+
+export interface MediaStats {
+  tenantId: string | undefined;
+  /** Media ids stored (index entries with status stored). */
+  storedMediaIds: number;
+  /** Distinct stored objects (one per tenant and sha256) and their bytes: what the store holds on disk. */
+  objects: number;
+  bytes: number;
+  /** Media ids refused, by reason. */
+  rejected: Record<MediaRejectionReason, number>;
+  /** Stored media ids and distinct-object bytes per media type. */
+  byType: Record<MediaType, { mediaIds: number; bytes: number }>;
+  /** False when the iteration bound stopped the scan early: the figures cover only part of the index. */
+  complete: boolean;
+  scannedKeys: number;
+}
+
+const statsScanCount = 500;
+const statsMaxIterations = 200;
+
+/**
+ * Totals over the media index for the admin API: one `SCAN` pass (COUNT 500, at most 200 calls, so at most
+ * about 100 000 keys per request) reading only the fields it needs. `complete: false` says the bound was hit.
+ */
+export async function mediaStats(redis: Redis, options: { tenantId?: string } & ScanBounds = {}): Promise<MediaStats> {
+  const pattern = matchPattern(options.tenantId);
+  const scanCount = Math.min(Math.max(options.scanCount ?? statsScanCount, 1), 1000);
+  const maxIterations = Math.min(Math.max(options.maxIterations ?? statsMaxIterations, 1), 1000);
+  const stats: MediaStats = {
+    tenantId: options.tenantId,
+    storedMediaIds: 0,
+    objects: 0,
+    bytes: 0,
+    rejected: { too_large: 0, mime_not_allowed: 0, corrupt: 0, not_found: 0 },
+    byType: Object.fromEntries(mediaTypes.map((t) => [t, { mediaIds: 0, bytes: 0 }])) as MediaStats['byType'],
+    complete: false,
+    scannedKeys: 0,
+  };
+  const seenObjects = new Set<string>();
+  let cursor = '0';
+  for (let i = 0; i < maxIterations; i++) {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', scanCount);
+    cursor = next;
+    stats.scannedKeys += keys.length;
+    if (keys.length > 0) {
+      const pipe = redis.pipeline();
+      for (const key of keys) pipe.hmget(key, 'status', 'tenantId', 'type', 'size', 'sha256', 'reason');
+      for (const [err, reply] of (await pipe.exec()) ?? []) {
+        if (err) throw err;
+        const [status, tenantId, type, size, sha256, reason] = reply as (string | null)[];
+        if (!type || !(mediaTypes as readonly string[]).includes(type)) continue;
+        if (status === 'stored' && tenantId && sha256) {
+          stats.storedMediaIds++;
+          const byType = stats.byType[type as MediaType];
+          byType.mediaIds++;
+          const objectKey = `${tenantId}/${sha256}`;
+          if (!seenObjects.has(objectKey)) {
+            seenObjects.add(objectKey);
+            const bytes = Number(size) || 0;
+            stats.objects++;
+            stats.bytes += bytes;
+            byType.bytes += bytes;
+          }
+        } else if (status === 'rejected' && reason && reason in stats.rejected) {
+          stats.rejected[reason as MediaRejectionReason]++;
+        }
+      }
+    }
+    if (cursor === '0') {
+      stats.complete = true;
+      break;
+    }
+  }
+  return stats;
+}

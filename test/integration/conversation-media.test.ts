@@ -1,0 +1,101 @@
+import { type Client } from '@temporalio/client';
+import { randomBytes } from 'node:crypto';
+import { createApp } from '../../api/app';
+import { waitFor } from '../../dev/process';
+import { mediaSha256, startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
+import type { Config } from '../../lib/config';
+import { conversationWorkflowId } from '../../lib/domain/messages';
+import { stateQuery } from '../../workflows/conversation';
+import {
+  captureLogger,
+  startWorker,
+  temporalClient,
+  testConfig,
+  testSecrets,
+  type RunningWorker,
+} from '../helpers/env';
+import { createTestTenant, type TestTenant } from '../helpers/tenants';
+import { loadFixture, postSigned, uniqueMessageId, uniqueWaId } from '../helpers/webhooks';
+
+/** Voice notes and photos through the conversation: downloaded as they arrive, shown to staff in `state`. */
+let whatsapp: WhatsAppStandin;
+let config: Config;
+let temporal: Client;
+let worker: RunningWorker;
+let app: ReturnType<typeof createApp>;
+let tenant: TestTenant;
+
+beforeAll(async () => {
+  whatsapp = await startWhatsAppStandin({ accessToken: testSecrets.WHATSAPP_ACCESS_TOKEN });
+  config = testConfig({ WHATSAPP_GRAPH_BASE_URL: whatsapp.url });
+  temporal = await temporalClient(config);
+  worker = await startWorker(config);
+  tenant = await createTestTenant(worker.db, { locale: 'en' });
+  await worker.tenants.reload();
+  app = createApp({ temporal, config, log: captureLogger().log, db: worker.db });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await temporal?.connection.close();
+  await whatsapp?.close();
+});
+
+/** Meta's own media example (`audio.json`, `image.json`) from a new guest, pointing at media the stand-in serves. */
+async function sendMedia(
+  fixture: 'audio' | 'image',
+  mediaId: string,
+  sha256: string,
+  mimeType: string,
+): Promise<string> {
+  const payload = loadFixture(fixture) as any;
+  const value = payload.entry[0].changes[0].value;
+  const from = uniqueWaId();
+  value.metadata.phone_number_id = tenant.phoneNumberId;
+  for (const c of value.contacts ?? []) c.wa_id = from;
+  const message = value.messages[0];
+  message.from = from;
+  message.id = uniqueMessageId();
+  message[fixture] = { ...message[fixture], id: mediaId, sha256, mime_type: mimeType };
+  await postSigned(app, payload);
+  return from;
+}
+
+const repliesTo = (waId: string) => whatsapp.sent.filter((m) => m.to === waId).map((m) => m.text ?? '');
+const stateOf = (waId: string) =>
+  temporal.workflow.getHandle(conversationWorkflowId(tenant.phoneNumberId, waId)).query(stateQuery);
+
+it('downloads a voice note, keeps its reference for staff, and tells the guest a person will listen', async () => {
+  const body = Buffer.concat([Buffer.from('OggS'), randomBytes(20_000)]);
+  const mediaId = `audio-${Date.now()}`;
+  whatsapp.addMedia(mediaId, { body, mimeType: 'audio/ogg; codecs=opus' });
+  const from = await sendMedia('audio', mediaId, await mediaSha256(body), 'audio/ogg; codecs=opus');
+  await waitFor('the reply', () => repliesTo(from).length === 1);
+  expect(repliesTo(from)[0]).toBe(
+    'We have received your voice note. A member of our team will listen to it and answer you.',
+  );
+  const state = await stateOf(from);
+  expect(state.staffRequested).toBe(true);
+  expect(state.lastMessages[0]).toMatchObject({
+    direction: 'in',
+    type: 'audio',
+    media: { ref: expect.stringMatching(new RegExp(`^media/${tenant.id}/[0-9a-f]{64}$`)), size: body.length },
+  });
+});
+
+it('downloads a photo and refuses a file over the limit with a clear answer', async () => {
+  const photo = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(10_000)]);
+  const photoId = `image-${Date.now()}`;
+  whatsapp.addMedia(photoId, { body: photo, mimeType: 'image/jpeg' });
+  const from = await sendMedia('image', photoId, await mediaSha256(photo), 'image/jpeg');
+  await waitFor('the reply', () => repliesTo(from).length === 1);
+  expect(repliesTo(from)[0]).toBe('We have received your file. Our team will review it.');
+  expect((await stateOf(from)).lastMessages[0]?.media).toMatchObject({ mimeType: 'image/jpeg', size: photo.length });
+
+  const hugeId = `image-huge-${Date.now()}`;
+  whatsapp.addMedia(hugeId, { body: photo, mimeType: 'image/jpeg', fileSize: 6 * 1024 * 1024 });
+  const other = await sendMedia('image', hugeId, await mediaSha256(photo), 'image/jpeg');
+  await waitFor('the refusal', () => repliesTo(other).length === 1);
+  expect(repliesTo(other)[0]).toBe('We could not receive your file: it is too large. Could you send a smaller one?');
+  expect((await stateOf(other)).lastMessages[0]?.media).toEqual({ rejected: 'too_large' });
+});
