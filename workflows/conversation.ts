@@ -541,36 +541,54 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     const item = message.media;
     const type = message.type as 'audio' | 'image' | 'video' | 'document' | 'sticker';
     if (!item) return reply(message, receivedReply(lang, 'media'), 'media');
-    const stored = await media.downloadMedia.executeWithOptions(
-      {
-        startToCloseTimeout: '10 minutes',
-        heartbeatTimeout: '30 seconds',
-        summary: `download ${type} ${item.id}`,
-      },
-      [
+    let stored: Awaited<ReturnType<typeof media.downloadMedia>>;
+    try {
+      stored = await media.downloadMedia.executeWithOptions(
         {
-          tenantId: hotel.id,
-          mediaId: item.id,
-          type,
-          tokenRef: hotel.whatsappTokenRef,
-          ...(item.mimeType !== undefined ? { declaredMimeType: item.mimeType } : {}),
-          ...(item.sha256 !== undefined ? { declaredSha256: item.sha256 } : {}),
+          startToCloseTimeout: '10 minutes',
+          heartbeatTimeout: '30 seconds',
+          // Meta keeps media for 7 days; after an hour of failures staff take over rather than the guest waiting.
+          scheduleToCloseTimeout: '1 hour',
+          summary: `download ${type} ${item.id}`,
         },
-      ],
-    );
+        [
+          {
+            tenantId: hotel.id,
+            mediaId: item.id,
+            type,
+            tokenRef: hotel.whatsappTokenRef,
+            ...(item.mimeType !== undefined ? { declaredMimeType: item.mimeType } : {}),
+            ...(item.sha256 !== undefined ? { declaredSha256: item.sha256 } : {}),
+          },
+        ],
+      );
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      log.warn('Media could not be downloaded', { messageId: message.id, error: err.cause?.message });
+      record.media = { rejected: 'unavailable' };
+      staffRequested = true;
+      return reply(message, mediaReply(lang, 'not_found'), 'media');
+    }
     if (stored.kind === 'rejected') {
       record.media = { rejected: stored.reason };
       return reply(message, mediaReply(lang, stored.reason), 'media');
     }
     record.media = { ref: stored.ref, mimeType: stored.mimeType, size: stored.size };
     if (type !== 'audio') return reply(message, receivedReply(lang, 'media'), 'media');
-    const transcript = await media.transcribeAudio.executeWithOptions(
-      { startToCloseTimeout: '2 minutes', summary: `transcribe ${item.id}` },
-      [{ tenantId: hotel.id, ref: stored.ref, language: lang, mimeType: stored.mimeType }],
-    );
-    if (transcript.text) {
-      record.text = transcript.text;
-      return understandAndAct(message, transcript.text, hotel, lang);
+    let transcript: string | null = null;
+    try {
+      ({ text: transcript } = await media.transcribeAudio.executeWithOptions(
+        { startToCloseTimeout: '2 minutes', scheduleToCloseTimeout: '5 minutes', summary: `transcribe ${item.id}` },
+        [{ tenantId: hotel.id, ref: stored.ref, language: lang, mimeType: stored.mimeType }],
+      ));
+    } catch (err) {
+      // Transcription is a convenience: when it fails, staff listen instead.
+      if (!(err instanceof ActivityFailure)) throw err;
+      log.warn('Voice note not transcribed', { messageId: message.id, error: err.cause?.message });
+    }
+    if (transcript) {
+      record.text = transcript;
+      return understandAndAct(message, transcript, hotel, lang);
     }
     staffRequested = true;
     return reply(message, mediaReply(lang, 'voice_note_for_staff'), 'voice_note');

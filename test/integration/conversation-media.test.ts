@@ -1,5 +1,7 @@
 import { type Client } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createApp } from '../../api/app';
 import { waitFor } from '../../dev/process';
 import { mediaSha256, startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
@@ -25,9 +27,25 @@ let worker: RunningWorker;
 let app: ReturnType<typeof createApp>;
 let tenant: TestTenant;
 
+/**
+ * A small OpenAI-compatible transcription server: a voice note whose bytes carry `SAY:<words>|` is
+ * transcribed to those words; any other is heard as silence (empty text).
+ */
+let transcription: http.Server;
+
 beforeAll(async () => {
+  transcription = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const said = /SAY:([^|]*)\|/.exec(Buffer.concat(chunks).toString('latin1'));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: said?.[1] ?? '' }));
+    });
+  });
+  await new Promise<void>((resolve) => transcription.listen(0, '127.0.0.1', resolve));
+  const { port } = transcription.address() as AddressInfo;
   whatsapp = await startWhatsAppStandin({ accessToken: testSecrets.WHATSAPP_ACCESS_TOKEN });
-  config = testConfig({ WHATSAPP_GRAPH_BASE_URL: whatsapp.url });
+  config = testConfig({ WHATSAPP_GRAPH_BASE_URL: whatsapp.url, TRANSCRIPTION_URL: `http://127.0.0.1:${port}` });
   temporal = await temporalClient(config);
   worker = await startWorker(config);
   tenant = await createTestTenant(worker.db, { locale: 'en' });
@@ -39,6 +57,7 @@ afterAll(async () => {
   await worker?.stop();
   await temporal?.connection.close();
   await whatsapp?.close();
+  transcription?.close();
 });
 
 /** Meta's own media example (`audio.json`, `image.json`) from a new guest, pointing at media the stand-in serves. */
@@ -80,6 +99,23 @@ it('downloads a voice note, keeps its reference for staff, and tells the guest a
     direction: 'in',
     type: 'audio',
     media: { ref: expect.stringMatching(new RegExp(`^media/${tenant.id}/[0-9a-f]{64}$`)), size: body.length },
+  });
+});
+
+it('understands a transcribed voice note like typed text', async () => {
+  const body = Buffer.concat([
+    Buffer.from('OggS'),
+    Buffer.from('SAY:Can I talk to a person please?|'),
+    randomBytes(5_000),
+  ]);
+  const mediaId = `audio-said-${Date.now()}`;
+  whatsapp.addMedia(mediaId, { body, mimeType: 'audio/ogg; codecs=opus' });
+  const from = await sendMedia('audio', mediaId, await mediaSha256(body), 'audio/ogg; codecs=opus');
+  await waitFor('the reply', () => repliesTo(from).length === 1);
+  expect(repliesTo(from)[0]).toMatch(/^We are putting you in touch with the .* team\. A person will answer shortly\.$/);
+  expect((await stateOf(from)).lastMessages[0]).toMatchObject({
+    type: 'audio',
+    text: 'Can I talk to a person please?',
   });
 });
 
