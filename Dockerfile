@@ -16,6 +16,9 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 COPY . .
 
+# The media volume mounts here; created owned by `node` so the worker can write to it.
+RUN mkdir -p /app/.data/media && chown -R node:node /app/.data
+
 USER node
 EXPOSE 3000
 CMD ["npx", "tsx", "api/main.ts"]

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import Koa from 'koa';
+import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/log';
@@ -14,6 +15,8 @@ export interface AppDeps {
   log: Logger;
   /** Postgres, for the admin API only: the webhook path never touches it. */
   db: Pool;
+  /** Redis, for the admin API's media routes only. */
+  redis?: Redis;
 }
 
 /** Builds the Koa app; tests drive `app.callback()` without opening a port. */
@@ -32,7 +35,7 @@ export function createApp(deps: AppDeps): Koa {
   for (const router of [
     webhookRouter({ temporal, config, log }),
     healthRouter({ temporal }),
-    adminRouter({ db, config, log }),
+    adminRouter({ db, config, log, redis: deps.redis }),
   ]) {
     app.use(router.routes());
     app.use(router.allowedMethods());

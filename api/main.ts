@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { ConfigError, loadConfig } from '../lib/config';
 import { createPool } from '../lib/db/pool';
+import { createRedis } from '../lib/redis';
 import { createLogger } from '../lib/log';
 import { temporalConnectionOptions } from '../lib/temporal';
 import { createApp } from './app';
@@ -13,14 +14,16 @@ function main(): void {
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
   // Also lazy: the admin API answers 503 while Postgres is down; the webhook never uses it.
   const db = createPool(config.databaseUrl, { applicationName: 'api' });
-  const app = createApp({ temporal, config, log, db });
+  // Only the admin API's media routes use Redis; the client reconnects on its own while Redis is down.
+  const redis = createRedis(config.redisUrl, { connectionName: 'api' });
+  const app = createApp({ temporal, config, log, db, redis });
   const server = app.listen(config.api.port, config.api.host, () => {
     log.info({ port: config.api.port }, `API listening on http://${config.api.host}:${config.api.port}`);
   });
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
     server.close(() => {
-      void Promise.allSettled([connection.close(), db.end()]).finally(() => process.exit(0));
+      void Promise.allSettled([connection.close(), db.end(), redis.quit()]).finally(() => process.exit(0));
     });
     setTimeout(() => process.exit(0), 10_000).unref();
   };

@@ -123,6 +123,7 @@ export function buildOpenApiDocument(routes: readonly RouteDoc[]): JsonSchema {
       { name: 'tenants', description: 'Hotels, their WhatsApp numbers and guest identifiers' },
       { name: 'tokens', description: 'Admin API tokens (unrestricted admin tokens only)' },
       { name: 'cache', description: "The workers' tenant cache" },
+      { name: 'media', description: 'Stored guest media: the Redis index, listed with bounded SCANs' },
       { name: 'meta', description: 'This document' },
     ],
     security: [{ bearerAuth: [] }],

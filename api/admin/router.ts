@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config';
 import { isDatabaseUnavailable, MissingTenantError, UniqueViolationError } from '../../lib/db/admin';
@@ -11,16 +12,19 @@ import type { AdminRoute } from './route';
 import { noBody, noParams, noQuery } from './schemas';
 import { tenantNotFound, tenantRoutes } from './tenants';
 import { tokenRoutes } from './tokens';
+import { mediaRoutes } from './media';
 
 export interface AdminDeps {
   db: Pool;
+  /** The media index; media routes answer 503 without it. */
+  redis?: Redis | undefined;
   config: Config;
   log: Logger;
 }
 
 /** Every admin route (the OpenAPI route aside); the router and the OpenAPI document are both built from it. */
 export function adminRoutes(deps: AdminDeps): AdminRoute[] {
-  return [...tenantRoutes(deps), ...tokenRoutes(deps)];
+  return [...tenantRoutes(deps), ...tokenRoutes(deps), ...mediaRoutes({ redis: deps.redis })];
 }
 
 const conflictMessages: Record<UniqueViolationError['resource'], string> = {

@@ -1,4 +1,5 @@
 import { Client as TemporalClient, Connection } from '@temporalio/client';
+import type Redis from 'ioredis';
 import type Koa from 'koa';
 import { randomUUID } from 'node:crypto';
 import { Client as PgClient, type Pool } from 'pg';
@@ -37,13 +38,19 @@ export interface AdminTestApp {
  */
 export function adminTestApp(
   overrides: Record<string, string> = {},
-  options: { databaseUrl?: string } = {},
+  options: { databaseUrl?: string; redis?: Redis } = {},
 ): AdminTestApp {
   const config = testConfig({ ADMIN_AUTH_FAILURE_LIMIT: '1000', ...overrides });
   const db = createPool(options.databaseUrl ?? config.databaseUrl, { max: 4 });
   const connection = Connection.lazy({ address: config.temporal.address });
   const temporal = new TemporalClient({ connection, namespace: config.temporal.namespace });
-  const app = createApp({ temporal, config, log: captureLogger().log, db });
+  const app = createApp({
+    temporal,
+    config,
+    log: captureLogger().log,
+    db,
+    ...(options.redis ? { redis: options.redis } : {}),
+  });
   const withAuth = (test: request.Test, token?: string) =>
     token === undefined ? test : test.set('authorization', `Bearer ${token}`);
   return {
