@@ -14,7 +14,7 @@ import request from 'supertest';
 import { createApp } from '../api/app';
 import { signBody } from '../api/signature';
 import { waitFor } from '../dev/process';
-import { startWhatsAppStandin, type WhatsAppStandin } from '../dev/whatsapp-standin';
+import { mediaSha256, startWhatsAppStandin, type WhatsAppStandin } from '../dev/whatsapp-standin';
 import { startPmsStandin, type PmsStandin } from '../dev/pms-standin';
 import { startPostgres } from '../dev/postgres';
 import { startRedis } from '../dev/redis';
@@ -133,6 +133,33 @@ const scenarios: Record<string, Scenario> = {
     await waitFor('the reply', () => repliesTo(standin, from) === 1);
     return { handle: temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from)) };
   },
+  /** A voice note and a photo: downloaded into the store; the voice note, not transcribed, goes to staff. */
+  async 'conversation-media'({ temporal, standin, post }) {
+    const from = '15550000009';
+    const voice = Buffer.concat([Buffer.from('OggS'), Buffer.alloc(4_000, 7)]);
+    const photo = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(4_000, 9)]);
+    standin.addMedia('record-voice', { body: voice, mimeType: 'audio/ogg; codecs=opus' });
+    standin.addMedia('record-photo', { body: photo, mimeType: 'image/jpeg' });
+    for (const [fixture, id, body, mime] of [
+      ['audio', 'record-voice', voice, 'audio/ogg; codecs=opus'],
+      ['image', 'record-photo', photo, 'image/jpeg'],
+    ] as const) {
+      const payload = loadFixture(fixture) as any;
+      const value = payload.entry[0].changes[0].value;
+      value.metadata.phone_number_id = phoneNumberId;
+      for (const c of value.contacts ?? []) c.wa_id = from;
+      Object.assign(value.messages[0], { from, id: uniqueMessageId() });
+      value.messages[0][fixture] = {
+        ...value.messages[0][fixture],
+        id,
+        sha256: await mediaSha256(body),
+        mime_type: mime,
+      };
+      await post(payload);
+    }
+    await waitFor('both replies', () => repliesTo(standin, from) === 2);
+    return { handle: temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from)) };
+  },
   /** A guest asks for rooms and books the first: the booking saga's history (hold, book, confirm, release). */
   async 'booking-success'(ctx) {
     const { handle } = await book(ctx, '15550000006');
@@ -200,6 +227,7 @@ async function main(): Promise<void> {
     CONVERSATION_IDLE_TIMEOUT_SECONDS: '3',
     DATABASE_URL: postgres.url,
     REDIS_URL: redisServer.url,
+    MEDIA_DIR: path.join(dir, 'media'),
     PMS_BREAKER_HALF_OPEN_AFTER_MS: '1000',
     BOOKING_PMS_TIMEOUT_SECONDS: '6',
   });
