@@ -2,7 +2,7 @@
  * `npm run demo [-- "your message"]`: plays a guest writing to the running system (`bash scripts/start.sh`).
  * Sends Meta-shaped, signed webhooks to the API and prints the replies the WhatsApp stand-in received.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { signBody } from '../api/signature';
 import { demoPhoneNumberId } from '../lib/db/seed-demo';
@@ -24,7 +24,9 @@ function appSecret(): string {
 }
 
 /** The shape of Meta's text message webhook. */
-function textWebhook(waId: string, name: string, body: string) {
+type DemoMessage = { type: 'text'; text: { body: string } } | { type: 'audio'; audio: Record<string, unknown> };
+
+function webhook(waId: string, name: string, content: DemoMessage) {
   return {
     object: 'whatsapp_business_account',
     entry: [
@@ -41,8 +43,7 @@ function textWebhook(waId: string, name: string, body: string) {
                   from: waId,
                   id: `wamid.demo.${randomUUID()}`,
                   timestamp: String(Math.floor(Date.now() / 1000)),
-                  type: 'text',
-                  text: { body },
+                  ...content,
                 },
               ],
             },
@@ -54,8 +55,14 @@ function textWebhook(waId: string, name: string, body: string) {
   };
 }
 
-async function converse(secret: string, waId: string, name: string, body: string): Promise<void> {
-  const raw = JSON.stringify(textWebhook(waId, name, body));
+async function converse(
+  secret: string,
+  waId: string,
+  name: string,
+  body: string,
+  content: DemoMessage = { type: 'text', text: { body } },
+): Promise<void> {
+  const raw = JSON.stringify(webhook(waId, name, content));
   const before = await sentTo(waId);
   console.log(`\n${name} → hotel: ${body}`);
   const res = await fetch(`${api}/webhooks/whatsapp`, {
@@ -102,6 +109,23 @@ async function main(): Promise<void> {
       `¿Tienen habitación del ${es(inDays(14))} al ${es(inDays(16))} para 2 adultos?`,
     );
     await converse(secret, lucia, 'Lucía', '1');
+    // ...and sends a voice note, which the WhatsApp stand-in serves as Meta's media endpoints would.
+    const voice = Buffer.concat([Buffer.from('OggS'), randomBytes(8_000)]);
+    const mediaId = `demo-voice-${suffix}`;
+    await fetch(`${standin}/_standin/media`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: mediaId, mimeType: 'audio/ogg; codecs=opus', base64: voice.toString('base64') }),
+    });
+    await converse(secret, lucia, 'Lucía', '🎤 (nota de voz)', {
+      type: 'audio',
+      audio: {
+        id: mediaId,
+        mime_type: 'audio/ogg; codecs=opus',
+        sha256: createHash('sha256').update(voice).digest('base64'),
+        voice: true,
+      },
+    });
     // An English guest books, asks about check-in and for a person.
     const sheena = `4477000${suffix}`;
     await converse(
