@@ -151,6 +151,13 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
     await work.run(async () => {
       // 1. Hold a room of the chosen type.
       for (const roomId of input.roomIds) {
+        // Registered before asking: a cancel while the acquire is in flight may still leave a hold behind.
+        // Release is owner-checked and idempotent, so releasing a hold never taken is harmless.
+        const release = {
+          name: `release hold ${roomId}`,
+          run: () => undo.releaseHold({ tenantId: input.tenantId, roomId, owner: reference }),
+        };
+        compensations.unshift(release);
         const hold = await holds.acquireHold.executeWithOptions(
           { startToCloseTimeout: '10 seconds', summary: `hold ${roomId} ${input.checkIn}..${input.checkOut}` },
           [{ tenantId: input.tenantId, roomId, owner: reference, checkIn: input.checkIn, checkOut: input.checkOut }],
@@ -159,6 +166,7 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
           status.roomId = roomId;
           break;
         }
+        compensations.splice(compensations.indexOf(release), 1);
       }
       const roomId = status.roomId;
       if (roomId === undefined) {
@@ -166,7 +174,6 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
         return;
       }
       const holdKey = { tenantId: input.tenantId, roomId, owner: reference };
-      compensations.unshift({ name: 'release hold', run: () => undo.releaseHold(holdKey) });
 
       // 2. Book at the PMS, keeping the hold alive while the PMS is slow.
       setStep('booking');
@@ -220,9 +227,11 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
 
       // 4. The PMS holds the booking now; the Redis hold has done its job.
       setStep('releasing');
-      await holds.releaseHold(holdKey).catch((err: unknown) => {
-        log.warn('Hold not released; it expires on its own', { reference, error: String(err) });
-      });
+      await CancellationScope.nonCancellable(() =>
+        holds.releaseHold(holdKey).catch((err: unknown) => {
+          log.warn('Hold not released; it expires on its own', { reference, error: String(err) });
+        }),
+      );
       outcome = { kind: 'confirmed', reference, bookingId: created.booking.bookingId, roomId };
     });
   } catch (err) {
@@ -231,17 +240,39 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
     outcome ??= cancelRequested ? { kind: 'cancelled', reference } : { kind: 'failed', reference, reason };
   }
 
+  if (cancelRequested && outcome?.kind === 'confirmed') {
+    // The guest cancelled as the booking completed: undo it now, as they asked.
+    const confirmed = outcome;
+    compensations.push({
+      name: 'cancel booking',
+      run: () => undo.cancelBooking({ tenantId: input.tenantId, bookingId: confirmed.bookingId }),
+    });
+    outcome = { kind: 'cancelled', reference };
+  }
+
   if (outcome?.kind !== 'confirmed') {
-    // Compensation runs to the end even though the work scope was cancelled.
+    // Compensation runs to the end even though the work scope was cancelled; one step failing does not stop
+    // the others, and the guest is told the truth either way.
+    let undone = true;
     await CancellationScope.nonCancellable(async () => {
       setStep('compensating');
       for (const step of compensations) {
         setCurrentDetails(`Booking ${reference}: compensating (${step.name})`);
-        await step.run();
+        try {
+          await step.run();
+        } catch (err) {
+          undone = false;
+          log.error('Compensation step failed; staff must finish it', {
+            reference,
+            step: step.name,
+            error: describe(err),
+          });
+        }
       }
       const final = outcome ?? { kind: 'failed', reference, reason: 'unknown' };
-      const text =
-        final.kind === 'unavailable'
+      const text = !undone
+        ? t.cancelFailed(reference)
+        : final.kind === 'unavailable'
           ? t.unavailable(input.roomTypeName)
           : final.kind === 'cancelled'
             ? t.cancelled()

@@ -10,6 +10,7 @@ import {
   proxyActivities,
   setCurrentDetails,
   getExternalWorkflowHandle,
+  ParentClosePolicy,
   setHandler,
   startChild,
   upsertSearchAttributes,
@@ -427,6 +428,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     lang: Language,
   ): Promise<void> {
     const t = bookingText(lang);
+    settleBookings();
     if (!offer) return reply(message, t.chooseFirst(), 'book');
     if (activeBooking) return reply(message, t.inProgress(), 'book');
     const room = offer.rooms[choice - 1];
@@ -445,6 +447,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     };
     const handle = await startChild(booking, {
       workflowId,
+      // If this conversation ends abnormally, the saga is asked to cancel: it compensates and tells the guest.
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       staticSummary: `Booking of ${room.roomTypeName} ${offer.checkIn}..${offer.checkOut} for tenant ${hotel.id}`,
       args: [
         {
@@ -478,21 +482,39 @@ export async function conversation(input: ConversationInput): Promise<Conversati
 
   async function cancelBooking(message: InboundMessage, hotel: TenantProfile, lang: Language): Promise<void> {
     const t = bookingText(lang);
+    settleBookings();
     if (activeBooking) {
-      // The saga undoes what it did and tells the guest itself.
-      await getExternalWorkflowHandle(activeBooking.workflowId).signal(cancelBookingSignal);
-      upsertSearchAttributes([{ key: LastIntent, value: 'cancel_booking' }]);
-      return;
+      try {
+        // The saga undoes what it did and tells the guest itself.
+        await getExternalWorkflowHandle(activeBooking.workflowId).signal(cancelBookingSignal);
+        upsertSearchAttributes([{ key: LastIntent, value: 'cancel_booking' }]);
+        return;
+      } catch {
+        // It finished meanwhile: wait for its outcome, then cancel what it booked, if anything.
+        await condition(() => bookingOutcomes.length > 0);
+        settleBookings();
+      }
     }
     if (bookingSummary?.status === 'confirmed' && bookingSummary.bookingId) {
-      await pms.cancelBooking.executeWithOptions(
-        {
-          startToCloseTimeout: '30 seconds',
-          scheduleToCloseTimeout: '10 minutes',
-          summary: `cancel ${bookingSummary.reference}`,
-        },
-        [{ tenantId: hotel.id, bookingId: bookingSummary.bookingId }],
-      );
+      try {
+        await pms.cancelBooking.executeWithOptions(
+          {
+            startToCloseTimeout: '30 seconds',
+            scheduleToCloseTimeout: '10 minutes',
+            summary: `cancel ${bookingSummary.reference}`,
+          },
+          [{ tenantId: hotel.id, bookingId: bookingSummary.bookingId }],
+        );
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        // The booking stands; a person follows up rather than the conversation failing.
+        log.warn('Booking could not be cancelled at the PMS', {
+          reference: bookingSummary.reference,
+          error: err.cause?.message,
+        });
+        staffRequested = true;
+        return reply(message, t.cancelFailed(bookingSummary.reference), 'cancel_booking');
+      }
       bookingSummary.status = 'cancelled';
       return reply(message, t.cancelled(), 'cancel_booking');
     }
@@ -515,9 +537,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     hotel: TenantProfile,
     lang: Language,
   ) {
-    const understanding = await understand.executeWithOptions(
-      { startToCloseTimeout: '10 seconds', summary: `understand ${message.id}` },
-      [
+    const understanding = await understand
+      .executeWithOptions({ startToCloseTimeout: '10 seconds', summary: `understand ${message.id}` }, [
         {
           ...(text !== undefined ? { text } : {}),
           ...(message.replyId !== undefined ? { replyId: message.replyId } : {}),
@@ -526,8 +547,13 @@ export async function conversation(input: ConversationInput): Promise<Conversati
           messageTimestamp: message.timestamp,
           maxStayNights: settings.maxStayNights,
         },
-      ],
-    );
+      ])
+      .catch((err: unknown): Understanding => {
+        // A message that cannot be understood is answered with help, never left blocking the queue.
+        if (!(err instanceof ActivityFailure)) throw err;
+        log.warn('Message not understood', { messageId: message.id, error: err.cause?.message });
+        return { intent: 'unknown', language: lang };
+      });
     language = understanding.language;
     await act(message, understanding, hotel);
   }
@@ -644,7 +670,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
 
   // Once per run: at start, and again after continue-as-new (the tenant may have changed meanwhile).
   await resolve();
-  let freshResolution = true;
+  // Counts only for a message already waiting; after a quiet continue-as-new the next one re-resolves.
+  let freshResolution = pending.length > 0;
 
   for (;;) {
     setCurrentDetails(

@@ -87,6 +87,8 @@ const bookingTexts = {
       'No hemos podido completar tu reserva. No se ha reservado nada y la habitación ha quedado libre. Puedes intentarlo de nuevo o pedir hablar con recepción.',
     cancelled: () => 'Hemos cancelado tu reserva. No queda nada reservado a tu nombre.',
     nothingToCancel: () => 'No encontramos ninguna reserva tuya que cancelar.',
+    cancelFailed: (reference: string) =>
+      `No hemos podido cancelar la reserva ${reference} ahora mismo; sigue activa. Una persona de recepción te escribirá para cancelarla.`,
     inProgress: () => 'Estamos terminando tu reserva anterior. Te escribimos en cuanto esté lista.',
     noRooms: (checkIn: string, checkOut: string) =>
       `Lo sentimos, no quedan habitaciones del ${checkIn} al ${checkOut}. ¿Quieres probar otras fechas?`,
@@ -113,6 +115,8 @@ const bookingTexts = {
       'We could not complete your booking. Nothing has been booked and the room has been released. You can try again or ask to talk to the front desk.',
     cancelled: () => 'We have cancelled your booking. Nothing is booked in your name.',
     nothingToCancel: () => 'We could not find a booking of yours to cancel.',
+    cancelFailed: (reference: string) =>
+      `We could not cancel booking ${reference} right now; it still stands. Someone from the front desk will write to you to cancel it.`,
     inProgress: () => 'We are finishing your previous booking. We will write as soon as it is ready.',
     noRooms: (checkIn: string, checkOut: string) =>
       `Sorry, there are no rooms left from ${checkIn} to ${checkOut}. Would you like to try other dates?`,

@@ -281,3 +281,26 @@ it('the guest can cancel while the booking runs: hold released, nothing booked, 
   );
   expect(rows.map((r) => r.event)).toEqual(['acquired', 'released']);
 }, 60_000);
+
+it('cancels a confirmed booking at the PMS when the guest asks afterwards', async () => {
+  const from = uniqueWaId();
+  const { checkIn, checkOut } = stay(70, 2);
+  await say(demo, from, `Do you have a room from ${en(checkIn)} to ${en(checkOut)} for 2 adults?`);
+  await waitReplies(from, 1);
+  await say(demo, from, '1');
+  await waitReplies(from, 2);
+  expect(repliesTo(from)[1]).toMatch(/^Booking confirmed!/);
+  const conversation = temporal.workflow.getHandle(conversationWorkflowId(demo.phoneNumberId, from));
+  await waitFor(
+    'the confirmed booking',
+    async () => (await conversation.query(stateQuery)).booking?.status === 'confirmed',
+  );
+  const { reference } = (await conversation.query(stateQuery)).booking!;
+  await say(demo, from, 'Please cancel my booking');
+  await waitReplies(from, 3);
+  expect(repliesTo(from)[2]).toBe('We have cancelled your booking. Nothing is booked in your name.');
+  expect((await conversation.query(stateQuery)).booking?.status).toBe('cancelled');
+  expect(
+    pmsServer.bookings.filter((b) => JSON.stringify(b).includes(reference) && b.currentState !== OrderState.cancelled),
+  ).toHaveLength(0);
+});
