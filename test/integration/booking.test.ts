@@ -1,6 +1,6 @@
 import { type Client } from '@temporalio/client';
 import { createApp } from '../../api/app';
-import { startPmsStandin, OrderState, type PmsStandin, type StandinHotel } from '../../dev/pms-standin';
+import { demoHotels, startPmsStandin, OrderState, type PmsStandin, type StandinHotel } from '../../dev/pms-standin';
 import { englishDate, spanishDate } from '../../dev/dates';
 import { waitFor } from '../../dev/process';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
@@ -34,36 +34,8 @@ const singleRoomHotel: StandinHotel = {
     { id: 70, name: 'Only Room', pricePerNight: 100, maxAdults: 2, maxChildren: 0, rooms: [{ id: 700, number: '1' }] },
   ],
 };
-const hotels = (): StandinHotel[] => [
-  {
-    id: 1,
-    name: 'Hotel Demo Mar',
-    currency: 'EUR',
-    taxRate: 0.1,
-    roomTypes: [
-      {
-        id: 1,
-        name: 'Standard Double',
-        pricePerNight: 90,
-        maxAdults: 2,
-        maxChildren: 1,
-        rooms: [
-          { id: 1, number: '101' },
-          { id: 2, number: '102' },
-        ],
-      },
-      {
-        id: 2,
-        name: 'Superior Twin',
-        pricePerNight: 110,
-        maxAdults: 2,
-        maxChildren: 2,
-        rooms: [{ id: 4, number: '201' }],
-      },
-    ],
-  },
-  singleRoomHotel,
-];
+/** The stand-in's demo hotel (id 1, three room types) and a hotel with a single room. */
+const hotels = (): StandinHotel[] => [...demoHotels(), singleRoomHotel];
 
 let pmsServer: PmsStandin;
 let whatsapp: WhatsAppStandin;
