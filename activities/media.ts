@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type Redis from 'ioredis';
-import { errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { Config } from '../lib/config';
 import { ErrorType } from '../lib/domain/errors';
@@ -20,6 +20,7 @@ import {
 } from '../lib/media-store';
 import type { SecretResolver } from '../lib/secrets';
 import { createTranscriber, noTranscriber, type Transcriber } from './transcription';
+import { errorCode, isNetworkError, parseJsonOrUndefined } from '../lib/http';
 
 export type { MediaRejectionReason, MediaType };
 
@@ -158,31 +159,6 @@ const redisTimeoutMs = 1_000;
 /** How long the sha256-mismatch count of a media id is kept. */
 const mismatchMarkerTtlSeconds = 24 * 60 * 60;
 const mediaIdPattern = /^[A-Za-z0-9_.-]{1,128}$/;
-const networkCodes = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
-
-function errorCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function isNetworkError(err: unknown): boolean {
-  const code = errorCode(err);
-  return (
-    err instanceof undiciErrors.UndiciError ||
-    (code !== undefined && (code.startsWith('UND_ERR') || networkCodes.has(code))) ||
-    (err instanceof Error && /terminated|socket|other side closed/i.test(err.message))
-  );
-}
 
 /** A filesystem error (it names the system call that failed): disk full, read-only, permissions. */
 function isStoreError(err: unknown): boolean {
@@ -297,12 +273,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       if (isNetworkError(err)) throw mediaUnavailable(`Graph media endpoint unreachable: ${describeError(err)}`);
       throw err;
     }
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
+    const json = parseJsonOrUndefined(text);
     const status = response.statusCode;
     if (status >= 200 && status < 300) {
       const parsed = metadataSchema.safeParse(json);

@@ -12,7 +12,7 @@ import {
 } from 'cockatiel';
 import type Redis from 'ioredis';
 import { createHash } from 'node:crypto';
-import { errors as undiciErrors, request, type Agent, type Dispatcher } from 'undici';
+import { request, type Agent, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { Config } from '../lib/config';
 import { ErrorType } from '../lib/domain/errors';
@@ -21,6 +21,7 @@ import type { Logger } from '../lib/log';
 import { CircuitStateValue, type Metrics, type PmsCallOutcome, type PmsOperation } from '../lib/metrics';
 import type { SecretResolver } from '../lib/secrets';
 import type { TenantCache } from './tenants';
+import { isNetworkError } from '../lib/http';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The contract the booking saga calls
@@ -221,13 +222,6 @@ function pmsUnavailable(message: string, details: Record<string, unknown> = {}, 
 
 function pmsRejected(message: string, details: Record<string, unknown> = {}) {
   return ApplicationFailure.nonRetryable(message, ErrorType.PmsRejected, details);
-}
-
-function isNetworkError(err: unknown): boolean {
-  return (
-    err instanceof undiciErrors.UndiciError ||
-    (err instanceof Error && /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|socket/i.test(err.message))
-  );
 }
 
 function qloErrorMessages(text: string): string {

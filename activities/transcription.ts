@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { FormData, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { FormData, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { Config } from '../lib/config';
 import { ErrorType } from '../lib/domain/errors';
+import { isNetworkError, parseJsonOrUndefined } from '../lib/http';
 
 export interface TranscriptionInput {
   /** The recording, read lazily as it is sent (the media store hands out a file-backed Blob). */
@@ -66,13 +67,6 @@ export function transcriptionEndpoint(url: string): string {
   return parsed.toString();
 }
 
-function isNetworkError(err: unknown): boolean {
-  return (
-    err instanceof undiciErrors.UndiciError ||
-    (err instanceof Error && /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|socket/i.test(err.message))
-  );
-}
-
 /**
  * The transcriber for the configuration: none when `TRANSCRIPTION_URL` is unset; otherwise one that POSTs the
  * audio as multipart form data (`file`, `model`, `language`, `response_format=json`) to an OpenAI-compatible
@@ -128,12 +122,7 @@ export function createTranscriber(
           ErrorType.TranscriptionUnavailable,
         );
       }
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
+      const json = parseJsonOrUndefined(text);
       const status = response.statusCode;
       if (status >= 200 && status < 300) {
         const parsed = transcriptionSchema.safeParse(json);

@@ -1,9 +1,10 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { ErrorType } from '../lib/domain/errors';
 import { maskPhones } from '../lib/log';
 import type { SecretResolver } from '../lib/secrets';
+import { isNetworkError, parseJsonOrUndefined } from '../lib/http';
 
 /**
  * Graph API error codes, from Meta's Cloud API error-code reference
@@ -102,13 +103,6 @@ function failureFromGraphError(status: number, body: unknown, retryAfter: string
   return ApplicationFailure.retryable(message, ErrorType.WhatsAppUnavailable, details);
 }
 
-function isNetworkError(err: unknown): boolean {
-  return (
-    err instanceof undiciErrors.UndiciError ||
-    (err instanceof Error && /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EAI_AGAIN|socket/i.test(err.message))
-  );
-}
-
 /**
  * A client for the WhatsApp Cloud API (Graph API) send endpoint. Errors come back as Temporal
  * `ApplicationFailure`s that say whether retrying can help.
@@ -144,12 +138,7 @@ export function createWhatsAppClient(options: WhatsAppClientOptions) {
       throw err;
     }
     const text = await response.body.text();
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      body = undefined;
-    }
+    const body = parseJsonOrUndefined(text);
     if (response.statusCode >= 200 && response.statusCode < 300) {
       const parsed = sendResponseSchema.safeParse(body);
       if (!parsed.success) {

@@ -110,6 +110,23 @@ function graphError(
   );
 }
 
+/** Plays a queued fault; true when it answered (or cut) the request, so the handler stops. */
+async function applyFault(fault: Fault | undefined, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  if (fault?.kind === 'drop') {
+    req.socket.destroy();
+    return true;
+  }
+  if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.ms));
+  if (fault?.kind === 'error') {
+    const headers: Record<string, string> = fault.retryAfterSeconds
+      ? { 'retry-after': String(fault.retryAfterSeconds) }
+      : {};
+    graphError(res, fault.status, fault.code, fault.message ?? `Injected error ${fault.code}`, headers);
+    return true;
+  }
+  return false;
+}
+
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -223,19 +240,7 @@ export async function startWhatsAppStandin(options: {
 
   async function handleSend(req: IncomingMessage, res: ServerResponse, phoneNumberId: string) {
     standin.attempts++;
-    const fault = faults.shift();
-    if (fault?.kind === 'drop') {
-      req.socket.destroy();
-      return;
-    }
-    if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.ms));
-    if (fault?.kind === 'error') {
-      const headers: Record<string, string> = fault.retryAfterSeconds
-        ? { 'retry-after': String(fault.retryAfterSeconds) }
-        : {};
-      graphError(res, fault.status, fault.code, fault.message ?? `Injected error ${fault.code}`, headers);
-      return;
-    }
+    if (await applyFault(faults.shift(), req, res)) return;
     if (req.headers.authorization !== `Bearer ${options.accessToken}`) {
       graphError(res, 401, 190, 'Invalid OAuth access token - Cannot parse access token');
       return;
@@ -291,19 +296,7 @@ export async function startWhatsAppStandin(options: {
   /** `GET /<version>/<media-id>`: the media's metadata with a fresh URL valid for `mediaUrlTtlMs`. */
   async function handleMediaMetadata(req: IncomingMessage, res: ServerResponse, mediaId: string) {
     standin.media.metadata++;
-    const fault = mediaFaults.shift();
-    if (fault?.kind === 'drop') {
-      req.socket.destroy();
-      return;
-    }
-    if (fault?.kind === 'latency') await new Promise((r) => setTimeout(r, fault.ms));
-    if (fault?.kind === 'error') {
-      const headers: Record<string, string> = fault.retryAfterSeconds
-        ? { 'retry-after': String(fault.retryAfterSeconds) }
-        : {};
-      graphError(res, fault.status, fault.code, fault.message ?? `Injected error ${fault.code}`, headers);
-      return;
-    }
+    if (await applyFault(mediaFaults.shift(), req, res)) return;
     if (!authorized(req, res)) return;
     const entry = mediaFiles.get(mediaId);
     if (!entry) {
