@@ -198,13 +198,12 @@ export function createFileMediaStore({ dir }: { dir: string }): MediaStore {
           callback(null, chunk);
         },
       });
+      const file = createWriteStream(temp, { flags: 'wx', mode: 0o640 });
+      // Settles once the file descriptor is closed: a failed pipeline may destroy the stream before its
+      // asynchronous open() completed, and the file would otherwise appear after the clean-up below.
+      const fileClosed = new Promise<void>((resolve) => file.once('close', () => resolve()));
       try {
-        await pipeline(
-          source,
-          meter,
-          createWriteStream(temp, { flags: 'wx', mode: 0o640 }),
-          ...(signal ? [{ signal }] : []),
-        );
+        await pipeline(source, meter, file, ...(signal ? [{ signal }] : []));
         await fsyncFile(temp);
         const sha256 = hash.digest('hex');
         if (options.expectedSize !== undefined && size !== options.expectedSize) {
@@ -227,6 +226,7 @@ export function createFileMediaStore({ dir }: { dir: string }): MediaStore {
         await rename(temp, final);
         return { ref, sha256, size, deduplicated: false };
       } finally {
+        await fileClosed;
         // After a rename there is nothing left at `temp`; otherwise this discards the partial file.
         await rm(temp, { force: true }).catch(() => undefined);
       }
