@@ -99,8 +99,13 @@ const pmsBaseUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) UR
 
 const secretRef = z
   .string()
-  .regex(secretRefPattern, 'must be a reference like env:HOTEL_X_TOKEN, never the secret itself')
-  .meta({ description: "Reference to a secret in the worker's environment: env:NAME" });
+  .max(200)
+  .regex(secretRefPattern, 'must be a reference like env:TENANT_HOTEL_X_TOKEN, never the secret itself')
+  .meta({
+    description:
+      "Reference to a secret in the worker's environment, in the tenant's own namespace: env:TENANT_<ID>_<NAME>, " +
+      'the tenant id upper-cased with - as _ (tenant hotel-sol: env:TENANT_HOTEL_SOL_PMS_KEY)',
+  });
 
 /** Reports every duplicate in `values` (after normalization) at its index. */
 function noDuplicates(values: readonly string[] | undefined, field: string, ctx: z.RefinementCtx): void {
@@ -212,7 +217,13 @@ export const tenantSchema = z.object({
   updatedAt: timestamp,
 });
 
-export const tenantDetailSchema = tenantSchema.extend({ identifiers: z.array(z.string()) });
+export const tenantDetailSchema = tenantSchema.extend({
+  identifiers: z
+    .array(z.string())
+    .optional()
+    .meta({ description: 'Guest identifiers registered to the tenant; not shown to monitoring tokens' }),
+  identifierCount: z.number().int().min(0).meta({ description: 'How many guest identifiers are registered' }),
+});
 
 export const tenantListSchema = z.object({
   tenants: z.array(tenantSchema),
