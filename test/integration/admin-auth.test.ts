@@ -214,7 +214,12 @@ describe('failed authentication rate limit', () => {
   let token: string;
 
   beforeAll(async () => {
-    limited = adminTestApp({ ADMIN_AUTH_FAILURE_LIMIT: '3', ADMIN_AUTH_FAILURE_WINDOW_SECONDS: '60' });
+    // Behind one trusted proxy, so each request can say which client address it comes from.
+    limited = adminTestApp({
+      ADMIN_AUTH_FAILURE_LIMIT: '3',
+      ADMIN_AUTH_FAILURE_WINDOW_SECONDS: '60',
+      TRUSTED_PROXY_HOPS: '1',
+    });
     token = (await limited.token('admin')).token;
   });
 
@@ -248,7 +253,11 @@ describe('failed authentication rate limit', () => {
   });
 
   it('lets the address in again once the window has passed', async () => {
-    const short = adminTestApp({ ADMIN_AUTH_FAILURE_LIMIT: '2', ADMIN_AUTH_FAILURE_WINDOW_SECONDS: '1' });
+    const short = adminTestApp({
+      ADMIN_AUTH_FAILURE_LIMIT: '2',
+      ADMIN_AUTH_FAILURE_WINDOW_SECONDS: '1',
+      TRUSTED_PROXY_HOPS: '1',
+    });
     try {
       const good = (await short.token('admin')).token;
       const get = (bearer: string) =>
