@@ -1,3 +1,4 @@
+import request from 'supertest';
 import { getTenant } from '../../lib/db/admin';
 import { adminTestApp, auditRows, uniqueTenantId, type AdminTestApp } from '../helpers/admin';
 import { uniquePhoneNumberId } from '../helpers/tenants';
@@ -218,5 +219,39 @@ describe('guest identifiers are hidden from monitoring tokens (finding 14)', () 
     const asAdmin = await root.get(`/admin/tenants/${id}`);
     expect(asAdmin.body.identifiers).toEqual(['+34611777888', 'ana@example.com']);
     expect(asAdmin.body.identifierCount).toBe(2);
+  });
+});
+
+describe('hostile input schemathesis found (admin-schemathesis.test.ts), pinned here', () => {
+  it('refuses NUL and unpaired surrogates with a field-level 400, not a 500 from Postgres', async () => {
+    const id = uniqueTenantId();
+    const res = await root.post('/admin/tenants', { id, name: 'Hotel\u0000Sol', info: { wifi: 'x\ud800y' } });
+    expect(
+      fieldErrors(res)
+        .map((f) => f.path)
+        .sort(),
+    ).toEqual(['info.wifi', 'name']);
+    const other = await newTenant();
+    const identifier = await root.post(`/admin/tenants/${other}/identifiers`, {
+      identifier: 'guest\u0000@example.com',
+    });
+    expect(fieldErrors(identifier).map((f) => f.path)).toEqual(['identifier']);
+    expect(await getTenant(t.db, id)).toBeUndefined();
+  });
+
+  it('answers a deeply nested body with 400, not a stack overflow', async () => {
+    const id = await newTenant();
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const res = await root.patch(`/admin/tenants/${id}`).set('content-type', 'application/json').send(deep);
+    expect(res.status).toBe(400);
+  });
+
+  it('answers a method no route has (TRACE) with 405, Allow and a JSON error, like any other wrong method', async () => {
+    for (const method of ['trace', 'put'] as const) {
+      const res = await request(t.app.callback())[method]('/admin/tenants');
+      expect([method, res.status]).toEqual([method, 405]);
+      expect(res.headers.allow).toMatch(/GET.*POST|POST.*GET/);
+      expect(res.body.error.code).toBe('method_not_allowed');
+    }
   });
 });
