@@ -52,8 +52,8 @@ const envSchema = z.object({
 
   ADMIN_AUTH_FAILURE_LIMIT: positiveInt.default(10),
   ADMIN_AUTH_FAILURE_WINDOW_SECONDS: positiveInt.default(5 * 60),
-  ADMIN_AUTH_MAX_CONCURRENT_VERIFICATIONS: positiveInt.default(2),
-  ADMIN_AUTH_MAX_QUEUED_VERIFICATIONS: z.coerce.number().int().min(0).default(32),
+  ADMIN_AUTH_MAX_CONCURRENT: positiveInt.default(2),
+  ADMIN_AUTH_MAX_WAITING: z.coerce.number().int().min(0).default(32),
 
   PMS_HTTP_TIMEOUT_MS: positiveInt.default(5_000),
   PMS_BREAKER_CONSECUTIVE_FAILURES: positiveInt.default(5),
@@ -228,8 +228,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     admin: {
       authFailureLimit: e.ADMIN_AUTH_FAILURE_LIMIT,
       authFailureWindowSeconds: e.ADMIN_AUTH_FAILURE_WINDOW_SECONDS,
-      maxConcurrentVerifications: e.ADMIN_AUTH_MAX_CONCURRENT_VERIFICATIONS,
-      maxQueuedVerifications: e.ADMIN_AUTH_MAX_QUEUED_VERIFICATIONS,
+      maxConcurrentVerifications: e.ADMIN_AUTH_MAX_CONCURRENT,
+      maxQueuedVerifications: e.ADMIN_AUTH_MAX_WAITING,
     },
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,

@@ -128,8 +128,8 @@ describe('which address the failed-authentication limiter counts (finding 4)', (
 });
 
 describe('concurrent token verifications are capped (finding 4)', () => {
-  it('never runs more scrypt verifications at once than ADMIN_AUTH_MAX_CONCURRENT_VERIFICATIONS', async () => {
-    const t = adminTestApp({ ADMIN_AUTH_MAX_CONCURRENT_VERIFICATIONS: '2' });
+  it('never runs more scrypt verifications at once than ADMIN_AUTH_MAX_CONCURRENT', async () => {
+    const t = adminTestApp({ ADMIN_AUTH_MAX_CONCURRENT: '2' });
     const original = crypto.scrypt;
     let inFlight = 0;
     let most = 0;
@@ -162,8 +162,8 @@ describe('concurrent token verifications are capped (finding 4)', () => {
 
   it('answers 503 with Retry-After, without verifying, once the wait queue is full', async () => {
     const t = adminTestApp({
-      ADMIN_AUTH_MAX_CONCURRENT_VERIFICATIONS: '1',
-      ADMIN_AUTH_MAX_QUEUED_VERIFICATIONS: '2',
+      ADMIN_AUTH_MAX_CONCURRENT: '1',
+      ADMIN_AUTH_MAX_WAITING: '2',
     });
     try {
       const { id, token: good } = await t.token('admin');
