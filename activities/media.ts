@@ -18,7 +18,7 @@ import {
   type MediaStore,
   type MediaType,
 } from '../lib/media-store';
-import type { SecretResolver } from '../lib/secrets';
+import { requireSecret, type SecretResolver } from '../lib/secrets';
 import { createTranscriber, noTranscriber, type Transcriber } from './transcription';
 import { errorCode, isNetworkError, parseJsonOrUndefined } from '../lib/http';
 
@@ -33,7 +33,7 @@ export interface DownloadMediaInput {
   /** Meta's media id, from the webhook (`audio.id`, `image.id`, ...). */
   mediaId: string;
   type: MediaType;
-  /** The tenant's WhatsApp token reference (`env:NAME`); the default token when absent. */
+  /** The tenant's WhatsApp token reference (`env:TENANT_<ID>_<NAME>`); the default token when absent. */
   tokenRef?: string | null;
   /** `mime_type` from the webhook; checked against the allowed types before anything is fetched. */
   declaredMimeType?: string;
@@ -361,13 +361,9 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     const signal = Context.current().cancellationSignal;
     const { tenantId, mediaId, type } = input;
     const policy = mediaPolicy[type];
-    const token = input.tokenRef ? secrets(input.tokenRef) : config.whatsapp.accessToken;
-    if (token === undefined) {
-      throw ApplicationFailure.retryable(
-        `WhatsApp token reference ${input.tokenRef} resolves to nothing on this worker`,
-        ErrorType.SecretUnavailable,
-      );
-    }
+    const token = input.tokenRef
+      ? requireSecret(secrets, tenantId, input.tokenRef, 'WhatsApp token')
+      : config.whatsapp.accessToken;
 
     const existing = await tolerant('read', () => index.get(tenantId, mediaId));
     if (existing?.status === 'rejected') return { kind: 'rejected', reason: existing.reason };

@@ -19,7 +19,7 @@ import { ErrorType } from '../lib/domain/errors';
 import { createHttpAgent } from '../lib/http';
 import type { Logger } from '../lib/log';
 import { CircuitStateValue, type Metrics, type PmsCallOutcome, type PmsOperation } from '../lib/metrics';
-import type { SecretResolver } from '../lib/secrets';
+import { requireSecret, type SecretResolver } from '../lib/secrets';
 import type { TenantCache } from './tenants';
 import { isNetworkError } from '../lib/http';
 
@@ -747,13 +747,7 @@ export function createPmsActivities(deps: PmsActivityDeps) {
         ErrorType.PmsNotConfigured,
       );
     }
-    const webserviceKey = secrets(settings.credentialsRef);
-    if (webserviceKey === undefined) {
-      throw ApplicationFailure.retryable(
-        `PMS credentials reference ${settings.credentialsRef} of tenant ${tenantId} resolves to nothing on this worker`,
-        ErrorType.SecretUnavailable,
-      );
-    }
+    const webserviceKey = requireSecret(secrets, tenantId, settings.credentialsRef, 'PMS credentials');
     const entry = originEntry(origin);
     const client = createQloAppsClient({
       baseUrl: settings.baseUrl,

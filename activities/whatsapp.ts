@@ -3,7 +3,7 @@ import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { ErrorType } from '../lib/domain/errors';
 import { maskPhones } from '../lib/log';
-import type { SecretResolver } from '../lib/secrets';
+import { requireSecret, type SecretResolver } from '../lib/secrets';
 import { isNetworkError, parseJsonOrUndefined } from '../lib/http';
 
 /**
@@ -60,8 +60,10 @@ export interface SendTextInput {
   text: string;
   /** The inbound message this answers; shown as a quoted reply in WhatsApp. */
   replyTo?: string;
-  /** The tenant's own access token reference (`env:NAME`); the default token when absent. */
+  /** The tenant's own access token reference (`env:TENANT_<ID>_<NAME>`); the default token when absent. */
   tokenRef?: string | null;
+  /** The tenant whose namespace `tokenRef` must be in; a reference without it is refused. */
+  tenantId?: string | null;
 }
 
 export interface SendResult {
@@ -164,14 +166,7 @@ export function createWhatsAppActivities({ whatsapp, secrets }: { whatsapp: What
     /** Sends a text reply to a guest. Idempotency is the workflow's job: it calls this once per reply. */
     async sendMessage(input: SendTextInput): Promise<SendResult> {
       if (!input.tokenRef) return whatsapp.sendText(input);
-      const token = secrets(input.tokenRef);
-      if (token === undefined) {
-        throw ApplicationFailure.retryable(
-          `WhatsApp token reference ${input.tokenRef} resolves to nothing on this worker`,
-          ErrorType.SecretUnavailable,
-        );
-      }
-      return whatsapp.sendText(input, token);
+      return whatsapp.sendText(input, requireSecret(secrets, input.tenantId, input.tokenRef, 'WhatsApp token'));
     },
   };
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../lib/log';
 import { adminRouter } from './admin/router';
 import { errorHandler } from './errors';
 import { healthRouter } from './health';
+import { securityHeaders } from './security-headers';
 import { webhookRouter } from './webhooks';
 
 export interface AppDeps {
@@ -21,7 +22,11 @@ export interface AppDeps {
 
 /** Builds the Koa app; tests drive `app.callback()` without opening a port. */
 export function createApp(deps: AppDeps): Koa {
-  const app = new Koa({ proxy: true });
+  const hops = deps.config.api.trustedProxyHops;
+  // X-Forwarded-For is the client's to write: only the entries the N trusted proxies appended are believed
+  // (`ctx.ip` is the leftmost of the last N), and with no proxy none is (the socket address).
+  const app = new Koa({ proxy: hops > 0, maxIpsCount: hops });
+  app.use(securityHeaders({ trustedProxyHops: hops }));
   app.use(errorHandler(deps.log));
   app.use(async (ctx, next) => {
     const started = performance.now();

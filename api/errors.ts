@@ -23,6 +23,17 @@ export function errorHandler(log: Logger): Middleware {
         ctx.status = 404;
         ctx.body = { error: { code: 'not_found', message: `No route for ${ctx.method} ${ctx.path}` } };
       }
+      // The router answers a method a path lacks with 405, or 501 when no route at all has it (TRACE, ...):
+      // both are "not allowed here", with the methods that are in `Allow`.
+      if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
+        ctx.status = 405;
+        ctx.body = {
+          error: {
+            code: 'method_not_allowed',
+            message: `${ctx.method} is not allowed here; allowed: ${ctx.response.get('Allow')}`,
+          },
+        };
+      }
     } catch (err) {
       if (err instanceof HttpError) {
         ctx.status = err.status;

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * Checks Meta's `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body with the app secret>`
@@ -13,6 +13,15 @@ export function isValidSignature(rawBody: Buffer, header: string | undefined, ap
   const received = Buffer.from(hex, 'hex');
   const expected = createHmac('sha256', appSecret).update(rawBody).digest();
   return received.length === expected.length && timingSafeEqual(received, expected);
+}
+
+/**
+ * Whether `given` equals `expected`, in time that depends on neither where they differ nor how long `given` is:
+ * both are hashed to 32 bytes first, then compared with `timingSafeEqual`. Used for the webhook verify token.
+ */
+export function tokensEqual(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }
 
 /** The header value Meta would send for `rawBody`; used by tests and the demo. */

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import path from 'node:path';
 import { migrate } from '../lib/db/migrate';
 import { createPool } from '../lib/db/pool';
-import { demoPhoneNumberId, demoTenantId, seedDemo } from '../lib/db/seed-demo';
+import { demoPhoneNumberId, demoPmsKeyVariable, demoTenantId, seedDemo } from '../lib/db/seed-demo';
 import { startPostgres } from './postgres';
 import { canConnect, spawnService, waitFor, type Service } from './process';
 import { startRedis } from './redis';
@@ -41,12 +41,17 @@ function devSecrets(): Record<string, string> {
           .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
       )
     : {};
+  // Before references were confined to the tenant's namespace the demo key was DEMO_PMS_KEY; keep its value.
+  if (existing.DEMO_PMS_KEY !== undefined) {
+    existing[demoPmsKeyVariable] ??= existing.DEMO_PMS_KEY;
+    delete existing.DEMO_PMS_KEY;
+  }
   const wanted: Record<string, () => string> = {
     WHATSAPP_APP_SECRET: () => randomBytes(16).toString('hex'),
     WHATSAPP_VERIFY_TOKEN: () => randomBytes(12).toString('hex'),
     WHATSAPP_ACCESS_TOKEN: () => `dev-${randomBytes(16).toString('hex')}`,
-    // QloApps webservice keys are 32 characters; the demo hotel's PMS credentials reference is env:DEMO_PMS_KEY.
-    DEMO_PMS_KEY: () => randomBytes(16).toString('hex').toUpperCase(),
+    // QloApps webservice keys are 32 characters; the demo hotel's reference is env:TENANT_HOTEL_DEMO_PMS_KEY.
+    [demoPmsKeyVariable]: () => randomBytes(16).toString('hex').toUpperCase(),
   };
   const secrets = { ...existing };
   for (const [name, make] of Object.entries(wanted)) secrets[name] ??= make();
@@ -96,7 +101,7 @@ async function main(): Promise<void> {
       startPostgres({ dataDir: path.join(dataDir, 'postgres'), port: ports.postgres }),
       startRedis({ dir: path.join(dataDir, 'redis'), port: ports.redis, persistent: true }),
       startWhatsAppStandin({ accessToken: secrets.WHATSAPP_ACCESS_TOKEN!, port: ports.whatsapp }),
-      startPmsStandin({ webserviceKey: secrets.DEMO_PMS_KEY!, port: ports.pms }),
+      startPmsStandin({ webserviceKey: secrets[demoPmsKeyVariable]!, port: ports.pms }),
     ]);
     stops.push(
       () => temporal.stop(),

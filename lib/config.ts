@@ -19,6 +19,7 @@ const envSchema = z.object({
 
   API_HOST: z.string().min(1).default('0.0.0.0'),
   API_PORT: port.default(3000),
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
 
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -51,6 +52,8 @@ const envSchema = z.object({
 
   ADMIN_AUTH_FAILURE_LIMIT: positiveInt.default(10),
   ADMIN_AUTH_FAILURE_WINDOW_SECONDS: positiveInt.default(5 * 60),
+  ADMIN_AUTH_MAX_CONCURRENT: positiveInt.default(2),
+  ADMIN_AUTH_MAX_WAITING: z.coerce.number().int().min(0).default(32),
 
   PMS_HTTP_TIMEOUT_MS: positiveInt.default(5_000),
   PMS_BREAKER_CONSECUTIVE_FAILURES: positiveInt.default(5),
@@ -88,7 +91,11 @@ export type Env = z.input<typeof envSchema>;
 export interface Config {
   env: 'development' | 'test' | 'production';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  api: { host: string; port: number };
+  /**
+   * `trustedProxyHops`: how many reverse proxies in front of the API append to `X-Forwarded-For`; 0 trusts no
+   * header and uses the socket address.
+   */
+  api: { host: string; port: number; trustedProxyHops: number };
   temporal: {
     address: string;
     namespace: string;
@@ -130,7 +137,13 @@ export interface Config {
   };
   /** Port of the worker's Prometheus /metrics endpoint; 0 turns it off. */
   workerMetricsPort: number;
-  admin: { authFailureLimit: number; authFailureWindowSeconds: number };
+  /** The failure limiter, and the cap on concurrent scrypt token verifications (and how many may wait for one). */
+  admin: {
+    authFailureLimit: number;
+    authFailureWindowSeconds: number;
+    maxConcurrentVerifications: number;
+    maxQueuedVerifications: number;
+  };
   databaseUrl: string;
   redisUrl: string;
 }
@@ -164,7 +177,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
-    api: { host: e.API_HOST, port: e.API_PORT },
+    api: { host: e.API_HOST, port: e.API_PORT, trustedProxyHops: e.TRUSTED_PROXY_HOPS },
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
@@ -215,6 +228,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     admin: {
       authFailureLimit: e.ADMIN_AUTH_FAILURE_LIMIT,
       authFailureWindowSeconds: e.ADMIN_AUTH_FAILURE_WINDOW_SECONDS,
+      maxConcurrentVerifications: e.ADMIN_AUTH_MAX_CONCURRENT,
+      maxQueuedVerifications: e.ADMIN_AUTH_MAX_WAITING,
     },
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,

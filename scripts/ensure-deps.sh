@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine, and nothing twice:
-# npm packages, the Temporal CLI (built from source), redis-server and the Postgres server.
+# npm packages, the Temporal CLI (built from source), redis-server, the Postgres server and schemathesis.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -49,4 +49,18 @@ fi
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
   echo "deps: installing postgresql (Debian package)"
   apt_install postgresql
+fi
+
+# schemathesis (PyPI), for the admin API's hostile-input test: a pinned version in a venv of its own, in the same
+# cache as the Temporal CLI, reinstalled only when the pin changes.
+schemathesis_version="4.32.5"
+venv="${HOME}/.cache/hotel-messaging/venv"
+if [ "$("$venv/bin/st" --version 2>/dev/null | awk '{print $NF}')" != "$schemathesis_version" ]; then
+  echo "deps: installing schemathesis $schemathesis_version into $venv"
+  if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    apt_install python3 python3-venv
+  fi
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
 fi

@@ -21,7 +21,7 @@ import { startRedis } from '../dev/redis';
 import { loadConfig, type Config } from '../lib/config';
 import { migrate } from '../lib/db/migrate';
 import { createPool } from '../lib/db/pool';
-import { demoTenantId, seedDemo } from '../lib/db/seed-demo';
+import { demoPmsKeyVariable, demoTenantId, seedDemo } from '../lib/db/seed-demo';
 import { createRedis } from '../lib/redis';
 import { createSecretResolver } from '../lib/secrets';
 import { createHttpAgent } from '../lib/http';
@@ -247,7 +247,7 @@ async function main(): Promise<void> {
     http,
     db,
     redis,
-    secrets: createSecretResolver({ DEMO_PMS_KEY: pmsKey }),
+    secrets: createSecretResolver({ [demoPmsKeyVariable]: pmsKey }),
     workflowBundle: bundle,
   });
   const running = worker.run();

@@ -123,6 +123,7 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
         to: input.waId,
         text,
         tokenRef: input.tokenRef,
+        tenantId: input.tenantId,
         ...(input.replyTo ? { replyTo: input.replyTo } : {}),
       },
     ]);

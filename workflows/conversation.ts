@@ -322,6 +322,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
             text,
             replyTo: message.id,
             tokenRef: tenant?.whatsappTokenRef ?? null,
+            tenantId: tenant?.id ?? null,
           },
         ],
       );

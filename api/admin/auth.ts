@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { burnVerification, parseToken, verifySecret, type AdminScope } from '../../lib/admin-tokens';
 import { findAdminTokenForAuth, touchAdminToken } from '../../lib/db/admin';
 import type { Logger } from '../../lib/log';
+import { SemaphoreFullError, type BoundedSemaphore } from '../../lib/semaphore';
 import { HttpError } from '../errors';
 
 /** Who is calling: the token's id (the audit actor), its scope and the tenant it is restricted to. */
@@ -86,17 +87,24 @@ export interface AuthenticatorDeps {
   db: Pool;
   log: Logger;
   limiter: AuthFailureLimiter;
+  /**
+   * Caps concurrent scrypt verifications: each takes 16 MiB and a libuv thread (shared with DNS and file I/O), so
+   * a flood of bad tokens must not run them all at once.
+   */
+  verifications: BoundedSemaphore;
 }
 
 /**
  * Returns the function that authenticates an admin request from `Authorization: Bearer hm_<id>_<secret>`:
  * 429 while the client's IP is over the failure limit, 401 with `WWW-Authenticate: Bearer` when the token
- * is missing, malformed, wrong or revoked (all but a missing one count as failures).
+ * is missing, malformed, wrong or revoked (all but a missing one count as failures), 503 `auth_busy` when
+ * every verification slot and its wait queue are taken (nothing verified, nothing counted).
  */
 export function createAuthenticator({
   db,
   log,
   limiter,
+  verifications,
 }: AuthenticatorDeps): (ctx: Context) => Promise<AdminPrincipal> {
   const unauthorized = (ctx: Context, message: string, error?: 'invalid_token'): HttpError => {
     ctx.set('WWW-Authenticate', error ? `Bearer realm="admin", error="${error}"` : 'Bearer realm="admin"');
@@ -120,12 +128,22 @@ export function createAuthenticator({
     if (!parsed) throw failed(ctx);
 
     const token = await findAdminTokenForAuth(db, parsed.id);
-    if (!token) {
-      await burnVerification(parsed.secret);
-      throw failed(ctx);
+    let valid: boolean;
+    try {
+      valid = await verifications.run(async () => {
+        if (!token) {
+          await burnVerification(parsed.secret);
+          return false;
+        }
+        return verifySecret(parsed.secret, token.secretHash);
+      });
+    } catch (err) {
+      if (err instanceof SemaphoreFullError) {
+        throw new HttpError(503, 'auth_busy', 'Too many token checks are running; retry shortly');
+      }
+      throw err;
     }
-    const valid = await verifySecret(parsed.secret, token.secretHash);
-    if (!valid || token.revoked) throw failed(ctx);
+    if (!token || !valid || token.revoked) throw failed(ctx);
 
     // Not awaited: recording the use must neither slow down nor fail the request.
     touchAdminToken(db, token.id).catch((err: unknown) => log.warn({ err }, 'could not record admin token use'));

@@ -25,8 +25,55 @@ export function fieldProblems(error: z.ZodError, location: InputLocation): Field
   });
 }
 
+/** A NUL, or half of a UTF-16 surrogate pair: Postgres cannot store either as given (NUL fails the query). */
+// eslint-disable-next-line no-control-regex -- finding NUL is the point
+const unstorable = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** No admin schema nests deeper than this; anything deeper fails validation anyway, so it is not walked. */
+const maxWalkDepth = 16;
+
+/**
+ * Paths of the strings (values or keys) in `value` that Postgres cannot store, down to {@link maxWalkDepth}.
+ * Walks with its own stack and builds a path only for a hit, so a deeply nested body costs next to nothing.
+ */
+function unstorableStrings(value: unknown): string[] {
+  interface Node {
+    value: unknown;
+    key: string | undefined;
+    parent: Node | undefined;
+    depth: number;
+  }
+  const pathOf = (node: Node): string => {
+    const keys: string[] = [];
+    for (let at: Node | undefined = node; at?.key !== undefined; at = at.parent) keys.unshift(at.key);
+    return keys.join('.');
+  };
+  const found: string[] = [];
+  const stack: Node[] = [{ value, key: undefined, parent: undefined, depth: 0 }];
+  while (stack.length > 0 && found.length < 20) {
+    const node = stack.pop()!;
+    const current = node.value;
+    if (typeof current === 'string') {
+      if (unstorable.test(current)) found.push(pathOf(node));
+    } else if (current !== null && typeof current === 'object' && node.depth < maxWalkDepth) {
+      for (const [key, item] of Object.entries(current as Record<string, unknown>)) {
+        const child = { value: item, key, parent: node, depth: node.depth + 1 };
+        if (unstorable.test(key)) found.push(pathOf(child));
+        stack.push(child);
+      }
+    }
+  }
+  return found;
+}
+
 /** Parses `value` with `schema` or throws 400 `validation_failed` naming every bad field. */
 export function validate<S extends z.ZodType>(schema: S, value: unknown, location: InputLocation): z.output<S> {
+  const bad = unstorableStrings(value);
+  if (bad.length > 0) {
+    throw new HttpError(400, 'validation_failed', `The request ${location} is not valid`, {
+      fields: bad.map((path) => ({ in: location, path, message: 'must not contain NUL or unpaired surrogates' })),
+    });
+  }
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   throw new HttpError(400, 'validation_failed', `The request ${location} is not valid`, {

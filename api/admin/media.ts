@@ -45,7 +45,7 @@ export function mediaRoutes({ redis }: { redis: Redis | undefined }): AdminRoute
       tag: 'media',
       access: 'read',
       query: listMediaQuery,
-      errors: [503],
+      errors: [404, 503],
       success: { status: 200, description: 'One SCAN page; pass `cursor` back until `done`' },
       handle: async ({ query, principal }) => {
         const tenant = scopeTo(principal, query.tenantId);
@@ -64,7 +64,7 @@ export function mediaRoutes({ redis }: { redis: Redis | undefined }): AdminRoute
       tag: 'media',
       access: 'read',
       query: mediaStatsQuery,
-      errors: [503],
+      errors: [404, 503],
       success: { status: 200, description: 'Totals; `complete: false` when the scan bound was reached' },
       handle: async ({ query, principal }) => {
         const tenant = scopeTo(principal, query.tenantId);

@@ -24,7 +24,7 @@ const errorDescriptions: Record<number, string> = {
   413: 'Body over 64 kB (`payload_too_large`)',
   415: 'Body is not `application/json` (`unsupported_media_type`)',
   429: 'Too many failed authentications from this address (`too_many_requests`); see `Retry-After`',
-  503: 'Postgres is unreachable (`database_unavailable`); see `Retry-After`',
+  503: 'Postgres is unreachable (`database_unavailable`) or too many token checks are running (`auth_busy`); see `Retry-After`',
 };
 
 function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {

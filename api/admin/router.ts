@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import type { Config } from '../../lib/config';
 import { isDatabaseUnavailable, MissingTenantError, UniqueViolationError } from '../../lib/db/admin';
 import type { Logger } from '../../lib/log';
+import { BoundedSemaphore } from '../../lib/semaphore';
 import { HttpError } from '../errors';
 import { AuthFailureLimiter, authorize, createAuthenticator } from './auth';
 import { readJsonBody, validate } from './input';
@@ -57,7 +58,11 @@ export function adminRouter(deps: AdminDeps): Router {
   const router = new Router();
   const routes = adminRoutes(deps);
   const limiter = new AuthFailureLimiter(config.admin.authFailureLimit, config.admin.authFailureWindowSeconds * 1000);
-  const authenticate = createAuthenticator({ db: deps.db, log, limiter });
+  const verifications = new BoundedSemaphore(
+    config.admin.maxConcurrentVerifications,
+    config.admin.maxQueuedVerifications,
+  );
+  const authenticate = createAuthenticator({ db: deps.db, log, limiter, verifications });
 
   if (config.env !== 'production') {
     const document = buildOpenApiDocument([openApiRoute, ...routes]);

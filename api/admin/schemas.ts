@@ -28,6 +28,13 @@ export const phoneNumberId = z
 export const identifier = z
   .string()
   .max(320)
+  // What normalizeIdentifier accepts, stated for the OpenAPI document: 7-15 digits, led by + or 00 or nothing,
+  // with spaces, dots, hyphens and parentheses anywhere; or an e-mail address.
+  .regex(
+    // eslint-disable-next-line no-control-regex -- an e-mail address holds no control characters
+    /^\s*(00|[\s().-]*\+)?[\s().-]*[1-9]([\s().-]*[0-9]){6,14}[\s().-]*$|^\s*[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+\s*$/,
+    'must be a phone number (like +34600123456) or an e-mail address',
+  )
   .transform((raw, ctx) => {
     const normalized = normalizeIdentifier(raw);
     if (normalized === undefined) {
@@ -99,8 +106,13 @@ const pmsBaseUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) UR
 
 const secretRef = z
   .string()
-  .regex(secretRefPattern, 'must be a reference like env:HOTEL_X_TOKEN, never the secret itself')
-  .meta({ description: "Reference to a secret in the worker's environment: env:NAME" });
+  .max(200)
+  .regex(secretRefPattern, 'must be a reference like env:TENANT_HOTEL_X_TOKEN, never the secret itself')
+  .meta({
+    description:
+      "Reference to a secret in the worker's environment, in the tenant's own namespace: env:TENANT_<ID>_<NAME>, " +
+      'the tenant id upper-cased with - as _ (tenant hotel-sol: env:TENANT_HOTEL_SOL_PMS_KEY)',
+  });
 
 /** Reports every duplicate in `values` (after normalization) at its index. */
 function noDuplicates(values: readonly string[] | undefined, field: string, ctx: z.RefinementCtx): void {
@@ -174,7 +186,10 @@ export const updateTenantBody = z
     // Only for a body that is otherwise fine: `{ "nmae": "x" }` is an unknown field, not an empty change.
     when: (payload) => payload.issues.length === 0,
   })
-  .meta({ description: 'Fields to change; businessHours and info replace the whole value; null clears a ref or URL' });
+  .meta({
+    description: 'Fields to change; businessHours and info replace the whole value; null clears a ref or URL',
+    minProperties: 1,
+  });
 
 export const addPhoneNumberBody = z.strictObject({ phoneNumberId });
 export const addIdentifierBody = z.strictObject({ identifier });
@@ -198,9 +213,11 @@ export const tenantSchema = z.object({
   status: z.enum(['active', 'suspended']),
   locale: z.enum(['es', 'en']),
   timezone: z.string(),
+  // Intervals as two-string arrays rather than tuples: schemathesis rejects the `prefixItems` + `items: false`
+  // that a tuple becomes inside a response schema, though it is valid JSON Schema 2020-12.
   businessHours: z.partialRecord(
     z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']),
-    z.array(z.tuple([z.string(), z.string()])),
+    z.array(z.array(z.string()).length(2)),
   ),
   info: z.record(z.string(), z.string()),
   pmsBaseUrl: z.string().nullable(),
@@ -212,7 +229,13 @@ export const tenantSchema = z.object({
   updatedAt: timestamp,
 });
 
-export const tenantDetailSchema = tenantSchema.extend({ identifiers: z.array(z.string()) });
+export const tenantDetailSchema = tenantSchema.extend({
+  identifiers: z
+    .array(z.string())
+    .optional()
+    .meta({ description: 'Guest identifiers registered to the tenant; not shown to monitoring tokens' }),
+  identifierCount: z.number().int().min(0).meta({ description: 'How many guest identifiers are registered' }),
+});
 
 export const tenantListSchema = z.object({
   tenants: z.array(tenantSchema),

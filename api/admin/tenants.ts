@@ -10,10 +10,15 @@ import {
   removeIdentifier,
   removePhoneNumber,
   setTenantStatus,
+  tenantIdsExtending,
+  tenantsWithRefsIn,
   updateTenant,
   type TenantDetail,
 } from '../../lib/db/admin';
+import { isTenantSecretRef, tenantSecretNamespace, tenantSecretRule } from '../../lib/secrets';
 import { HttpError } from '../errors';
+import type { AdminPrincipal } from './auth';
+import type { FieldProblem } from './input';
 import { defineRoute, type AdminRoute } from './route';
 import {
   acceptedSchema,
@@ -42,6 +47,71 @@ async function current(client: PoolClient, id: string): Promise<TenantDetail> {
 /** Locks the tenant's row for the transaction, or 404. */
 async function lockOr404(client: PoolClient, id: string): Promise<void> {
   if (!(await lockTenant(client, id))) throw tenantNotFound();
+}
+
+const refFields = ['pmsCredentialsRef', 'whatsappTokenRef'] as const;
+/** Settings that decide where the tenant's secrets go: only an unrestricted admin may change them. */
+const secretSettings = ['pmsBaseUrl', ...refFields] as const;
+
+/**
+ * 400 naming every secret reference in `body` that is outside `tenantId`'s namespace (`env:TENANT_<ID>_<NAME>`),
+ * or inside the namespace of a tenant whose id extends this one (`hotel-annex`'s `env:TENANT_HOTEL_ANNEX_...`
+ * is also in `hotel`'s), so no stored reference can ever name another tenant's secret.
+ */
+async function checkSecretRefs(
+  client: PoolClient,
+  tenantId: string,
+  body: Partial<Record<(typeof refFields)[number], string | null | undefined>>,
+): Promise<void> {
+  const given = refFields.flatMap((field) => {
+    const ref = body[field];
+    return typeof ref === 'string' ? [{ field, ref }] : [];
+  });
+  if (given.length === 0) return;
+  const nested = await tenantIdsExtending(client, tenantId);
+  const fields: FieldProblem[] = [];
+  for (const { field, ref } of given) {
+    const owner = nested.find((other) => isTenantSecretRef(other, ref));
+    if (!isTenantSecretRef(tenantId, ref)) {
+      fields.push({
+        in: 'body',
+        path: field,
+        message: `must name a variable in this tenant's own namespace: ${tenantSecretRule(tenantId)} (the tenant id upper-cased, - as _)`,
+      });
+    } else if (owner !== undefined) {
+      fields.push({
+        in: 'body',
+        path: field,
+        message: `is in the namespace of tenant ${owner} (${tenantSecretRule(owner)}); use another name in ${tenantSecretRule(tenantId)}`,
+      });
+    }
+  }
+  if (fields.length > 0) throw new HttpError(400, 'validation_failed', 'The request body is not valid', { fields });
+}
+
+/** 403 when a tenant-restricted token tries to change where its tenant's secrets are sent. */
+function checkSecretSettingsAccess(principal: AdminPrincipal, body: Record<string, unknown>): void {
+  if (principal.tenantId === null) return;
+  const touched = secretSettings.filter((field) => body[field] !== undefined);
+  if (touched.length > 0) {
+    throw new HttpError(
+      403,
+      'forbidden',
+      `Only an unrestricted admin token may change ${touched.join(', ')}: they decide where the tenant's secrets are sent`,
+    );
+  }
+}
+
+/** A tenant as the caller may see it: monitoring tokens get the number of guest identifiers, not the identifiers. */
+function visible(
+  tenant: TenantDetail,
+  principal: AdminPrincipal,
+): Omit<TenantDetail, 'identifiers'> & {
+  identifiers?: string[];
+} {
+  if (principal.scope === 'admin') return tenant;
+  const { identifiers: _hidden, ...rest } = tenant;
+  return rest;
 }
 
 /** Tenants, their WhatsApp numbers and guest identifiers, and the tenant cache refresh. */
@@ -82,6 +152,19 @@ export function tenantRoutes({ db }: { db: Pool }): AdminRoute[] {
           db,
           { principal, action: 'tenant.create', tenantId: body.id, notify: true },
           async (client) => {
+            await checkSecretRefs(client, body.id, body);
+            const holders = await tenantsWithRefsIn(client, body.id, tenantSecretNamespace(body.id));
+            if (holders.length > 0) {
+              throw new HttpError(400, 'validation_failed', 'The request body is not valid', {
+                fields: [
+                  {
+                    in: 'body',
+                    path: 'id',
+                    message: `tenant ${holders.join(', ')} holds a secret reference in this id's namespace (${tenantSecretRule(body.id)}); change that reference first`,
+                  },
+                ],
+              });
+            }
             await insertTenant(client, body);
             return {
               result: await current(client, body.id),
@@ -108,10 +191,10 @@ export function tenantRoutes({ db }: { db: Pool }): AdminRoute[] {
       tenantScoped: true,
       params: tenantParams,
       success: { status: 200, description: 'The tenant', ...tenantDoc },
-      handle: async ({ params }) => {
+      handle: async ({ params, principal }) => {
         const tenant = await getTenant(db, params.id);
         if (!tenant) throw tenantNotFound();
-        return tenant;
+        return visible(tenant, principal);
       },
     }),
 
@@ -120,18 +203,29 @@ export function tenantRoutes({ db }: { db: Pool }): AdminRoute[] {
       path: '/admin/tenants/:id',
       operationId: 'updateTenant',
       summary: "Change a tenant's settings",
-      description: 'Only the fields given change. businessHours and info are replaced whole; null clears a URL or ref.',
+      description:
+        'Only the fields given change. businessHours and info are replaced whole; null clears a URL or ref. ' +
+        'Secret references must be in the tenant namespace, env:TENANT_<ID>_<NAME>. ' +
+        'pmsBaseUrl, pmsCredentialsRef and whatsappTokenRef need an unrestricted admin token.',
       tag: 'tenants',
       access: 'write',
       tenantScoped: true,
       params: tenantParams,
       body: updateTenantBody,
       success: { status: 200, description: 'The tenant as changed', ...tenantDoc },
-      handle: async ({ params, body, principal }) =>
-        auditedWrite(db, { principal, action: 'tenant.update', tenantId: params.id, notify: true }, async (client) => {
-          if (!(await updateTenant(client, params.id, body))) throw tenantNotFound();
-          return { result: await current(client, params.id), details: { fields: Object.keys(body) } };
-        }),
+      handle: async ({ params, body, principal }) => {
+        checkSecretSettingsAccess(principal, body);
+        return auditedWrite(
+          db,
+          { principal, action: 'tenant.update', tenantId: params.id, notify: true },
+          async (client) => {
+            await lockOr404(client, params.id);
+            await checkSecretRefs(client, params.id, body);
+            if (!(await updateTenant(client, params.id, body))) throw tenantNotFound();
+            return { result: await current(client, params.id), details: { fields: Object.keys(body) } };
+          },
+        );
+      },
     }),
 
     ...(['suspend', 'activate'] as const).map((verb) =>
@@ -165,9 +259,11 @@ export function tenantRoutes({ db }: { db: Pool }): AdminRoute[] {
       method: 'POST',
       path: '/admin/tenants/:id/phone-numbers',
       operationId: 'addPhoneNumber',
-      summary: 'Register a WhatsApp phone number id to a tenant',
+      summary: 'Register a WhatsApp phone number id to a tenant (unrestricted admins only)',
+      description:
+        "A number decides which tenant a guest's messages go to, so a tenant-restricted token may not claim one.",
       tag: 'tenants',
-      access: 'write',
+      access: 'unrestricted',
       tenantScoped: true,
       params: tenantParams,
       body: addPhoneNumberBody,
@@ -189,9 +285,9 @@ export function tenantRoutes({ db }: { db: Pool }): AdminRoute[] {
       method: 'DELETE',
       path: '/admin/tenants/:id/phone-numbers/:phoneNumberId',
       operationId: 'removePhoneNumber',
-      summary: 'Unregister a WhatsApp phone number id from a tenant',
+      summary: 'Unregister a WhatsApp phone number id from a tenant (unrestricted admins only)',
       tag: 'tenants',
-      access: 'write',
+      access: 'unrestricted',
       tenantScoped: true,
       params: phoneNumberParams,
       success: { status: 200, description: 'The tenant with the number removed', ...tenantDoc },
@@ -213,9 +309,12 @@ export function tenantRoutes({ db }: { db: Pool }): AdminRoute[] {
       method: 'POST',
       path: '/admin/tenants/:id/identifiers',
       operationId: 'addIdentifier',
-      summary: 'Register a guest identifier (phone number or e-mail) to a tenant',
+      summary: 'Register a guest identifier (phone number or e-mail) to a tenant (unrestricted admins only)',
+      description:
+        'A registered guest is refused by every other tenant, so a tenant-restricted token may not register one: it could ' +
+        "block another hotel's guest, and a 409 would tell it that the guest is registered elsewhere.",
       tag: 'tenants',
-      access: 'write',
+      access: 'unrestricted',
       tenantScoped: true,
       params: tenantParams,
       body: addIdentifierBody,

@@ -29,9 +29,10 @@ export interface Tenant {
   updatedAt: Date;
 }
 
-/** A tenant with its registered guest identifiers (only shown one tenant at a time). */
+/** A tenant with its registered guest identifiers (only shown one tenant at a time) and their number. */
 export interface TenantDetail extends Tenant {
   identifiers: string[];
+  identifierCount: number;
 }
 
 /** The settings an admin may set on a tenant; `null` clears an optional one. */
@@ -239,7 +240,31 @@ export async function getTenant(db: Queryable, id: string): Promise<TenantDetail
      FROM (${tenantSelect} WHERE t.id = $1) x`,
     [id],
   );
-  return row ? { ...toTenant(row), identifiers: row.identifiers } : undefined;
+  return row ? { ...toTenant(row), identifiers: row.identifiers, identifierCount: row.identifiers.length } : undefined;
+}
+
+/**
+ * Ids of the tenants whose id `id` extends with a hyphen (`hotel` for `hotel-annex`) and which hold a secret
+ * reference starting with `namespace`: references that creating `id` would put inside its namespace.
+ */
+export async function tenantsWithRefsIn(db: Queryable, id: string, namespace: string): Promise<string[]> {
+  const rows = await run<{ id: string }>(
+    db,
+    `SELECT id FROM tenants WHERE $1 LIKE id || '-%'
+       AND (starts_with(pms_credentials_ref, $2) OR starts_with(whatsapp_token_ref, $2)) ORDER BY id`,
+    [id, namespace],
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Ids of the tenants whose id extends `id` with a hyphen (`hotel-annex` for `hotel`): the only ones whose
+ * secret namespace (`env:TENANT_HOTEL_ANNEX_`) lies inside `id`'s (`env:TENANT_HOTEL_`).
+ */
+export async function tenantIdsExtending(db: Queryable, id: string): Promise<string[]> {
+  // Tenant ids are [a-z0-9-]: nothing in them is a LIKE wildcard.
+  const rows = await run<{ id: string }>(db, 'SELECT id FROM tenants WHERE id LIKE $1 ORDER BY id', [`${id}-%`]);
+  return rows.map((r) => r.id);
 }
 
 /**

@@ -1,13 +1,19 @@
 import type { Pool } from 'pg';
+import { tenantSecretNamespace } from '../secrets';
 import { notifyTenantsChanged } from './tenants';
 
 /** The business number of Meta's published webhook examples, which the demo also uses. */
 export const demoPhoneNumberId = '106540352242922';
 export const demoTenantId = 'hotel-demo';
+/** The variable holding the demo hotel's PMS key, inside its secret namespace: `TENANT_HOTEL_DEMO_PMS_KEY`. */
+export const demoPmsKeyVariable = `${tenantSecretNamespace(demoTenantId).slice('env:'.length)}PMS_KEY`;
+/** What the demo seed named before secret references were confined to the tenant's namespace. */
+const legacyDemoPmsKeyRef = 'env:DEMO_PMS_KEY';
 
 /**
  * A demo hotel for `bash scripts/start.sh` and `npm run demo`. Idempotent: an existing demo tenant
- * (perhaps edited through the admin API) is left as it is.
+ * (perhaps edited through the admin API) is left as it is, except that a PMS reference still naming the
+ * old `env:DEMO_PMS_KEY` moves to the namespaced `env:TENANT_HOTEL_DEMO_PMS_KEY`, which the worker resolves.
  */
 export async function seedDemo(db: Pool): Promise<{ created: boolean }> {
   const client = await db.connect();
@@ -25,9 +31,14 @@ export async function seedDemo(db: Pool): Promise<{ created: boolean }> {
         ),
         JSON.stringify({ address: 'Calle del Sol 1, 29001 Málaga', checkIn: '15:00', checkOut: '12:00' }),
         'http://127.0.0.1:4020',
-        'env:DEMO_PMS_KEY',
+        `env:${demoPmsKeyVariable}`,
       ],
     );
+    await client.query('UPDATE tenants SET pms_credentials_ref = $2 WHERE id = $1 AND pms_credentials_ref = $3', [
+      demoTenantId,
+      `env:${demoPmsKeyVariable}`,
+      legacyDemoPmsKeyRef,
+    ]);
     await client.query(
       'INSERT INTO tenant_phone_numbers (phone_number_id, tenant_id) VALUES ($1, $2) ON CONFLICT (phone_number_id) DO NOTHING',
       [demoPhoneNumberId, demoTenantId],

@@ -15,7 +15,11 @@ export const ErrorType = {
   TenantIsolationError: 'TenantIsolationError',
   /** Postgres is unreachable and the cached tenant directory is too old (or lacks the tenant): retried. */
   TenantDirectoryUnavailable: 'TenantDirectoryUnavailable',
-  /** A secret reference (env:NAME) names nothing on this worker; retried so a fixed deployment recovers. */
+  /**
+   * A tenant's secret reference cannot be used. Inside the tenant's namespace (`env:TENANT_<ID>_<NAME>`) but
+   * unset on this worker: retried, so a fixed deployment recovers. Outside it (a worker secret, another
+   * tenant's): raised non-retryable, because no retry can make it valid (see `requireSecret` in lib/secrets.ts).
+   */
   SecretUnavailable: 'SecretUnavailable',
   /** Redis, where room holds live, is unreachable; retried until it is back. */
   HoldStoreUnavailable: 'HoldStoreUnavailable',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { BusinessHours } from '../../lib/domain/tenants';
+import { tenantSecretNamespace } from '../../lib/secrets';
 
 export interface TestTenant {
   id: string;
@@ -14,7 +15,15 @@ export function uniquePhoneNumberId(): string {
     .padStart(14, '0')}`;
 }
 
-/** Inserts a tenant that owns one fresh business number (and optionally guest identifiers). */
+/** `TENANT_<ID>_<name>`: a variable a reference of this tenant may name (the rule is in lib/secrets.ts). */
+export function tenantSecretVariable(tenantId: string, name = 'PMS_KEY'): string {
+  return `${tenantSecretNamespace(tenantId).slice('env:'.length)}${name}`;
+}
+
+/**
+ * Inserts a tenant that owns one fresh business number (and optionally guest identifiers). Its PMS credentials
+ * reference defaults to `env:TENANT_<ID>_PMS_KEY` (see {@link tenantSecretVariable}).
+ */
 export async function createTestTenant(
   db: Pool,
   options: {
@@ -26,7 +35,7 @@ export async function createTestTenant(
     identifiers?: string[];
     phoneNumberId?: string;
     whatsappTokenRef?: string;
-    pms?: { baseUrl: string; credentialsRef: string; hotelId: number };
+    pms?: { baseUrl: string; credentialsRef?: string; hotelId: number };
     info?: Record<string, string>;
   } = {},
 ): Promise<TestTenant> {
@@ -45,7 +54,7 @@ export async function createTestTenant(
       JSON.stringify(options.businessHours ?? {}),
       options.whatsappTokenRef ?? null,
       options.pms?.baseUrl ?? null,
-      options.pms?.credentialsRef ?? null,
+      options.pms ? (options.pms.credentialsRef ?? `env:${tenantSecretVariable(id)}`) : null,
       options.pms?.hotelId ?? null,
       JSON.stringify(options.info ?? {}),
     ],

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { tenantDetailSchema, tenantListSchema } from '../../api/admin/schemas';
+import { tenantSecretNamespace } from '../../lib/secrets';
 import { adminTestApp, auditRows, listenForTenantChanges, uniqueTenantId, type AdminTestApp } from '../helpers/admin';
 import { uniquePhoneNumberId } from '../helpers/tenants';
 
@@ -54,9 +55,9 @@ describe('POST /admin/tenants', () => {
       businessHours: { mon: [['08:00', '14:00']], sat: [['10:00', '13:00']] },
       info: { address: 'Calle Mayor 1', checkIn: '15:00' },
       pmsBaseUrl: 'https://pms.example.com/api',
-      pmsCredentialsRef: 'env:HOTEL_SOL_PMS_KEY',
+      pmsCredentialsRef: `${tenantSecretNamespace(id)}PMS_KEY`,
       pmsHotelId: 3,
-      whatsappTokenRef: 'env:HOTEL_SOL_WA_TOKEN',
+      whatsappTokenRef: `${tenantSecretNamespace(id)}WA_TOKEN`,
       phoneNumberIds: [phoneNumberId],
       identifiers: ['0034 600 111 222', 'Reception@Hotel-Sol.example'],
     });
@@ -71,7 +72,7 @@ describe('POST /admin/tenants', () => {
       timezone: 'Atlantic/Canary',
       businessHours: { mon: [['08:00', '14:00']], sat: [['10:00', '13:00']] },
       info: { address: 'Calle Mayor 1', checkIn: '15:00' },
-      pmsCredentialsRef: 'env:HOTEL_SOL_PMS_KEY',
+      pmsCredentialsRef: `${tenantSecretNamespace(id)}PMS_KEY`,
       pmsHotelId: 3,
       phoneNumberIds: [phoneNumberId],
       identifiers: ['+34600111222', 'reception@hotel-sol.example'],
@@ -262,7 +263,11 @@ describe('GET /admin/tenants/:id', () => {
 
 describe('PATCH /admin/tenants/:id', () => {
   it('changes the given fields only, audits the field names and announces the change', async () => {
-    const before = await createTenant({ info: { wifi: 'guest' }, whatsappTokenRef: 'env:OLD_TOKEN' });
+    const created = await createTenant({ info: { wifi: 'guest' } });
+    const token = `${tenantSecretNamespace(created.id)}OLD_TOKEN`;
+    const before = tenantDetailSchema.parse(
+      (await admin.patch(`/admin/tenants/${created.id}`, { whatsappTokenRef: token }).expect(200)).body,
+    );
     const seen = notifications.count();
     const res = await admin.patch(`/admin/tenants/${before.id}`, {
       name: 'Hotel Luna',

@@ -168,7 +168,8 @@ describe('a token restricted to one tenant', () => {
 
   it('gets 404 for another tenant on every tenant route, the same as for a tenant that does not exist', async () => {
     const before = await snapshot();
-    for (const route of routes.filter((r) => r.tenantScoped)) {
+    // Routes no restricted token may use answer 403 whatever the tenant (covered below).
+    for (const route of routes.filter((r) => r.tenantScoped && r.access !== 'unrestricted')) {
       const other = await call(route, restricted, pathFor(route, b.id));
       const missing = await call(route, restricted, pathFor(route, uniqueTenantId()));
       expect([label(route), other.status]).toEqual([label(route), 404]);
@@ -180,18 +181,18 @@ describe('a token restricted to one tenant', () => {
 
   it('may read and change its own tenant', async () => {
     const api = t.as(restricted);
-    const phoneNumberId = uniquePhoneNumberId();
     expect((await api.get(`/admin/tenants/${a}`)).status).toBe(200);
     expect((await api.patch(`/admin/tenants/${a}`, { name: 'Hotel A2' })).status).toBe(200);
-    expect((await api.post(`/admin/tenants/${a}/phone-numbers`, { phoneNumberId })).status).toBe(201);
-    expect((await api.delete(`/admin/tenants/${a}/phone-numbers/${phoneNumberId}`)).status).toBe(200);
-    expect((await api.post(`/admin/tenants/${a}/identifiers`, { identifier: 'a@example.com' })).status).toBe(201);
+    // Numbers and identifiers are added by unrestricted admins (admin-security.test.ts); removing its own is fine.
+    expect(
+      (await t.as(rootToken).post(`/admin/tenants/${a}/identifiers`, { identifier: 'a@example.com' })).status,
+    ).toBe(201);
     expect((await api.delete(`/admin/tenants/${a}/identifiers/a@example.com`)).status).toBe(200);
     expect((await api.post(`/admin/tenants/${a}/suspend`)).status).toBe(200);
     expect((await api.post(`/admin/tenants/${a}/activate`)).status).toBe(200);
   });
 
-  it('may not create tenants, refresh caches or manage tokens (403)', async () => {
+  it('may not create tenants, refresh caches, manage tokens, numbers or add identifiers (403)', async () => {
     const before = await snapshot();
     for (const route of routes.filter((r) => r.access === 'unrestricted')) {
       const res = await call(route, restricted);
@@ -213,7 +214,12 @@ describe('failed authentication rate limit', () => {
   let token: string;
 
   beforeAll(async () => {
-    limited = adminTestApp({ ADMIN_AUTH_FAILURE_LIMIT: '3', ADMIN_AUTH_FAILURE_WINDOW_SECONDS: '60' });
+    // Behind one trusted proxy, so each request can say which client address it comes from.
+    limited = adminTestApp({
+      ADMIN_AUTH_FAILURE_LIMIT: '3',
+      ADMIN_AUTH_FAILURE_WINDOW_SECONDS: '60',
+      TRUSTED_PROXY_HOPS: '1',
+    });
     token = (await limited.token('admin')).token;
   });
 
@@ -247,7 +253,11 @@ describe('failed authentication rate limit', () => {
   });
 
   it('lets the address in again once the window has passed', async () => {
-    const short = adminTestApp({ ADMIN_AUTH_FAILURE_LIMIT: '2', ADMIN_AUTH_FAILURE_WINDOW_SECONDS: '1' });
+    const short = adminTestApp({
+      ADMIN_AUTH_FAILURE_LIMIT: '2',
+      ADMIN_AUTH_FAILURE_WINDOW_SECONDS: '1',
+      TRUSTED_PROXY_HOPS: '1',
+    });
     try {
       const good = (await short.token('admin')).token;
       const get = (bearer: string) =>

@@ -10,7 +10,7 @@ import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-s
 import { conversationWorkflowId } from '../../lib/domain/messages';
 import { stateQuery } from '../../workflows/conversation';
 import { captureLogger, startWorker, temporalClient, testConfig, testSecrets } from '../helpers/env';
-import { createTestTenant } from '../helpers/tenants';
+import { createTestTenant, tenantSecretVariable } from '../helpers/tenants';
 import { textWebhook, uniqueMessageId, uniqueWaId, postSigned } from '../helpers/webhooks';
 
 /**
@@ -42,12 +42,11 @@ afterAll(async () => {
 it('waits for Redis and then books once', async () => {
   const config = testConfig({ REDIS_URL: redis.url, WHATSAPP_GRAPH_BASE_URL: whatsapp.url });
   temporal = await temporalClient(config);
-  const worker = await startWorker(config, { secrets: { OUTAGE_PMS_KEY: pmsKey } });
+  const secrets: Record<string, string> = {};
+  const worker = await startWorker(config, { secrets });
   try {
-    const tenant = await createTestTenant(worker.db, {
-      locale: 'en',
-      pms: { baseUrl: pms.url, credentialsRef: 'env:OUTAGE_PMS_KEY', hotelId: 1 },
-    });
+    const tenant = await createTestTenant(worker.db, { locale: 'en', pms: { baseUrl: pms.url, hotelId: 1 } });
+    secrets[tenantSecretVariable(tenant.id)] = pmsKey;
     await worker.tenants.reload();
     const app = createApp({ temporal, config, log: captureLogger().log, db: worker.db });
     const from = uniqueWaId();

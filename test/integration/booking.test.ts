@@ -17,7 +17,7 @@ import {
   testSecrets,
   type RunningWorker,
 } from '../helpers/env';
-import { createTestTenant, type TestTenant } from '../helpers/tenants';
+import { createTestTenant, tenantSecretVariable, type TestTenant } from '../helpers/tenants';
 import { textWebhook, uniqueMessageId, uniqueWaId, postSigned } from '../helpers/webhooks';
 
 /**
@@ -59,10 +59,13 @@ beforeAll(async () => {
     AVAILABILITY_CACHE_TTL_SECONDS: '1',
   });
   temporal = await temporalClient(config);
-  worker = await startWorker(config, { secrets: { TEST_PMS_KEY: pmsKey } });
-  const pms = { baseUrl: pmsServer.url, credentialsRef: 'env:TEST_PMS_KEY' };
+  // Read at resolution time, so each tenant's key can be added once the tenant exists.
+  const secrets: Record<string, string> = {};
+  worker = await startWorker(config, { secrets });
+  const pms = { baseUrl: pmsServer.url };
   demo = await createTestTenant(worker.db, { name: 'Hotel Demo Mar', locale: 'es', pms: { ...pms, hotelId: 1 } });
   uno = await createTestTenant(worker.db, { name: 'Hotel Uno', locale: 'en', pms: { ...pms, hotelId: 7 } });
+  for (const tenant of [demo, uno]) secrets[tenantSecretVariable(tenant.id)] = pmsKey;
   await worker.tenants.reload();
   app = createApp({ temporal, config, log: captureLogger().log, db: worker.db });
 });

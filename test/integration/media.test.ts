@@ -33,6 +33,7 @@ import { createFileMediaStore, mediaIndexKey } from '../../lib/media-store';
 import { createRedis, type Redis } from '../../lib/redis';
 import { createSecretResolver } from '../../lib/secrets';
 import { testConfig, testEnv, testSecrets } from '../helpers/env';
+import { tenantSecretVariable } from '../helpers/tenants';
 
 const token = testSecrets.WHATSAPP_ACCESS_TOKEN;
 const noop = () => undefined;
@@ -70,7 +71,7 @@ function activities(options: { config?: Config; redis?: Redis } = {}) {
     http: http1,
     redis: options.redis ?? redis,
     config: options.config ?? config(),
-    secrets: createSecretResolver({ HOTEL_TOKEN: token }),
+    secrets: createSecretResolver({ [tenantSecretVariable(tenantId, 'WA_TOKEN')]: token }),
     log,
   });
 }
@@ -163,10 +164,14 @@ describe('downloadMedia: happy paths', () => {
   it('downloads with the tenant’s own token; a reference that resolves to nothing fails retryably', async () => {
     const mediaId = nextMediaId();
     standin.addMedia(mediaId, { body: photo, mimeType: 'image/png' });
-    await expect(download({ mediaId, type: 'image', tokenRef: 'env:HOTEL_TOKEN' })).resolves.toMatchObject({
+    await expect(
+      download({ mediaId, type: 'image', tokenRef: `env:${tenantSecretVariable(tenantId, 'WA_TOKEN')}` }),
+    ).resolves.toMatchObject({
       kind: 'stored',
     });
-    const f = await failure(download({ mediaId: nextMediaId(), type: 'image', tokenRef: 'env:NOT_SET' }));
+    const f = await failure(
+      download({ mediaId: nextMediaId(), type: 'image', tokenRef: `env:${tenantSecretVariable(tenantId, 'NOT_SET')}` }),
+    );
     expect(f).toMatchObject({ type: ErrorType.SecretUnavailable, nonRetryable: false });
   });
 

@@ -20,7 +20,7 @@ import { createMetrics, type Metrics } from '../../lib/metrics';
 import { createRedis, type Redis } from '../../lib/redis';
 import { createSecretResolver } from '../../lib/secrets';
 import { testConfig } from '../helpers/env';
-import { createTestTenant } from '../helpers/tenants';
+import { createTestTenant, tenantSecretVariable } from '../helpers/tenants';
 
 /** QloApps webservice keys are 32 characters. */
 const webserviceKey = 'QLOTESTKEY0123456789ABCDEFGHIJKL';
@@ -28,10 +28,9 @@ const log = createLogger({ level: 'silent' });
 const databaseUrl = testConfig().databaseUrl;
 const db = createPool(databaseUrl, { max: 2 });
 const tenants = new TenantCache({ db, databaseUrl, log, refreshMs: 60_000, maxStalenessMs: 60_000, missReloadMs: 0 });
-const secrets = createSecretResolver({
-  PMS_TEST_KEY: webserviceKey,
-  PMS_WRONG_KEY: 'WRONGKEY0123456789ABCDEFGHIJKLMN',
-});
+/** The worker's environment: each test tenant gets its key (and a wrong one) in its own namespace. */
+const secretEnv: Record<string, string> = {};
+const secrets = createSecretResolver(secretEnv);
 const redis = createRedis(testConfig().redisUrl);
 let standin: PmsStandin;
 const opened: PmsActivities[] = [];
@@ -54,13 +53,16 @@ afterAll(async () => {
 
 /** A tenant whose PMS is the stand-in's hotel 1 (or what the overrides say). */
 async function pmsTenant(
-  overrides: { baseUrl?: string | null; credentialsRef?: string | null; hotelId?: number | null } = {},
+  overrides: { baseUrl?: string | null; credentialsName?: string | null; hotelId?: number | null } = {},
 ): Promise<string> {
   const { id } = await createTestTenant(db);
+  secretEnv[tenantSecretVariable(id, 'PMS_KEY')] = webserviceKey;
+  secretEnv[tenantSecretVariable(id, 'WRONG_KEY')] = 'WRONGKEY0123456789ABCDEFGHIJKLMN';
+  const name = overrides.credentialsName === undefined ? 'PMS_KEY' : overrides.credentialsName;
   await db.query('UPDATE tenants SET pms_base_url = $2, pms_credentials_ref = $3, pms_hotel_id = $4 WHERE id = $1', [
     id,
     overrides.baseUrl === undefined ? standin.url : overrides.baseUrl,
-    overrides.credentialsRef === undefined ? 'env:PMS_TEST_KEY' : overrides.credentialsRef,
+    name === null ? null : `env:${tenantSecretVariable(id, name)}`,
     overrides.hotelId === undefined ? 1 : overrides.hotelId,
   ]);
   await tenants.reload();
@@ -359,7 +361,7 @@ describe('PMS failures', () => {
   });
 
   it('maps a refused webservice key to a retryable PmsAuthError, and another 4xx to a non-retryable PmsRejected', async () => {
-    const wrongKey = await pmsTenant({ credentialsRef: 'env:PMS_WRONG_KEY' });
+    const wrongKey = await pmsTenant({ credentialsName: 'WRONG_KEY' });
     const { acts, run } = pms();
     const auth = await failureOf(run(acts.checkAvailability, stay(wrongKey)));
     expect(auth).toMatchObject({ type: ErrorType.PmsAuthError, nonRetryable: false });
@@ -373,12 +375,12 @@ describe('PMS failures', () => {
 
   it('fails non-retryably when the tenant has no PMS, and retryably when its key reference resolves to nothing', async () => {
     const { acts, run } = pms();
-    for (const overrides of [{ baseUrl: null }, { hotelId: null }, { credentialsRef: null }, { baseUrl: 'ftp://x' }]) {
+    for (const overrides of [{ baseUrl: null }, { hotelId: null }, { credentialsName: null }, { baseUrl: 'ftp://x' }]) {
       const tenantId = await pmsTenant(overrides);
       const failure = await failureOf(run(acts.checkAvailability, stay(tenantId)));
       expect(failure).toMatchObject({ type: ErrorType.PmsNotConfigured, nonRetryable: true });
     }
-    const noSecret = await pmsTenant({ credentialsRef: 'env:PMS_MISSING_KEY' });
+    const noSecret = await pmsTenant({ credentialsName: 'MISSING_KEY' });
     const failure = await failureOf(run(acts.checkAvailability, stay(noSecret)));
     expect(failure).toMatchObject({ type: ErrorType.SecretUnavailable, nonRetryable: false });
     expect(standin.requests).toHaveLength(0);

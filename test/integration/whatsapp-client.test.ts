@@ -18,7 +18,7 @@ function activities(overrides: { accessToken?: string; timeoutMs?: number } = {}
     timeoutMs: overrides.timeoutMs ?? 2_000,
     dispatcher: http,
   });
-  return createWhatsAppActivities({ whatsapp, secrets: createSecretResolver({ HOTEL_A_TOKEN: 'hotel-a-token-123' }) });
+  return createWhatsAppActivities({ whatsapp, secrets: createSecretResolver({}) });
 }
 
 const input = { phoneNumberId: '106540352242922', to: '16505551234', text: 'Hola', replyTo: 'wamid.in.1' };
@@ -69,12 +69,13 @@ describe('sendMessage against the Graph API protocol', () => {
       });
       const acts = createWhatsAppActivities({
         whatsapp,
-        secrets: createSecretResolver({ HOTEL_A_TOKEN: 'hotel-a-token-123' }),
+        secrets: createSecretResolver({ TENANT_HOTEL_A_WA_TOKEN: 'hotel-a-token-123' }),
       });
-      await new MockActivityEnvironment().run(acts.sendMessage, { ...input, tokenRef: 'env:HOTEL_A_TOKEN' });
+      const hotelA = { ...input, tenantId: 'hotel-a' };
+      await new MockActivityEnvironment().run(acts.sendMessage, { ...hotelA, tokenRef: 'env:TENANT_HOTEL_A_WA_TOKEN' });
       expect(otherStandin.sent).toHaveLength(1);
       await expect(
-        new MockActivityEnvironment().run(acts.sendMessage, { ...input, tokenRef: 'env:MISSING_TOKEN' }),
+        new MockActivityEnvironment().run(acts.sendMessage, { ...hotelA, tokenRef: 'env:TENANT_HOTEL_A_MISSING' }),
       ).rejects.toMatchObject({ type: ErrorType.SecretUnavailable, nonRetryable: false });
     } finally {
       await otherStandin.close();

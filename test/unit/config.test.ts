@@ -33,7 +33,7 @@ describe('loadConfig', () => {
     expect(config).toEqual({
       env: 'development',
       logLevel: 'info',
-      api: { host: '0.0.0.0', port: 3000 },
+      api: { host: '0.0.0.0', port: 3000, trustedProxyHops: 0 },
       temporal: {
         address: 'localhost:7233',
         namespace: 'default',
@@ -68,7 +68,12 @@ describe('loadConfig', () => {
       booking: { maxStayNights: 30, pmsTimeoutSeconds: 600 },
       media: { dir: '.data/media', indexTtlSeconds: 2_592_000, downloadTimeoutMs: 60_000, transcription: undefined },
       workerMetricsPort: 9464,
-      admin: { authFailureLimit: 10, authFailureWindowSeconds: 300 },
+      admin: {
+        authFailureLimit: 10,
+        authFailureWindowSeconds: 300,
+        maxConcurrentVerifications: 2,
+        maxQueuedVerifications: 32,
+      },
       databaseUrl: 'postgres://hotel@localhost:5433/hotel',
       redisUrl: 'redis://localhost:6380',
     });
@@ -81,6 +86,9 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'warn',
       API_HOST: '127.0.0.1',
       API_PORT: '8080',
+      TRUSTED_PROXY_HOPS: '2',
+      ADMIN_AUTH_MAX_CONCURRENT: '3',
+      ADMIN_AUTH_MAX_WAITING: '0',
       TEMPORAL_ADDRESS: 'temporal:7233',
       TEMPORAL_NAMESPACE: 'hotel',
       TEMPORAL_TASK_QUEUE: 'guests',
@@ -93,7 +101,8 @@ describe('loadConfig', () => {
     });
     expect(config.env).toBe('production');
     expect(config.logLevel).toBe('warn');
-    expect(config.api).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.api).toEqual({ host: '127.0.0.1', port: 8080, trustedProxyHops: 2 });
+    expect(config.admin).toMatchObject({ maxConcurrentVerifications: 3, maxQueuedVerifications: 0 });
     expect(config.temporal).toMatchObject({ address: 'temporal:7233', namespace: 'hotel', taskQueue: 'guests' });
     expect(config.whatsapp.graphApiVersion).toBe('v21.0');
     expect(config.whatsapp.httpTimeoutMs).toBe(2500);
