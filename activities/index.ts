@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../lib/config';
+import type { GuestRefs } from '../lib/guest-refs';
 import type { Logger } from '../lib/log';
 import type { SecretResolver } from '../lib/secrets';
 import type { Metrics } from '../lib/metrics';
@@ -24,6 +25,8 @@ export interface ActivityDeps {
   /** The process's pooled keep-alive HTTP agent (media downloads, transcription). */
   http: Dispatcher;
   metrics?: Metrics;
+  /** Keyed guest pseudonyms (`GUEST_REF_KEY`) for audit rows and PMS placeholders. */
+  guestRefs: GuestRefs;
 }
 
 /**

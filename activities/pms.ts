@@ -11,10 +11,10 @@ import {
   type IDisposable,
 } from 'cockatiel';
 import type Redis from 'ioredis';
-import { createHash } from 'node:crypto';
 import { request, type Agent, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { Config } from '../lib/config';
+import type { GuestRefs } from '../lib/guest-refs';
 import { ErrorType } from '../lib/domain/errors';
 import { createHttpAgent } from '../lib/http';
 import type { Logger } from '../lib/log';
@@ -65,7 +65,12 @@ export interface BookingRequest {
   adults: number;
   children?: number;
   guestName?: string;
+  /** The guest's WhatsApp id: the PMS sees only its keyed reference (`GUEST_REF_KEY`), in the placeholder e-mail. */
+  guestWaId?: string;
 }
+
+/** What a {@link PmsClient} books: the request, the guest named by a keyed reference instead of a number. */
+export type PmsBookingRequest = Omit<BookingRequest, 'tenantId' | 'guestWaId'> & { guestRef: string };
 
 export interface BookingRecord {
   bookingId: string;
@@ -84,7 +89,7 @@ export type CreateBookingResult = { kind: 'booked'; booking: BookingRecord } | {
 export interface PmsClient {
   checkAvailability(q: Omit<AvailabilityQuery, 'tenantId'>): Promise<AvailabilityResult>;
   /** Books without looking for an earlier booking of the same reference; the activity does that first. */
-  createBooking(r: Omit<BookingRequest, 'tenantId'>): Promise<CreateBookingResult>;
+  createBooking(r: PmsBookingRequest): Promise<CreateBookingResult>;
   getBooking(bookingId: string): Promise<BookingRecord | null>;
   findBookingByReference(reference: string): Promise<BookingRecord | null>;
   /** Idempotent: a booking already cancelled is returned as it is. */
@@ -440,7 +445,7 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
               firstname: firstname ?? 'WhatsApp',
               lastname: rest.length ? rest.join(' ') : 'Guest',
               // QloApps requires an email; the guest gave none, and their phone number stays out of the PMS.
-              email: `wa-${createHash('sha256').update(r.reference).digest('hex').slice(0, 16)}@guests.invalid`,
+              email: `wa-${r.guestRef}@guests.invalid`,
               phone: '',
             },
             payment_detail: { payment_type: 'pay at hotel' },
@@ -578,6 +583,8 @@ interface OriginEntry {
 }
 
 export interface PmsActivityDeps {
+  /** Names the guest at the PMS (the placeholder e-mail) without their number. */
+  guestRefs: GuestRefs;
   tenants: TenantCache;
   secrets: SecretResolver;
   redis: Redis;
@@ -649,7 +656,7 @@ function validateStay(q: { checkIn: string; checkOut: string; adults: number; ch
  * breaker lets a trial call through, so Temporal does the waiting. Close with {@link closePmsActivities}.
  */
 export function createPmsActivities(deps: PmsActivityDeps) {
-  const { tenants, secrets, redis, config, log, metrics } = deps;
+  const { tenants, secrets, redis, config, log, metrics, guestRefs } = deps;
   // cockatiel measures the open time with Date.now, so the time left is measured with it too.
   const now = () => Date.now();
   const halfOpenAfterMs = config.pms.breakerHalfOpenAfterMs;
@@ -863,7 +870,10 @@ export function createPmsActivities(deps: PmsActivityDeps) {
         }
         return { kind: 'booked', booking: existing };
       }
-      return guarded(r.tenantId, 'create_booking', (client) => client.createBooking(r));
+      const { tenantId: _tenantId, guestWaId, ...request } = r;
+      // Without the guest's id (an older booking workflow), the booking reference stands in for them.
+      const guestRef = guestRefs.of(guestWaId ?? r.reference);
+      return guarded(r.tenantId, 'create_booking', (client) => client.createBooking({ ...request, guestRef }));
     },
 
     /** The booking, or null when the PMS has no booking with this id. */

@@ -10,7 +10,8 @@ import {
   type TenantResolution,
   type TenantStatus,
 } from '../lib/domain/tenants';
-import { hashPhone, type Logger } from '../lib/log';
+import type { GuestRefs } from '../lib/guest-refs';
+import type { Logger } from '../lib/log';
 
 /** Where a tenant's PMS is; activity-side only (workflows never see credentials references). */
 export interface TenantPmsSettings {
@@ -220,6 +221,8 @@ export interface TenantActivityDeps {
   tenants: TenantCache;
   db: Pool;
   log: Logger;
+  /** Names the guest in the audit row of a refusal. */
+  guestRefs: GuestRefs;
 }
 
 export interface ResolveTenantInput {
@@ -227,7 +230,7 @@ export interface ResolveTenantInput {
   waId: string;
 }
 
-export function createTenantActivities({ tenants, db, log }: TenantActivityDeps) {
+export function createTenantActivities({ tenants, db, log, guestRefs }: TenantActivityDeps) {
   return {
     /**
      * The tenant of a message: the owner of its business number, else the tenant the guest is registered
@@ -253,7 +256,7 @@ export function createTenantActivities({ tenants, db, log }: TenantActivityDeps)
           actor: 'worker',
           action: 'tenant.isolation_refused',
           tenantId: owner,
-          details: { phoneNumberId, guest: hashPhone(waId), registeredTenantId: registered },
+          details: { phoneNumberId, guest: guestRefs.of(waId), registeredTenantId: registered },
         });
         log.warn({ phoneNumberId }, 'message refused: guest registered to another tenant');
         throw ApplicationFailure.nonRetryable(

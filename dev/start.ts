@@ -47,6 +47,8 @@ function devSecrets(): Record<string, string> {
     WHATSAPP_ACCESS_TOKEN: () => `dev-${randomBytes(16).toString('hex')}`,
     // QloApps webservice keys are 32 characters; the demo hotel's PMS credentials reference is env:DEMO_PMS_KEY.
     DEMO_PMS_KEY: () => randomBytes(16).toString('hex').toUpperCase(),
+    // The HMAC key of guest references (audit rows, summaries, PMS placeholders).
+    GUEST_REF_KEY: () => randomBytes(32).toString('hex'),
   };
   const secrets = { ...existing };
   for (const [name, make] of Object.entries(wanted)) secrets[name] ??= make();

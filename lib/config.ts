@@ -49,6 +49,8 @@ const envSchema = z.object({
   TENANT_CACHE_REFRESH_SECONDS: positiveInt.default(60),
   TENANT_CACHE_MAX_STALENESS_SECONDS: positiveInt.default(15 * 60),
 
+  GUEST_REF_KEY: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
+
   ADMIN_AUTH_FAILURE_LIMIT: positiveInt.default(10),
   ADMIN_AUTH_FAILURE_WINDOW_SECONDS: positiveInt.default(5 * 60),
 
@@ -131,9 +133,17 @@ export interface Config {
   /** Port of the worker's Prometheus /metrics endpoint; 0 turns it off. */
   workerMetricsPort: number;
   admin: { authFailureLimit: number; authFailureWindowSeconds: number };
+  /** HMAC key of guest references (lib/guest-refs.ts); a fixed development key outside production when unset. */
+  guestRefKey: string;
   databaseUrl: string;
   redisUrl: string;
 }
+
+/**
+ * The guest reference key outside production when GUEST_REF_KEY is unset (a process run by hand). It is public, so
+ * references made with it are not secret; `bash scripts/start.sh` generates a real one into .data/dev.env.
+ */
+export const developmentGuestRefKey = 'development-only-guest-reference-key-not-secret';
 
 /** Thrown when the environment is invalid; its message names every bad variable. */
 export class ConfigError extends Error {
@@ -156,6 +166,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   });
   if (cleaned.TEMPORAL_TLS_CERT_PATH !== undefined && cleaned.TEMPORAL_TLS_KEY_PATH === undefined) {
     lines.push('  TEMPORAL_TLS_KEY_PATH: is required when TEMPORAL_TLS_CERT_PATH is set');
+  }
+  if (cleaned.NODE_ENV === 'production' && cleaned.GUEST_REF_KEY === undefined) {
+    lines.push('  GUEST_REF_KEY: is required in production (the key of guest pseudonyms; e.g. openssl rand -hex 32)');
   }
   if (!parsed.success || lines.length > 0) {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
@@ -216,6 +229,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       authFailureLimit: e.ADMIN_AUTH_FAILURE_LIMIT,
       authFailureWindowSeconds: e.ADMIN_AUTH_FAILURE_WINDOW_SECONDS,
     },
+    guestRefKey: e.GUEST_REF_KEY ?? developmentGuestRefKey,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
   };

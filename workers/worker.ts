@@ -8,6 +8,7 @@ import { closePmsActivities } from '../activities/pms';
 import { TenantCache } from '../activities/tenants';
 import { createWhatsAppClient } from '../activities/whatsapp';
 import type { Config } from '../lib/config';
+import { createGuestRefs } from '../lib/guest-refs';
 import type { Logger } from '../lib/log';
 import type { Metrics } from '../lib/metrics';
 import type { SecretResolver } from '../lib/secrets';
@@ -63,6 +64,7 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
     log,
     nlu: deps.nlu ?? createRuleBasedUnderstander(),
     http,
+    guestRefs: createGuestRefs(config.guestRefKey),
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
   const worker = await Worker.create({

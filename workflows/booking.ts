@@ -210,6 +210,7 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
             adults: input.adults,
             ...(input.children !== undefined ? { children: input.children } : {}),
             ...(input.guestName !== undefined ? { guestName: input.guestName } : {}),
+            guestWaId: input.waId,
           },
         ])
         .finally(() => keepAlive.cancel());

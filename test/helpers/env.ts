@@ -48,6 +48,7 @@ export const testSecrets = {
   WHATSAPP_APP_SECRET: 'test-app-secret-0123456789',
   WHATSAPP_VERIFY_TOKEN: 'test-verify-token',
   WHATSAPP_ACCESS_TOKEN: 'test-access-token-abcdef',
+  GUEST_REF_KEY: 'test-guest-reference-key-0123456789abcdef',
 };
 
 /** A config for this run's servers, with a task queue of its own so test files do not steal each other's tasks. */

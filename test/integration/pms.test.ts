@@ -15,6 +15,7 @@ import { startPmsStandin, type PmsStandin } from '../../dev/pms-standin';
 import { getFreePort, waitFor } from '../../dev/process';
 import { createPool } from '../../lib/db/pool';
 import { ErrorType } from '../../lib/domain/errors';
+import { createGuestRefs } from '../../lib/guest-refs';
 import { createLogger } from '../../lib/log';
 import { createMetrics, type Metrics } from '../../lib/metrics';
 import { createRedis, type Redis } from '../../lib/redis';
@@ -70,7 +71,15 @@ async function pmsTenant(
 function pms(env: Record<string, string> = {}, options: { redis?: Redis } = {}) {
   const config = testConfig({ PMS_HTTP_TIMEOUT_MS: '1000', ...env });
   const metrics = createMetrics();
-  const acts = createPmsActivities({ tenants, secrets, redis: options.redis ?? redis, config, log, metrics });
+  const acts = createPmsActivities({
+    tenants,
+    secrets,
+    redis: options.redis ?? redis,
+    config,
+    log,
+    metrics,
+    guestRefs: createGuestRefs(config.guestRefKey),
+  });
   opened.push(acts);
   const run = <A, R>(fn: (arg: A) => Promise<R>, arg: A): Promise<R> =>
     new MockActivityEnvironment(undefined, { logger: activityLogger }).run(fn, arg);
@@ -159,7 +168,8 @@ describe('QloApps wire protocol', () => {
   it('books through POST /api/bookings with the reference as the order source, and reads it back', async () => {
     const tenantId = await pmsTenant();
     const { acts, run } = pms();
-    const request = booking(tenantId, { roomTypeId: '2', roomId: '5', children: 1 });
+    const guest = '16505551234';
+    const request = booking(tenantId, { roomTypeId: '2', roomId: '5', children: 1, guestWaId: guest });
     const result = await run(acts.createBooking, request);
 
     expect(result).toEqual({
@@ -196,8 +206,12 @@ describe('QloApps wire protocol', () => {
         ],
       },
     });
-    // No phone number of the guest reaches the PMS.
+    // No phone number of the guest reaches the PMS: the e-mail QloApps requires is the guest's keyed reference.
     expect(sent.booking.associations.customer_detail.phone).toBe('');
+    expect(sent.booking.associations.customer_detail.email).toBe(
+      `wa-${createGuestRefs(testConfig().guestRefKey).of(guest)}@guests.invalid`,
+    );
+    expect(post.body).not.toContain(guest);
     expect(standin.bookings).toHaveLength(1);
     expect(standin.bookings[0]!.source).toBe(request.reference);
 

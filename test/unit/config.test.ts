@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../lib/config';
+import { ConfigError, developmentGuestRefKey, loadConfig } from '../../lib/config';
 
 /** The three secrets every process needs; long enough to pass validation and unique enough to search for. */
 const secrets = {
@@ -69,6 +69,7 @@ describe('loadConfig', () => {
       media: { dir: '.data/media', indexTtlSeconds: 2_592_000, downloadTimeoutMs: 60_000, transcription: undefined },
       workerMetricsPort: 9464,
       admin: { authFailureLimit: 10, authFailureWindowSeconds: 300 },
+      guestRefKey: developmentGuestRefKey,
       databaseUrl: 'postgres://hotel@localhost:5433/hotel',
       redisUrl: 'redis://localhost:6380',
     });
@@ -78,6 +79,7 @@ describe('loadConfig', () => {
     const config = loadConfig({
       ...secrets,
       NODE_ENV: 'production',
+      GUEST_REF_KEY: 'guest-ref-key-0123456789abcdef0123456789',
       LOG_LEVEL: 'warn',
       API_HOST: '127.0.0.1',
       API_PORT: '8080',
