@@ -20,7 +20,7 @@ import {
 } from '../lib/media-store';
 import type { SecretResolver } from '../lib/secrets';
 import { createTranscriber, noTranscriber, type Transcriber } from './transcription';
-import { errorCode, isNetworkError, parseJsonOrUndefined } from '../lib/http';
+import { errorCode, isNetworkError, parseJsonOrUndefined, retryAfterMs } from '../lib/http';
 
 export type { MediaRejectionReason, MediaType };
 
@@ -191,12 +191,6 @@ function invalid(message: string) {
   return ApplicationFailure.nonRetryable(message, ErrorType.MediaInvalidRequest);
 }
 
-function retryAfterMs(headers: Dispatcher.ResponseData['headers']): number | undefined {
-  const raw = headers['retry-after'];
-  const seconds = Number(Array.isArray(raw) ? raw[0] : raw);
-  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
-}
-
 export function mismatchMarkerKey(tenantId: string, mediaId: string): string {
   return `media:sha-mismatch:${tenantId}:${mediaId}`;
 }
@@ -289,7 +283,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       throw ApplicationFailure.retryable(`${message}: access token refused`, ErrorType.WhatsAppAuthError, details);
     }
     if (status === 429 || error?.code === 4 || error?.code === 80007 || error?.code === 130429) {
-      const delay = retryAfterMs(response.headers);
+      const delay = retryAfterMs(response.headers['retry-after']);
       throw ApplicationFailure.create({
         type: ErrorType.WhatsAppRateLimited,
         message,
@@ -439,7 +433,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       throw mediaUnavailable(
         `Media download answered HTTP ${status}${refreshes > 0 ? ` after ${refreshes} fresh URLs` : ''}`,
         { httpStatus: status },
-        status === 429 ? retryAfterMs(response.headers) : undefined,
+        status === 429 ? retryAfterMs(response.headers['retry-after']) : undefined,
       );
     }
 

@@ -21,7 +21,7 @@ import type { Logger } from '../lib/log';
 import { CircuitStateValue, type Metrics, type PmsCallOutcome, type PmsOperation } from '../lib/metrics';
 import type { SecretResolver } from '../lib/secrets';
 import type { TenantCache } from './tenants';
-import { isNetworkError } from '../lib/http';
+import { isNetworkError, retryAfterMs } from '../lib/http';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The contract the booking saga calls
@@ -294,8 +294,7 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
     const details = { httpStatus: res.status };
     if (res.status === 401) return ApplicationFailure.retryable(message, ErrorType.PmsAuthError, details);
     if (res.status === 429) {
-      const seconds = res.retryAfter !== undefined ? Number(res.retryAfter) : NaN;
-      return pmsUnavailable(message, details, Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined);
+      return pmsUnavailable(message, details, retryAfterMs(res.retryAfter));
     }
     if (res.status >= 400 && res.status < 500) return pmsRejected(message, details);
     return pmsUnavailable(message, details);

@@ -3,7 +3,7 @@ import { FormData, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { Config } from '../lib/config';
 import { ErrorType } from '../lib/domain/errors';
-import { isNetworkError, parseJsonOrUndefined } from '../lib/http';
+import { isNetworkError, parseJsonOrUndefined, retryAfterMs } from '../lib/http';
 
 export interface TranscriptionInput {
   /** The recording, read lazily as it is sent (the media store hands out a file-backed Blob). */
@@ -138,12 +138,12 @@ export function createTranscriber(
       const serviceMessage = errorSchema.safeParse(json).data?.error.message?.slice(0, 200) ?? 'no error message';
       const message = `Transcription failed: HTTP ${status}: ${serviceMessage}`;
       if (status >= 500 || status === 429 || status === 408) {
-        const retryAfter = Number(response.headers['retry-after']);
+        const delay = retryAfterMs(response.headers['retry-after']);
         throw ApplicationFailure.create({
           type: ErrorType.TranscriptionUnavailable,
           message,
           details: [{ httpStatus: status }],
-          ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { nextRetryDelay: `${retryAfter}s` } : {}),
+          ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
         });
       }
       throw ApplicationFailure.nonRetryable(message, ErrorType.TranscriptionRejected, { httpStatus: status });

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ErrorType } from '../lib/domain/errors';
 import { maskPhones } from '../lib/log';
 import type { SecretResolver } from '../lib/secrets';
-import { isNetworkError, parseJsonOrUndefined } from '../lib/http';
+import { isNetworkError, parseJsonOrUndefined, retryAfterMs } from '../lib/http';
 
 /**
  * Graph API error codes, from Meta's Cloud API error-code reference
@@ -68,7 +68,11 @@ export interface SendResult {
   messageId: string;
 }
 
-function failureFromGraphError(status: number, body: unknown, retryAfter: string | undefined): ApplicationFailure {
+function failureFromGraphError(
+  status: number,
+  body: unknown,
+  retryAfter: string | string[] | undefined,
+): ApplicationFailure {
   const parsed = graphErrorSchema.safeParse(body);
   const code = parsed.success ? parsed.data.error.code : undefined;
   const details = parsed.success
@@ -83,12 +87,12 @@ function failureFromGraphError(status: number, body: unknown, retryAfter: string
   const message = `WhatsApp send failed: HTTP ${status}${code !== undefined ? `, code ${code}` : ''}: ${metaMessage}`;
 
   if (status === 429 || (code !== undefined && rateLimitCodes.has(code))) {
-    const seconds = retryAfter !== undefined ? Number(retryAfter) : NaN;
+    const delay = retryAfterMs(retryAfter);
     return ApplicationFailure.create({
       type: ErrorType.WhatsAppRateLimited,
       message,
       details: [details],
-      ...(Number.isFinite(seconds) && seconds > 0 ? { nextRetryDelay: `${seconds}s` } : {}),
+      ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
     });
   }
   if (status === 401 || (code !== undefined && authCodes.has(code))) {
@@ -149,8 +153,7 @@ export function createWhatsAppClient(options: WhatsAppClientOptions) {
       }
       return { messageId: parsed.data.messages[0]!.id };
     }
-    const retryAfter = response.headers['retry-after'];
-    throw failureFromGraphError(response.statusCode, body, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+    throw failureFromGraphError(response.statusCode, body, response.headers['retry-after']);
   }
 
   return { sendText };

@@ -52,6 +52,21 @@ export function isNetworkError(err: unknown): boolean {
   );
 }
 
+/** The longest a server's `Retry-After` may park a retry: a day-long one would stall a guest's reply for a day. */
+export const maxRetryAfterMs = 5 * 60_000;
+
+/**
+ * A `Retry-After` header (delta-seconds or an HTTP-date, RFC 9110 §10.2.3) as a delay in ms for Temporal's
+ * `nextRetryDelay`, clamped to {@link maxRetryAfterMs}; undefined when absent, unreadable or not in the future.
+ */
+export function retryAfterMs(header: string | string[] | undefined, now = Date.now()): number | undefined {
+  const raw = (Array.isArray(header) ? header[0] : header)?.trim();
+  if (!raw) return undefined;
+  const ms = /^\d+$/.test(raw) ? Number(raw) * 1000 : Date.parse(raw) - now;
+  if (!Number.isFinite(ms) || ms <= 0) return undefined;
+  return Math.min(ms, maxRetryAfterMs);
+}
+
 /** A response body as JSON, or `undefined` when it is empty or not JSON (error bodies often are neither). */
 export function parseJsonOrUndefined(text: string): unknown {
   try {

@@ -1,4 +1,5 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -326,6 +327,21 @@ describe('downloadMedia: Meta’s answers and the network', () => {
     expect(await download({ mediaId: nextMediaId() })).toEqual({ kind: 'rejected', reason: 'not_found' });
   });
 
+  it("clamps the Graph API's Retry-After to 5 minutes", async () => {
+    const mediaId = nextMediaId();
+    standin.addMedia(mediaId, { body: photo, mimeType: 'image/jpeg' });
+    standin.injectMedia({
+      kind: 'error',
+      status: 429,
+      code: 130429,
+      message: 'Rate limit hit',
+      retryAfterSeconds: 86_400,
+    });
+    const f = await failure(download({ mediaId, type: 'image' }));
+    expect(f.type).toBe(ErrorType.WhatsAppRateLimited);
+    expect(msToNumber(f.nextRetryDelay!)).toBe(5 * 60_000);
+  });
+
   it('maps a 5xx to MediaUnavailable, a refused token to WhatsAppAuthError (both retried)', async () => {
     const mediaId = nextMediaId();
     standin.addMedia(mediaId, { body: photo, mimeType: 'image/jpeg' });
@@ -456,7 +472,10 @@ describe('transcribeAudio', () => {
   describe('with an OpenAI-compatible service', () => {
     let server: http.Server;
     let serviceUrl: string;
-    let answer: { status: number; body: unknown } = { status: 200, body: { text: ' Quiero una habitación ' } };
+    let answer: { status: number; body: unknown; headers?: Record<string, string> } = {
+      status: 200,
+      body: { text: ' Quiero una habitación ' },
+    };
     const received: { auth: string | undefined; contentType: string | undefined; body: Buffer; path: string }[] = [];
     beforeAll(async () => {
       server = http.createServer((req: IncomingMessage, res) => {
@@ -469,7 +488,9 @@ describe('transcribeAudio', () => {
             body: Buffer.concat(chunks),
             path: req.url ?? '',
           });
-          res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+          res
+            .writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers })
+            .end(JSON.stringify(answer.body));
         });
       });
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -548,6 +569,14 @@ describe('transcribeAudio', () => {
       const f = await failure(mockEnv().run(acts.transcribeAudio, { tenantId, ref: stored.ref }));
       expect(f).toMatchObject({ type: ErrorType.TranscriptionRejected, nonRetryable: true });
       expect(f.message).not.toContain('sk-test-123');
+    });
+
+    it("clamps the service's Retry-After to 5 minutes", async () => {
+      const stored = await storedVoiceNote();
+      answer = { status: 429, body: { error: { message: 'slow down' } }, headers: { 'retry-after': '86400' } };
+      const f = await failure(mockEnv().run(withService().transcribeAudio, { tenantId, ref: stored.ref }));
+      expect(f.type).toBe(ErrorType.TranscriptionUnavailable);
+      expect(msToNumber(f.nextRetryDelay!)).toBe(5 * 60_000);
     });
   });
 });

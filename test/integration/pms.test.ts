@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
@@ -370,6 +371,15 @@ describe('PMS failures', () => {
     standin.inject({ kind: 'error', status: 429, retryAfterSeconds: 7 });
     const failure = await failureOf(run(acts.getBooking, { tenantId, bookingId: '1' }));
     expect(failure).toMatchObject({ type: ErrorType.PmsUnavailable, nonRetryable: false, nextRetryDelay: 7_000 });
+  });
+
+  it("clamps a server's Retry-After to 5 minutes", async () => {
+    const tenantId = await pmsTenant();
+    const { acts, run } = pms();
+    standin.inject({ kind: 'error', status: 429, retryAfterSeconds: 86_400 });
+    const failure = await failureOf(run(acts.getBooking, { tenantId, bookingId: '1' }));
+    expect(failure.type).toBe(ErrorType.PmsUnavailable);
+    expect(msToNumber(failure.nextRetryDelay!)).toBe(5 * 60_000);
   });
 
   it('maps a refused webservice key to a retryable PmsAuthError, and another 4xx to a non-retryable PmsRejected', async () => {

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createWhatsAppActivities, createWhatsAppClient } from '../../activities/whatsapp';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
@@ -93,7 +94,14 @@ describe('sendMessage against the Graph API protocol', () => {
     const failure = await sendFailure();
     expect(failure.type).toBe(ErrorType.WhatsAppRateLimited);
     expect(failure.nonRetryable).toBe(false);
-    expect(failure.nextRetryDelay).toBe('7s');
+    expect(msToNumber(failure.nextRetryDelay!)).toBe(7_000);
+  });
+
+  it("clamps a server's Retry-After to 5 minutes: a day-long one does not park the reply for a day", async () => {
+    standin.inject({ kind: 'error', status: 429, code: 130429, message: 'Rate limit hit', retryAfterSeconds: 86_400 });
+    const failure = await sendFailure();
+    expect(failure.type).toBe(ErrorType.WhatsAppRateLimited);
+    expect(msToNumber(failure.nextRetryDelay!)).toBe(5 * 60_000);
   });
 
   it('maps an undeliverable recipient (131026) to a non-retryable WhatsAppPermanentError without the number in the message', async () => {
