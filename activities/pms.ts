@@ -92,6 +92,8 @@ export interface PmsClient {
   createBooking(r: PmsBookingRequest): Promise<CreateBookingResult>;
   getBooking(bookingId: string): Promise<BookingRecord | null>;
   findBookingByReference(reference: string): Promise<BookingRecord | null>;
+  /** Every booking made with this reference, live or cancelled, oldest first (normally one; see the saga). */
+  findBookingsByReference(reference: string): Promise<BookingRecord[]>;
   /** Idempotent: a booking already cancelled is returned as it is. */
   cancelBooking(bookingId: string): Promise<BookingRecord>;
 }
@@ -497,6 +499,19 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
       return details ? toRecord(details, statusOf(order.current_state)) : null;
     },
 
+    async findBookingsByReference(reference) {
+      if (!referencePattern.test(reference)) return [];
+      const found = (await orders('source', reference))
+        .filter((o) => o.source === reference)
+        .sort((a, b) => Number(a.id) - Number(b.id));
+      const records: BookingRecord[] = [];
+      for (const order of found) {
+        const details = await bookingDetails(order.id);
+        if (details) records.push(toRecord(details, statusOf(order.current_state)));
+      }
+      return records;
+    },
+
     async cancelBooking(bookingId) {
       const current = numericId.test(bookingId) ? await orders('id', bookingId) : [];
       const details = current[0] ? await bookingDetails(bookingId) : null;
@@ -889,6 +904,28 @@ export function createPmsActivities(deps: PmsActivityDeps) {
       reference: string;
     }): Promise<BookingRecord | null> {
       return guarded(tenantId, 'find_booking', (client) => client.findBookingByReference(reference));
+    },
+
+    /**
+     * Cancels every live booking made with this reference: the saga's compensation. Normally there is one, but two
+     * create attempts that overlapped (an attempt timed out while still running) may each have booked; undoing
+     * only one would leave the other booked in the guest's name. Returns the ids it cancelled; idempotent.
+     */
+    async cancelBookingsByReference({
+      tenantId,
+      reference,
+    }: {
+      tenantId: string;
+      reference: string;
+    }): Promise<{ cancelled: string[] }> {
+      const found = await guarded(tenantId, 'find_booking', (client) => client.findBookingsByReference(reference));
+      const cancelled: string[] = [];
+      for (const booking of found.filter((b) => b.status !== 'cancelled')) {
+        await guarded(tenantId, 'cancel_booking', (client) => client.cancelBooking(booking.bookingId));
+        cancelled.push(booking.bookingId);
+      }
+      if (cancelled.length > 1) log.warn({ tenantId, cancelled }, 'several PMS bookings carried one reference');
+      return { cancelled };
     },
 
     /** Cancels the booking; idempotent (a cancelled booking is returned as it is). Unknown id: `PmsRejected`. */

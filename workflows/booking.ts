@@ -7,6 +7,7 @@ import {
   defineSignal,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -72,6 +73,15 @@ export type BookingOutcome =
   | { kind: 'unavailable'; reference: string }
   | { kind: 'failed'; reference: string; reason: string }
   | { kind: 'cancelled'; reference: string };
+
+/**
+ * `patched()` ids: each marks a change to the commands this workflow issues, so histories recorded before it (and
+ * sagas running across the deploy) replay on the old path.
+ */
+const patches = {
+  /** Compensation cancels every live PMS booking with the reference (one activity), not only the first found. */
+  cancelEveryOrderByReference: 'cancel-every-order-by-reference',
+} as const;
 
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' } as const;
 
@@ -179,8 +189,12 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
       setStep('booking');
       compensations.unshift({
         name: 'cancel booking',
-        // By reference: also undoes a create whose answer was lost.
+        // By reference: also undoes a create whose answer was lost, and every booking an overlapping attempt made.
         run: async () => {
+          if (patched(patches.cancelEveryOrderByReference)) {
+            await undo.cancelBookingsByReference({ tenantId: input.tenantId, reference });
+            return;
+          }
           const existing = await undo.findBookingByReference({ tenantId: input.tenantId, reference });
           if (existing && existing.status !== 'cancelled') {
             await undo.cancelBooking({ tenantId: input.tenantId, bookingId: existing.bookingId });

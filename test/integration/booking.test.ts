@@ -1,13 +1,16 @@
 import { type Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { createQloAppsClient } from '../../activities/pms';
 import { createApp } from '../../api/app';
 import { demoHotels, startPmsStandin, OrderState, type PmsStandin, type StandinHotel } from '../../dev/pms-standin';
 import { englishDate, spanishDate } from '../../dev/dates';
 import { waitFor } from '../../dev/process';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
 import type { Config } from '../../lib/config';
+import { createHttpAgent } from '../../lib/http';
 import { conversationWorkflowId } from '../../lib/domain/messages';
 import { BookingReference } from '../../lib/domain/search-attributes';
-import { bookingStatusQuery } from '../../workflows/booking';
+import { booking, bookingStatusQuery } from '../../workflows/booking';
 import { stateQuery } from '../../workflows/conversation';
 import {
   captureLogger,
@@ -275,4 +278,64 @@ it('cancels a confirmed booking at the PMS when the guest asks afterwards', asyn
   expect(
     pmsServer.bookings.filter((b) => JSON.stringify(b).includes(reference) && b.currentState !== OrderState.cancelled),
   ).toHaveLength(0);
+});
+
+it('compensation cancels every live order at the PMS that carries the booking reference', async () => {
+  const from = uniqueWaId();
+  const { checkIn, checkOut } = stay(80, 2);
+  const [inDate, outDate] = [checkIn.toISOString().slice(0, 10), checkOut.toISOString().slice(0, 10)];
+  const reference = `booking-${randomUUID()}`;
+  // Two orders with our reference already at the PMS (say, two create attempts that raced): QloApps does not stop
+  // a caller from giving two orders the same source, so the stand-in does not either.
+  const http = createHttpAgent({ maxConnectionsPerOrigin: 2 });
+  const qlo = createQloAppsClient({
+    baseUrl: pmsServer.url,
+    webserviceKey: pmsKey,
+    hotelId: 1,
+    timeoutMs: 5_000,
+    dispatcher: http,
+  });
+  for (const roomId of ['1', '2']) {
+    const request = {
+      reference,
+      roomTypeId: '1',
+      roomId,
+      checkIn: inDate,
+      checkOut: outDate,
+      adults: 2,
+      guestRef: 'g',
+    };
+    expect(await qlo.createBooking(request)).toMatchObject({ kind: 'booked' });
+  }
+  await http.close();
+  expect(pmsServer.bookings.filter((b) => b.source === reference)).toHaveLength(2);
+  // The guest cannot be told, so the booking is undone.
+  whatsapp.undeliverable.add(from);
+  const saga = await temporal.workflow.start(booking, {
+    workflowId: reference,
+    taskQueue: config.temporal.taskQueue,
+    args: [
+      {
+        tenantId: demo.id,
+        phoneNumberId: demo.phoneNumberId,
+        waId: from,
+        tokenRef: null,
+        language: 'en',
+        roomTypeId: '1',
+        roomTypeName: 'Standard Double',
+        roomIds: ['1'],
+        checkIn: inDate,
+        checkOut: outDate,
+        adults: 2,
+        holdTtlSeconds: 60,
+        holdMaxExtensions: 1,
+        pmsTimeoutSeconds: 15,
+      },
+    ],
+  });
+  expect(await saga.result()).toMatchObject({ kind: 'failed' });
+  expect(pmsServer.bookings.filter((b) => b.source === reference).map((b) => b.currentState)).toEqual([
+    OrderState.cancelled,
+    OrderState.cancelled,
+  ]);
 });
