@@ -6,6 +6,7 @@ import type { GuestRefs } from '../lib/guest-refs';
 import type { Logger } from '../lib/log';
 import type { SecretResolver } from '../lib/secrets';
 import type { Metrics } from '../lib/metrics';
+import { holdAuditOutboxKey } from './hold-audit';
 import { createLockActivities } from './locks';
 import { createMediaActivities } from './media';
 import { createNluActivities, type Understander } from './nlu';
@@ -38,7 +39,11 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createWhatsAppActivities(deps),
     ...createTenantActivities(deps),
-    ...createLockActivities({ ...deps, holds: deps.config.holds }),
+    ...createLockActivities({
+      ...deps,
+      holds: deps.config.holds,
+      auditOutboxKey: holdAuditOutboxKey(deps.config.databaseUrl),
+    }),
     ...createPmsActivities(deps),
     ...createNluActivities(deps),
     ...createMediaActivities(deps),

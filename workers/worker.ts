@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type { Dispatcher } from 'undici';
 import { createActivities } from '../activities';
+import { holdAuditOutboxKey, startHoldAuditFlusher } from '../activities/hold-audit';
 import { createRuleBasedUnderstander, type Understander } from '../activities/nlu';
 import { closePmsActivities } from '../activities/pms';
 import { TenantCache } from '../activities/tenants';
@@ -31,7 +32,10 @@ export interface ConversationWorkerDeps {
 export interface ConversationWorker {
   worker: Worker;
   tenants: TenantCache;
-  /** Closes what the activities hold open (the PMS connection pools); call after the worker stopped. */
+  /**
+   * Closes what the activities hold open (the PMS connection pools) after a last flush of the hold audit; call after
+   * the worker stopped, before closing Postgres and Redis.
+   */
   close: () => Promise<void>;
 }
 
@@ -67,6 +71,8 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
     guestRefs: createGuestRefs(config.guestRefKey),
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
+  // Moves the hold audit from its Redis outbox into Postgres, retrying while Postgres is down.
+  const holdAudit = startHoldAuditFlusher({ redis, db, log, outboxKey: holdAuditOutboxKey(config.databaseUrl) });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -76,5 +82,12 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
       : { workflowsPath: require.resolve('../workflows') }),
     activities,
   });
-  return { worker, tenants, close: () => closePmsActivities(activities) };
+  return {
+    worker,
+    tenants,
+    close: async () => {
+      await holdAudit.stop();
+      await closePmsActivities(activities);
+    },
+  };
 }

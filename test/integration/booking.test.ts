@@ -94,6 +94,17 @@ async function say(tenant: TestTenant, from: string, body: string): Promise<void
 const repliesTo = (waId: string) => whatsapp.sent.filter((m) => m.to === waId).map((m) => m.text ?? '');
 const waitReplies = (waId: string, n: number, timeoutMs = 30_000) =>
   waitFor(`${n} replies`, () => repliesTo(waId).length >= n, { timeoutMs, intervalMs: 100 });
+/** The hold audit of a booking, once the worker's flusher has moved both events from the outbox to Postgres. */
+async function holdEvents(reference: string): Promise<string[]> {
+  const read = async () =>
+    (
+      await worker.db.query<{ event: string }>('SELECT event FROM room_hold_events WHERE owner = $1 ORDER BY at, id', [
+        reference,
+      ])
+    ).rows.map((r) => r.event);
+  await waitFor('the hold audit in Postgres', async () => (await read()).length >= 2);
+  return read();
+}
 const liveBookings = (hotelId: number) =>
   pmsServer.bookings.filter((b) => b.hotelId === hotelId && b.currentState !== OrderState.cancelled);
 
@@ -125,11 +136,7 @@ it('books a room in Spanish: availability, choice, confirmation, one booking at 
   expect(liveBookings(1)).toHaveLength(1);
   expect(JSON.stringify(liveBookings(1)[0])).toContain(state.booking!.reference);
   expect((await handle.describe()).typedSearchAttributes.get(BookingReference)).toBe(state.booking!.reference);
-  const { rows } = await worker.db.query<{ event: string }>(
-    'SELECT event FROM room_hold_events WHERE owner = $1 ORDER BY id',
-    [state.booking!.reference],
-  );
-  expect(rows.map((r) => r.event)).toEqual(['acquired', 'released']);
+  expect(await holdEvents(state.booking!.reference)).toEqual(['acquired', 'released']);
 });
 
 it('books a room in English', async () => {
@@ -221,11 +228,7 @@ it('when the PMS keeps failing after the hold, compensation releases the hold an
       (await temporal.workflow.getHandle(conversationWorkflowId(demo.phoneNumberId, from)).query(stateQuery)).booking
         ?.status === 'failed',
   );
-  const { rows } = await worker.db.query<{ event: string }>(
-    'SELECT event FROM room_hold_events WHERE owner = $1 ORDER BY id',
-    [state.booking!.reference],
-  );
-  expect(rows.map((r) => r.event)).toEqual(['acquired', 'released']);
+  expect(await holdEvents(state.booking!.reference)).toEqual(['acquired', 'released']);
   expect(liveBookings(1).filter((b) => JSON.stringify(b).includes(state.booking!.reference))).toHaveLength(0);
 }, 60_000);
 
@@ -250,11 +253,7 @@ it('the guest can cancel while the booking runs: hold released, nothing booked, 
   expect(repliesTo(from)[1]).toBe('We have cancelled your booking. Nothing is booked in your name.');
   await waitFor('the outcome', async () => (await conversation.query(stateQuery)).booking?.status === 'cancelled');
   const reference = (await conversation.query(stateQuery)).booking!.reference;
-  const { rows } = await worker.db.query<{ event: string }>(
-    'SELECT event FROM room_hold_events WHERE owner = $1 ORDER BY id',
-    [reference],
-  );
-  expect(rows.map((r) => r.event)).toEqual(['acquired', 'released']);
+  expect(await holdEvents(reference)).toEqual(['acquired', 'released']);
 }, 60_000);
 
 it('cancels a confirmed booking at the PMS when the guest asks afterwards', async () => {
