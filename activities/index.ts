@@ -23,8 +23,10 @@ export interface ActivityDeps {
   config: Config;
   log: Logger;
   nlu: Understander;
-  /** The process's pooled keep-alive HTTP agent (media downloads, transcription). */
+  /** The process's pooled keep-alive HTTP agent (Graph API media downloads). */
   http: Dispatcher;
+  /** The transcription service's agent, with its network policy; see `createMediaActivities`. */
+  transcriptionHttp?: Dispatcher;
   metrics?: Metrics;
   /** Keyed guest pseudonyms (`GUEST_REF_KEY`) for audit rows and PMS placeholders. */
   guestRefs: GuestRefs;

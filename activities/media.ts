@@ -205,6 +205,11 @@ interface DownloadProgress {
 export interface MediaActivityDeps {
   /** The process's pooled keep-alive dispatcher; every Graph and media request goes through it. */
   http: Dispatcher;
+  /**
+   * The transcription service's dispatcher, with the network policy of `TRANSCRIPTION_ALLOW_PRIVATE_NETWORKS`
+   * (`createHttpAgent({ addressPolicy })`); required when `TRANSCRIPTION_URL` is set and no transcriber is given.
+   */
+  transcriptionHttp?: Dispatcher;
   redis: Redis;
   config: Config;
   secrets: SecretResolver;
@@ -224,9 +229,14 @@ export function createMediaActivities(deps: MediaActivityDeps) {
   const { http, redis, config, secrets, log } = deps;
   const store = deps.store ?? createFileMediaStore({ dir: config.media.dir });
   const index = createMediaIndex(redis, { ttlSeconds: config.media.indexTtlSeconds });
+  if (!deps.transcriber && config.media.transcription && !deps.transcriptionHttp) {
+    throw new Error('createMediaActivities: TRANSCRIPTION_URL is set, so transcriptionHttp is required');
+  }
   const transcriber =
     deps.transcriber ??
-    createTranscriber(config.media.transcription, http, { timeoutMs: config.media.downloadTimeoutMs });
+    createTranscriber(config.media.transcription, deps.transcriptionHttp ?? http, {
+      timeoutMs: config.media.downloadTimeoutMs,
+    });
   const graphBase = `${config.whatsapp.graphBaseUrl}/${config.whatsapp.graphApiVersion}`;
   const graphIsHttps = config.whatsapp.graphBaseUrl.startsWith('https:');
   const metadataTimeoutMs = config.whatsapp.httpTimeoutMs;

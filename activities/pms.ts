@@ -21,7 +21,8 @@ import type { Logger } from '../lib/log';
 import { CircuitStateValue, type Metrics, type PmsCallOutcome, type PmsOperation } from '../lib/metrics';
 import type { SecretResolver } from '../lib/secrets';
 import type { TenantCache } from './tenants';
-import { isNetworkError, retryAfterMs } from '../lib/http';
+import { isNetworkError, readCapped, ResponseTooLargeError, retryAfterMs } from '../lib/http';
+import { addressRefusal, serviceUrlProblem } from '../lib/network-policy';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The contract the booking saga calls
@@ -206,6 +207,8 @@ export interface QloAppsClientOptions {
   hotelId: number;
   /** Headers and body timeout per request; the dispatcher's connect timeout bounds the connect. */
   timeoutMs: number;
+  /** Longest answer read; a longer one fails the call as `PmsUnavailable` (the PMS may be misbehaving). */
+  maxResponseBytes: number;
   dispatcher: Dispatcher;
 }
 
@@ -253,7 +256,7 @@ interface QloResponse {
  * Responses are validated with zod; a body that does not match is a retryable `PmsUnavailable`.
  */
 export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
-  const { webserviceKey, hotelId, timeoutMs, dispatcher } = opts;
+  const { webserviceKey, hotelId, timeoutMs, maxResponseBytes, dispatcher } = opts;
   const apiBase = `${opts.baseUrl.replace(/\/+$/, '')}/api`;
   const authorization = `Basic ${Buffer.from(`${webserviceKey}:`).toString('base64')}`;
 
@@ -278,10 +281,20 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
-      const text = await response.body.text();
+      const text = await readCapped(response, maxResponseBytes);
       const retryAfter = response.headers['retry-after'];
       return { status: response.statusCode, text, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter };
     } catch (err) {
+      if (err instanceof ResponseTooLargeError) throw pmsUnavailable(`PMS answered ${what} with ${err.message}`);
+      const refused = addressRefusal(err);
+      if (refused) {
+        throw ApplicationFailure.nonRetryable(
+          `PMS address refused (${what}): ${refused.message}; set PMS_ALLOW_PRIVATE_NETWORKS=true only where the PMS ` +
+            'is meant to be on a private network',
+          ErrorType.ConfigurationFailure,
+          { kind: 'pms_address' },
+        );
+      }
       if (isNetworkError(err)) {
         const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
         throw pmsUnavailable(`PMS unreachable (${what}): ${reason}`);
@@ -594,6 +607,8 @@ interface OriginEntry {
   breaker: CircuitBreakerPolicy;
   openedAt: number | undefined;
   listeners: IDisposable[];
+  /** The `pms_calls_total` series of this origin (`operation outcome`), removed with it. */
+  callSeries: Set<string>;
 }
 
 export interface PmsActivityDeps {
@@ -712,10 +727,12 @@ export function createPmsActivities(deps: PmsActivityDeps) {
       agent: createHttpAgent({
         maxConnectionsPerOrigin: config.http.maxConnectionsPerOrigin,
         connectTimeoutMs: config.pms.httpTimeoutMs,
+        addressPolicy: { allowPrivateNetworks: config.pms.allowPrivateNetworks },
       }),
       breaker,
       openedAt: undefined,
       listeners: [],
+      callSeries: new Set(),
     };
     created.listeners.push(
       breaker.onBreak(() => {
@@ -757,17 +774,15 @@ export function createPmsActivities(deps: PmsActivityDeps) {
         ErrorType.PmsNotConfigured,
       );
     }
-    let origin: string;
-    try {
-      const url = new URL(settings.baseUrl);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
-      origin = url.origin;
-    } catch {
+    // The admin API refuses such URLs when written; this catches rows written before the rule, or by hand.
+    const problem = serviceUrlProblem(settings.baseUrl);
+    if (problem !== undefined) {
       throw ApplicationFailure.nonRetryable(
-        `Tenant ${tenantId} has a PMS base URL that is not an http(s) URL`,
+        `Tenant ${tenantId} has a PMS base URL that ${problem}`,
         ErrorType.PmsNotConfigured,
       );
     }
+    const origin = new URL(settings.baseUrl).origin;
     const webserviceKey = secrets(settings.credentialsRef);
     if (webserviceKey === undefined) {
       throw ApplicationFailure.retryable(
@@ -781,14 +796,41 @@ export function createPmsActivities(deps: PmsActivityDeps) {
       webserviceKey,
       hotelId: settings.hotelId,
       timeoutMs: config.pms.httpTimeoutMs,
+      maxResponseBytes: config.pms.maxResponseBytes,
       dispatcher: entry.agent,
     });
     return { client, entry };
   }
 
   function count(entry: OriginEntry, operation: PmsOperation, outcome: PmsCallOutcome) {
+    // A call that outlived its origin's eviction must not bring the series back.
+    if (origins.get(entry.origin) !== entry) return;
+    entry.callSeries.add(`${operation} ${outcome}`);
     metrics?.pmsCalls.inc({ origin: entry.origin, operation, outcome });
   }
+
+  /** Closes an origin's pool (after its requests in flight), stops its breaker's listeners, drops its series. */
+  function evict(entry: OriginEntry): void {
+    origins.delete(entry.origin);
+    for (const listener of entry.listeners) listener.dispose();
+    entry.agent.close().catch((err: unknown) => log.warn({ err, origin: entry.origin }, 'PMS pool not closed'));
+    metrics?.pmsCircuitState.remove({ origin: entry.origin });
+    for (const series of entry.callSeries) {
+      const [operation, outcome] = series.split(' ') as [PmsOperation, PmsCallOutcome];
+      metrics?.pmsCalls.remove({ origin: entry.origin, operation, outcome });
+    }
+    log.info({ origin: entry.origin }, 'PMS origin no tenant uses any more: pool, breaker and metrics dropped');
+  }
+
+  // Each reload of the tenant directory drops the origins no tenant points at any more (a changed or removed PMS
+  // URL), so a worker that has seen many URLs does not keep a pool, a breaker and metric series for each forever.
+  const unsubscribe = tenants.onReload((directory) => {
+    const inUse = new Set<string>();
+    for (const { baseUrl } of directory.pms.values()) {
+      if (baseUrl && serviceUrlProblem(baseUrl) === undefined) inUse.add(new URL(baseUrl).origin);
+    }
+    for (const entry of [...origins.values()]) if (!inUse.has(entry.origin)) evict(entry);
+  });
 
   /** Runs one PMS operation through the origin's breaker; an open breaker fails at once with the time left. */
   async function guarded<T>(tenantId: string, operation: PmsOperation, fn: (client: PmsClient) => Promise<T>) {
@@ -935,6 +977,7 @@ export function createPmsActivities(deps: PmsActivityDeps) {
   };
 
   closers.set(activities, async () => {
+    unsubscribe();
     unregisterCollect?.();
     const entries = [...origins.values()];
     origins.clear();

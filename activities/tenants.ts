@@ -109,6 +109,7 @@ export class TenantCache {
   private reconnectDelayMs = 1_000;
   private lastFailureAt: number | undefined;
   private stopped = false;
+  private readonly reloadListeners = new Set<(directory: TenantDirectory) => void>();
   private readonly now: () => number;
   readonly missReloadMs: number;
 
@@ -141,12 +142,25 @@ export class TenantCache {
     this.loading ??= loadTenantDirectory(this.options.db, this.now())
       .then((directory) => {
         this.directory = directory;
+        for (const listener of this.reloadListeners) {
+          try {
+            listener(directory);
+          } catch (err) {
+            this.options.log.warn({ err }, 'tenant directory listener failed');
+          }
+        }
         return directory;
       })
       .finally(() => {
         this.loading = undefined;
       });
     return this.loading;
+  }
+
+  /** Calls `listener` with every directory loaded from now on (to drop what no tenant uses any more); unsubscribes. */
+  onReload(listener: (directory: TenantDirectory) => void): () => void {
+    this.reloadListeners.add(listener);
+    return () => this.reloadListeners.delete(listener);
   }
 
   /** How old the copy in memory is, in ms; undefined before the first load. */

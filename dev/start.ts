@@ -126,6 +126,8 @@ async function main(): Promise<void> {
       DATABASE_URL: postgres.url,
       REDIS_URL: redis.url,
       WHATSAPP_GRAPH_BASE_URL: whatsapp.url,
+      // The PMS stand-in listens on 127.0.0.1, which the network policy refuses otherwise.
+      PMS_ALLOW_PRIVATE_NETWORKS: 'true',
       WORKER_METRICS_PORT: String(ports.metrics),
       ...secrets,
     };

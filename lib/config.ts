@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { serviceUrlProblem } from './network-policy';
 
 /** Parses "true"/"false"/"1"/"0" strictly; `Boolean("false")` is true, so never coerce with Boolean(). */
 const bool = z
@@ -60,6 +61,8 @@ const envSchema = z.object({
   PMS_BREAKER_MIN_REQUESTS: positiveInt.default(10),
   PMS_BREAKER_HALF_OPEN_AFTER_MS: positiveInt.default(30_000),
   AVAILABILITY_CACHE_TTL_SECONDS: positiveInt.default(60),
+  PMS_ALLOW_PRIVATE_NETWORKS: bool.default(false),
+  PMS_MAX_RESPONSE_BYTES: positiveInt.default(1024 * 1024),
 
   HOLD_TTL_SECONDS: positiveInt.default(15 * 60),
   HOLD_MAX_EXTENSIONS: z.coerce.number().int().min(0).default(2),
@@ -69,7 +72,12 @@ const envSchema = z.object({
   MEDIA_DIR: z.string().min(1).default('.data/media'),
   MEDIA_INDEX_TTL_SECONDS: positiveInt.default(30 * 24 * 60 * 60),
   MEDIA_DOWNLOAD_TIMEOUT_MS: positiveInt.default(60_000),
-  TRANSCRIPTION_URL: url.optional(),
+  TRANSCRIPTION_URL: url
+    .refine((value) => serviceUrlProblem(value) === undefined, {
+      message: 'must be an http(s) URL without credentials, query string or fragment',
+    })
+    .optional(),
+  TRANSCRIPTION_ALLOW_PRIVATE_NETWORKS: bool.default(false),
   TRANSCRIPTION_API_KEY: z.string().min(1).optional(),
   TRANSCRIPTION_MODEL: z.string().min(1).default('whisper-1'),
 
@@ -120,6 +128,10 @@ export interface Config {
     breakerMinRequests: number;
     breakerHalfOpenAfterMs: number;
     availabilityCacheTtlSeconds: number;
+    /** Let tenants' PMS URLs reach loopback, private and link-local addresses (development, tests, the demo). */
+    allowPrivateNetworks: boolean;
+    /** Longest PMS answer read; a longer one fails the call. */
+    maxResponseBytes: number;
   };
   holds: { ttlSeconds: number; maxExtensions: number };
   /** `pmsTimeoutSeconds`: how long a booking keeps retrying the PMS before it gives up and compensates. */
@@ -128,7 +140,9 @@ export interface Config {
     dir: string;
     indexTtlSeconds: number;
     downloadTimeoutMs: number;
-    transcription: { url: string; apiKey: string | undefined; model: string } | undefined;
+    /** `allowPrivateNetworks`: the service may be on a loopback, private or link-local address (self-hosted). */
+    transcription:
+      { url: string; apiKey: string | undefined; model: string; allowPrivateNetworks: boolean } | undefined;
   };
   /** Port of the worker's Prometheus /metrics endpoint; 0 turns it off. */
   workerMetricsPort: number;
@@ -213,6 +227,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       breakerMinRequests: e.PMS_BREAKER_MIN_REQUESTS,
       breakerHalfOpenAfterMs: e.PMS_BREAKER_HALF_OPEN_AFTER_MS,
       availabilityCacheTtlSeconds: e.AVAILABILITY_CACHE_TTL_SECONDS,
+      allowPrivateNetworks: e.PMS_ALLOW_PRIVATE_NETWORKS,
+      maxResponseBytes: e.PMS_MAX_RESPONSE_BYTES,
     },
     holds: { ttlSeconds: e.HOLD_TTL_SECONDS, maxExtensions: e.HOLD_MAX_EXTENSIONS },
     booking: { maxStayNights: e.BOOKING_MAX_STAY_NIGHTS, pmsTimeoutSeconds: e.BOOKING_PMS_TIMEOUT_SECONDS },
@@ -221,7 +237,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       indexTtlSeconds: e.MEDIA_INDEX_TTL_SECONDS,
       downloadTimeoutMs: e.MEDIA_DOWNLOAD_TIMEOUT_MS,
       transcription: e.TRANSCRIPTION_URL
-        ? { url: e.TRANSCRIPTION_URL, apiKey: e.TRANSCRIPTION_API_KEY, model: e.TRANSCRIPTION_MODEL }
+        ? {
+            url: e.TRANSCRIPTION_URL,
+            apiKey: e.TRANSCRIPTION_API_KEY,
+            model: e.TRANSCRIPTION_MODEL,
+            allowPrivateNetworks: e.TRANSCRIPTION_ALLOW_PRIVATE_NETWORKS,
+          }
         : undefined,
     },
     workerMetricsPort: e.WORKER_METRICS_PORT,

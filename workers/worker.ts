@@ -9,6 +9,7 @@ import { closePmsActivities } from '../activities/pms';
 import { TenantCache } from '../activities/tenants';
 import { createWhatsAppClient } from '../activities/whatsapp';
 import type { Config } from '../lib/config';
+import { createHttpAgent } from '../lib/http';
 import { createGuestRefs } from '../lib/guest-refs';
 import type { Logger } from '../lib/log';
 import type { Metrics } from '../lib/metrics';
@@ -58,6 +59,13 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
   });
   // Does not fail while Postgres is down: the first resolveTenant then retries until it is back.
   await tenants.start();
+  // The transcription URL is operator settings, but it gets the same address rule as a tenant's PMS (its own flag).
+  const transcriptionHttp = config.media.transcription
+    ? createHttpAgent({
+        maxConnectionsPerOrigin: config.http.maxConnectionsPerOrigin,
+        addressPolicy: { allowPrivateNetworks: config.media.transcription.allowPrivateNetworks },
+      })
+    : undefined;
   const activities = createActivities({
     whatsapp,
     tenants,
@@ -68,6 +76,7 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
     log,
     nlu: deps.nlu ?? createRuleBasedUnderstander(),
     http,
+    ...(transcriptionHttp ? { transcriptionHttp } : {}),
     guestRefs: createGuestRefs(config.guestRefKey),
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
@@ -88,6 +97,7 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
     close: async () => {
       await holdAudit.stop();
       await closePmsActivities(activities);
+      await transcriptionHttp?.close();
     },
   };
 }

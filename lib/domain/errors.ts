@@ -15,8 +15,18 @@ export const ErrorType = {
   TenantIsolationError: 'TenantIsolationError',
   /** Postgres is unreachable and the cached tenant directory is too old (or lacks the tenant): retried. */
   TenantDirectoryUnavailable: 'TenantDirectoryUnavailable',
-  /** A secret reference (env:NAME) names nothing on this worker; retried so a fixed deployment recovers. */
+  /**
+   * A secret reference (env:NAME) names nothing on this worker; retried so a fixed deployment recovers, for
+   * `CONFIG_FAILURE_RETRY_SECONDS`, then a {@link ErrorType.ConfigurationFailure}.
+   */
   SecretUnavailable: 'SecretUnavailable',
+  /**
+   * The configuration cannot work, so retrying cannot help: a secret missing or a token or key refused for longer
+   * than `CONFIG_FAILURE_RETRY_SECONDS`, or a PMS or transcription address the network policy refuses. Not retried.
+   * `details[0]` is `{ kind, cause? }` (`kind`: secret, whatsapp_auth, pms_auth, pms_address, transcription_address;
+   * `cause`: the failure type that ran out of time). The conversation records it, flags staff and goes on.
+   */
+  ConfigurationFailure: 'ConfigurationFailure',
   /** Redis, where room holds live, is unreachable; retried until it is back. */
   HoldStoreUnavailable: 'HoldStoreUnavailable',
   /** A stay or hold range that cannot be: check-out not after check-in, or not YYYY-MM-DD. */

@@ -62,6 +62,9 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     DATABASE_URL: env.postgres.url,
     REDIS_URL: env.redis.url,
     MEDIA_DIR: `${env.dir}/media`,
+    // The stand-ins listen on 127.0.0.1; the network policy tests turn this off.
+    PMS_ALLOW_PRIVATE_NETWORKS: 'true',
+    TRANSCRIPTION_ALLOW_PRIVATE_NETWORKS: 'true',
     ...testSecrets,
     ...overrides,
   });

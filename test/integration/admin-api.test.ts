@@ -297,6 +297,22 @@ describe('PATCH /admin/tenants/:id', () => {
     );
   });
 
+  it('refuses a PMS base URL with a query, a fragment or credentials, saying why, and changes nothing', async () => {
+    const before = await createTenant({ pmsBaseUrl: 'https://pms.example.com' });
+    for (const [pmsBaseUrl, rule] of [
+      ['https://pms.example.com/?ws_key=abc', /query/],
+      ['https://pms.example.com/#top', /fragment/],
+      ['https://admin:secret@pms.example.com', /credentials/],
+      ['file:///etc/passwd', /http\(s\)/],
+    ] as const) {
+      const res = await admin.patch(`/admin/tenants/${before.id}`, { pmsBaseUrl });
+      expect(badFields(res)).toEqual(['pmsBaseUrl']);
+      expect(res.body.error.details.fields[0].message).toMatch(rule);
+    }
+    expect((await admin.get(`/admin/tenants/${before.id}`)).body.pmsBaseUrl).toBe('https://pms.example.com');
+    expect((await auditRows(t.db, { tenantId: before.id })).map((r) => r.action)).toEqual(['tenant.create']);
+  });
+
   it('changes nothing when one field is bad', async () => {
     const before = await createTenant({ name: 'Keep Me' });
     const res = await admin.patch(`/admin/tenants/${before.id}`, { name: 'New Name', timezone: 'Nowhere/Land' });

@@ -292,6 +292,7 @@ it('compensation cancels every live order at the PMS that carries the booking re
     webserviceKey: pmsKey,
     hotelId: 1,
     timeoutMs: 5_000,
+    maxResponseBytes: 1024 * 1024,
     dispatcher: http,
   });
   for (const roomId of ['1', '2']) {

@@ -66,11 +66,24 @@ function config(overrides: Record<string, string> = {}): Config {
   });
 }
 
+/** The transcription agents the tests made, one per address rule, closed at the end. */
+const transcriptionAgents = new Map<boolean, ReturnType<typeof createHttpAgent>>();
+function transcriptionAgent(allowPrivateNetworks: boolean) {
+  let agent = transcriptionAgents.get(allowPrivateNetworks);
+  if (!agent) {
+    agent = createHttpAgent({ maxConnectionsPerOrigin: 4, addressPolicy: { allowPrivateNetworks } });
+    transcriptionAgents.set(allowPrivateNetworks, agent);
+  }
+  return agent;
+}
+
 function activities(options: { config?: Config; redis?: Redis } = {}) {
+  const cfg = options.config ?? config();
   return createMediaActivities({
     http: http1,
+    transcriptionHttp: transcriptionAgent(cfg.media.transcription?.allowPrivateNetworks ?? false),
     redis: options.redis ?? redis,
-    config: options.config ?? config(),
+    config: cfg,
     secrets: createSecretResolver({ HOTEL_TOKEN: token }),
     log,
   });
@@ -117,6 +130,7 @@ afterAll(async () => {
   await standin.close();
   redis.disconnect();
   await http1.close();
+  await Promise.all([...transcriptionAgents.values()].map((agent) => agent.close()));
 });
 
 describe('downloadMedia: happy paths', () => {
@@ -569,6 +583,25 @@ describe('transcribeAudio', () => {
       const f = await failure(mockEnv().run(acts.transcribeAudio, { tenantId, ref: stored.ref }));
       expect(f).toMatchObject({ type: ErrorType.TranscriptionRejected, nonRetryable: true });
       expect(f.message).not.toContain('sk-test-123');
+    });
+
+    it('refuses a service on a private address unless TRANSCRIPTION_ALLOW_PRIVATE_NETWORKS is set', async () => {
+      const stored = await storedVoiceNote();
+      const acts = activities({
+        config: config({ TRANSCRIPTION_URL: serviceUrl, TRANSCRIPTION_ALLOW_PRIVATE_NETWORKS: 'false' }),
+      });
+      const f = await failure(mockEnv().run(acts.transcribeAudio, { tenantId, ref: stored.ref }));
+      expect(f).toMatchObject({ type: ErrorType.ConfigurationFailure, nonRetryable: true });
+      expect(f.message).toMatch(/loopback/);
+      expect(received).toHaveLength(0);
+    });
+
+    it('cuts off an answer over 1 MiB instead of reading it', async () => {
+      const stored = await storedVoiceNote();
+      answer = { status: 200, body: { text: 'la '.repeat(1024 * 1024) } };
+      const f = await failure(mockEnv().run(withService().transcribeAudio, { tenantId, ref: stored.ref }));
+      expect(f).toMatchObject({ type: ErrorType.TranscriptionUnavailable, nonRetryable: false });
+      expect(f.message).toContain('more than 1048576 bytes');
     });
 
     it("clamps the service's Retry-After to 5 minutes", async () => {

@@ -408,12 +408,85 @@ describe('PMS failures', () => {
     expect(standin.requests).toHaveLength(0);
   });
 
+  it('refuses a base URL with a query, a fragment, credentials or a non-http(s) scheme, sending nothing', async () => {
+    const { acts, run } = pms();
+    const bad = [
+      `${standin.url}/?ws_key=x`,
+      `${standin.url}/#frag`,
+      standin.url.replace('http://', 'http://user:pass@'),
+      standin.url.replace('http://', 'file://'),
+      standin.url.replace('http://', 'gopher://'),
+    ];
+    for (const baseUrl of bad) {
+      const failure = await failureOf(run(acts.checkAvailability, stay(await pmsTenant({ baseUrl }))));
+      expect(failure).toMatchObject({ type: ErrorType.PmsNotConfigured, nonRetryable: true });
+    }
+    expect(standin.requests).toHaveLength(0);
+  });
+
   it('reuses pooled keep-alive connections to the PMS', async () => {
     const tenantId = await pmsTenant();
     const { acts, run } = pms();
     for (let i = 0; i < 10; i++) await run(acts.getBooking, { tenantId, bookingId: '1' });
     expect(standin.requests).toHaveLength(10);
     expect(standin.connections).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('network policy', () => {
+  it('refuses loopback addresses with PMS_ALLOW_PRIVATE_NETWORKS off: an IP literal and a name resolving to one', async () => {
+    const { acts, run } = pms({ PMS_ALLOW_PRIVATE_NETWORKS: 'false' });
+    const port = new URL(standin.url).port;
+    for (const baseUrl of [standin.url, `http://localhost:${port}`, `http://[::ffff:127.0.0.1]:${port}`]) {
+      const failure = await failureOf(run(acts.checkAvailability, stay(await pmsTenant({ baseUrl }))));
+      expect(failure).toMatchObject({ type: ErrorType.ConfigurationFailure, nonRetryable: true });
+      expect(failure.message).toMatch(/loopback/);
+      expect(failure.message).toContain('PMS_ALLOW_PRIVATE_NETWORKS');
+    }
+    expect(standin.requests).toHaveLength(0);
+  });
+
+  it('refuses link-local, private and metadata addresses before any byte is sent', async () => {
+    const { acts, run } = pms({ PMS_ALLOW_PRIVATE_NETWORKS: 'false', PMS_HTTP_TIMEOUT_MS: '500' });
+    for (const baseUrl of ['http://169.254.169.254', 'http://10.1.2.3:8080', 'http://[fd00::1]', 'http://0.0.0.0']) {
+      const failure = await failureOf(run(acts.checkAvailability, stay(await pmsTenant({ baseUrl }))));
+      expect(failure).toMatchObject({ type: ErrorType.ConfigurationFailure, nonRetryable: true });
+    }
+  });
+
+  it('caps the PMS answer at PMS_MAX_RESPONSE_BYTES (1 MiB by default): a huge body is cut off, not read', async () => {
+    const tenantId = await pmsTenant();
+    const { acts, run } = pms();
+    for (const declareLength of [false, true]) {
+      standin.inject({ kind: 'huge', bytes: 64 * 1024 * 1024, declareLength });
+      const started = Date.now();
+      const failure = await failureOf(run(acts.checkAvailability, stay(tenantId)));
+      expect(failure).toMatchObject({ type: ErrorType.PmsUnavailable, nonRetryable: false });
+      expect(failure.message).toContain('more than 1048576 bytes');
+      expect(Date.now() - started).toBeLessThan(5_000);
+    }
+  });
+
+  it('forgets the agent, breaker and metric series of an origin no tenant uses any more', async () => {
+    const other = await startPmsStandin({ webserviceKey });
+    try {
+      const tenantId = await pmsTenant();
+      const { acts, run, metrics } = pms();
+      await run(acts.checkAvailability, stay(tenantId));
+      expect(await metrics.registry.metrics()).toContain(`origin="${standin.url}"`);
+      await db.query('UPDATE tenants SET pms_base_url = $2 WHERE id = $1', [tenantId, other.url]);
+      // Other tenants of this file still use the first stand-in: point them away too.
+      await db.query('UPDATE tenants SET pms_base_url = $2 WHERE pms_base_url = $1', [standin.url, other.url]);
+      await tenants.reload();
+      await run(acts.checkAvailability, stay(tenantId));
+      const text = await metrics.registry.metrics();
+      expect(text).toContain(`origin="${other.url}"`);
+      expect(text).not.toContain(`origin="${standin.url}"`);
+    } finally {
+      await db.query('UPDATE tenants SET pms_base_url = $2 WHERE pms_base_url = $1', [other.url, standin.url]);
+      await tenants.reload();
+      await other.close();
+    }
   });
 });
 

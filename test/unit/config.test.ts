@@ -63,6 +63,8 @@ describe('loadConfig', () => {
         breakerMinRequests: 10,
         breakerHalfOpenAfterMs: 30_000,
         availabilityCacheTtlSeconds: 60,
+        allowPrivateNetworks: false,
+        maxResponseBytes: 1024 * 1024,
       },
       holds: { ttlSeconds: 900, maxExtensions: 2 },
       booking: { maxStayNights: 30, pmsTimeoutSeconds: 600 },
@@ -133,6 +135,10 @@ describe('loadConfig', () => {
     ['WEBHOOK_MAX_BODY_BYTES', '-1'],
     ['DATABASE_URL', 'mysql://db/hotel'],
     ['REDIS_URL', 'http://cache:6379'],
+    ['TRANSCRIPTION_URL', 'https://user:key@whisper.example.com'],
+    ['TRANSCRIPTION_URL', 'https://whisper.example.com/?key=1'],
+    ['PMS_ALLOW_PRIVATE_NETWORKS', 'maybe'],
+    ['PMS_MAX_RESPONSE_BYTES', '0'],
   ])('rejects %s=%s', (name, value) => {
     expect(badVariables(configError({ ...secrets, [name]: value }))).toEqual([name]);
   });
