@@ -128,6 +128,8 @@ async function main(): Promise<void> {
       WHATSAPP_GRAPH_BASE_URL: whatsapp.url,
       // The PMS stand-in listens on 127.0.0.1, which the network policy refuses otherwise.
       PMS_ALLOW_PRIVATE_NETWORKS: 'true',
+      // The WhatsApp stand-in serves media itself, not from Meta's media hosts.
+      MEDIA_ALLOWED_HOSTS: new URL(whatsapp.url).hostname,
       WORKER_METRICS_PORT: String(ports.metrics),
       ...secrets,
     };

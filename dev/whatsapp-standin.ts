@@ -42,6 +42,8 @@ export interface MediaFaults {
   extraBytes?: number;
   /** Metadata and file claim this MIME type instead of the registered one. */
   wrongMimeType?: string;
+  /** The metadata's URL points at this origin (`http://host:port`) instead of the stand-in. */
+  foreignUrl?: string;
 }
 
 export interface StandinMedia {
@@ -325,7 +327,7 @@ export async function startWhatsAppStandin(options: {
     const token = randomBytes(12).toString('hex');
     entry.urls.set(token, Date.now());
     // Served by this same server, at the address the client used to reach it.
-    const origin = req.headers.host ? `http://${req.headers.host}` : baseUrl;
+    const origin = entry.media.faults?.foreignUrl ?? (req.headers.host ? `http://${req.headers.host}` : baseUrl);
     const fileUrl = `${origin}/whatsapp_business/attachments/?mid=${encodeURIComponent(mediaId)}&ext=${Date.now()}&hash=${token}`;
     json(res, 200, {
       messaging_product: 'whatsapp',

@@ -72,6 +72,21 @@ const envSchema = z.object({
   MEDIA_DIR: z.string().min(1).default('.data/media'),
   MEDIA_INDEX_TTL_SECONDS: positiveInt.default(30 * 24 * 60 * 60),
   MEDIA_DOWNLOAD_TIMEOUT_MS: positiveInt.default(60_000),
+  MEDIA_ALLOWED_HOSTS: z
+    .string()
+    .regex(/^\s*(\*\.)?[a-z0-9.-]+(\s*,\s*(\*\.)?[a-z0-9.-]+)*\s*$/i, 'must be host names, comma-separated')
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()))
+    .default(['lookaside.fbsbx.com']),
+  MEDIA_TENANT_QUOTA_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(5 * 1024 ** 3),
+  MEDIA_MIN_FREE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(1024 ** 3),
   TRANSCRIPTION_URL: url
     .refine((value) => serviceUrlProblem(value) === undefined, {
       message: 'must be an http(s) URL without credentials, query string or fragment',
@@ -140,6 +155,12 @@ export interface Config {
     dir: string;
     indexTtlSeconds: number;
     downloadTimeoutMs: number;
+    /** Hosts media URLs may name; the Graph token is sent to no other (`*.example.com` allows subdomains). */
+    allowedHosts: string[];
+    /** Bytes each tenant may store; 0: no quota. */
+    tenantQuotaBytes: number;
+    /** Downloads are refused while the store's disk has less free; 0: no floor. */
+    minFreeBytes: number;
     /** `allowPrivateNetworks`: the service may be on a loopback, private or link-local address (self-hosted). */
     transcription:
       { url: string; apiKey: string | undefined; model: string; allowPrivateNetworks: boolean } | undefined;
@@ -236,6 +257,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       dir: e.MEDIA_DIR,
       indexTtlSeconds: e.MEDIA_INDEX_TTL_SECONDS,
       downloadTimeoutMs: e.MEDIA_DOWNLOAD_TIMEOUT_MS,
+      allowedHosts: e.MEDIA_ALLOWED_HOSTS,
+      tenantQuotaBytes: e.MEDIA_TENANT_QUOTA_BYTES,
+      minFreeBytes: e.MEDIA_MIN_FREE_BYTES,
       transcription: e.TRANSCRIPTION_URL
         ? {
             url: e.TRANSCRIPTION_URL,

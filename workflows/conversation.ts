@@ -597,6 +597,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     }
     if (stored.kind === 'rejected') {
       record.media = { rejected: stored.reason };
+      // The file is fine but could not be kept: a person has to look at the storage and follow up.
+      if (stored.reason === 'quota_exceeded' || stored.reason === 'storage_full') staffRequested = true;
       return reply(message, mediaReply(lang, stored.reason), 'media');
     }
     record.media = { ref: stored.ref, mimeType: stored.mimeType, size: stored.size };

@@ -65,6 +65,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     // The stand-ins listen on 127.0.0.1; the network policy tests turn this off.
     PMS_ALLOW_PRIVATE_NETWORKS: 'true',
     TRANSCRIPTION_ALLOW_PRIVATE_NETWORKS: 'true',
+    // Media is served by the stand-in, not by Meta's hosts.
+    MEDIA_ALLOWED_HOSTS: '127.0.0.1',
     ...testSecrets,
     ...overrides,
   });

@@ -9,6 +9,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -30,7 +31,7 @@ import type { Config } from '../../lib/config';
 import { ErrorType } from '../../lib/domain/errors';
 import { createHttpAgent } from '../../lib/http';
 import { createLogger } from '../../lib/log';
-import { createFileMediaStore, mediaIndexKey } from '../../lib/media-store';
+import { createFileMediaStore, mediaIndexKey, mediaUsageKey } from '../../lib/media-store';
 import { createRedis, type Redis } from '../../lib/redis';
 import { createSecretResolver } from '../../lib/secrets';
 import { testConfig, testEnv, testSecrets } from '../helpers/env';
@@ -356,6 +357,65 @@ describe('downloadMedia: Meta’s answers and the network', () => {
     expect(msToNumber(f.nextRetryDelay!)).toBe(5 * 60_000);
   });
 
+  it('never sends the token to a host outside MEDIA_ALLOWED_HOSTS', async () => {
+    const seen: (string | undefined)[] = [];
+    const elsewhere = http.createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'content-type': 'image/jpeg' }).end(photo);
+    });
+    await new Promise<void>((r) => elsewhere.listen(0, '127.0.0.1', r));
+    try {
+      const mediaId = nextMediaId();
+      // The metadata names a host the allowlist (127.0.0.1, the stand-in's) does not hold.
+      const foreignUrl = `http://localhost:${(elsewhere.address() as AddressInfo).port}`;
+      standin.addMedia(mediaId, { body: photo, mimeType: 'image/jpeg', faults: { foreignUrl } });
+      const f = await failure(download({ mediaId, type: 'image' }));
+      expect(f).toMatchObject({ type: ErrorType.ConfigurationFailure, nonRetryable: true });
+      expect(f.message).toContain('MEDIA_ALLOWED_HOSTS');
+      expect(f.message).not.toContain(token);
+      expect(seen).toEqual([]);
+    } finally {
+      elsewhere.close();
+    }
+  });
+
+  it("refuses media over the tenant's quota before fetching it", async () => {
+    const quotaTenant = `media-quota-${process.pid}-${Date.now()}`;
+    const acts = activities({ config: config({ MEDIA_TENANT_QUOTA_BYTES: String(photo.length + 1000) }) });
+    const first = nextMediaId();
+    standin.addMedia(first, { body: photo, mimeType: 'image/jpeg' });
+    expect(
+      await mockEnv().run(acts.downloadMedia, { tenantId: quotaTenant, mediaId: first, type: 'image' as const }),
+    ).toMatchObject({ kind: 'stored' });
+    const second = nextMediaId();
+    const other = Buffer.concat([photo.subarray(0, 4), randomBytes(photo.length - 4)]);
+    standin.addMedia(second, { body: other, mimeType: 'image/jpeg' });
+    const filesBefore = standin.media.file;
+    expect(
+      await mockEnv().run(acts.downloadMedia, { tenantId: quotaTenant, mediaId: second, type: 'image' as const }),
+    ).toEqual({ kind: 'rejected', reason: 'quota_exceeded' });
+    expect(standin.media.file).toBe(filesBefore);
+    // Another tenant is not affected by this one's quota.
+    const otherTenant = `${quotaTenant}-b`;
+    expect(
+      await mockEnv().run(acts.downloadMedia, { tenantId: otherTenant, mediaId: second, type: 'image' as const }),
+    ).toMatchObject({
+      kind: 'stored',
+    });
+  });
+
+  it('refuses media while the disk has less free space than MEDIA_MIN_FREE_BYTES', async () => {
+    const acts = activities({ config: config({ MEDIA_MIN_FREE_BYTES: String(2 ** 52) }) });
+    const mediaId = nextMediaId();
+    standin.addMedia(mediaId, { body: photo, mimeType: 'image/jpeg' });
+    const filesBefore = standin.media.file;
+    expect(await mockEnv().run(acts.downloadMedia, { tenantId, mediaId, type: 'image' as const })).toEqual({
+      kind: 'rejected',
+      reason: 'storage_full',
+    });
+    expect(standin.media.file).toBe(filesBefore);
+  });
+
   it('maps a 5xx to MediaUnavailable, a refused token to WhatsAppAuthError (both retried)', async () => {
     const mediaId = nextMediaId();
     standin.addMedia(mediaId, { body: photo, mimeType: 'image/jpeg' });
@@ -641,6 +701,9 @@ describe('deleteExpiredMedia', () => {
     expect(await store.has(fresh.ref)).toBe(true);
     expect(existsSync(stalePartial)).toBe(false);
     expect(existsSync(livePartial)).toBe(true);
+    // The walk recounts what each tenant stores, which is what its quota is measured against.
+    const onDisk = files(tenantId).reduce((sum, file) => sum + statSync(path.join(dir, file)).size, 0);
+    expect(Number(await redis.get(mediaUsageKey(tenantId)))).toBe(onDisk);
   });
 
   it('keeps an object that a new delivery renewed', async () => {

@@ -68,7 +68,15 @@ describe('loadConfig', () => {
       },
       holds: { ttlSeconds: 900, maxExtensions: 2 },
       booking: { maxStayNights: 30, pmsTimeoutSeconds: 600 },
-      media: { dir: '.data/media', indexTtlSeconds: 2_592_000, downloadTimeoutMs: 60_000, transcription: undefined },
+      media: {
+        dir: '.data/media',
+        indexTtlSeconds: 2_592_000,
+        downloadTimeoutMs: 60_000,
+        allowedHosts: ['lookaside.fbsbx.com'],
+        tenantQuotaBytes: 5 * 1024 ** 3,
+        minFreeBytes: 1024 ** 3,
+        transcription: undefined,
+      },
       workerMetricsPort: 9464,
       admin: { authFailureLimit: 10, authFailureWindowSeconds: 300 },
       guestRefKey: developmentGuestRefKey,
@@ -139,6 +147,8 @@ describe('loadConfig', () => {
     ['TRANSCRIPTION_URL', 'https://whisper.example.com/?key=1'],
     ['PMS_ALLOW_PRIVATE_NETWORKS', 'maybe'],
     ['PMS_MAX_RESPONSE_BYTES', '0'],
+    ['MEDIA_ALLOWED_HOSTS', 'https://lookaside.fbsbx.com/'],
+    ['MEDIA_TENANT_QUOTA_BYTES', '-1'],
   ])('rejects %s=%s', (name, value) => {
     expect(badVariables(configError({ ...secrets, [name]: value }))).toEqual([name]);
   });
