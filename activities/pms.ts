@@ -307,7 +307,10 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
   function failure(res: QloResponse, what: string): ApplicationFailure {
     const message = `PMS answered HTTP ${res.status} to ${what}: ${qloErrorMessages(res.text)}`;
     const details = { httpStatus: res.status };
-    if (res.status === 401) return ApplicationFailure.retryable(message, ErrorType.PmsAuthError, details);
+    // 401: the key is not (or no longer) valid; 403: it is, but not for this resource. Both are the tenant's settings.
+    if (res.status === 401 || res.status === 403) {
+      return ApplicationFailure.retryable(message, ErrorType.PmsAuthError, details);
+    }
     if (res.status === 429) {
       return pmsUnavailable(message, details, retryAfterMs(res.retryAfter));
     }

@@ -62,10 +62,16 @@ export interface SendTextInput {
   replyTo?: string;
   /** The tenant's own access token reference (`env:NAME`); the default token when absent. */
   tokenRef?: string | null;
+  /** The tenant the reply is for: labels `config_failures_total` when its token fails. */
+  tenantId?: string;
 }
 
 export interface SendResult {
-  messageId: string;
+  /**
+   * Meta's id of the message, or null when Meta answered 2xx without one: the message was accepted (it is
+   * delivered, and never sent again) but its id, and so its delivery statuses, are unknown.
+   */
+  messageId: string | null;
 }
 
 function failureFromGraphError(
@@ -144,14 +150,9 @@ export function createWhatsAppClient(options: WhatsAppClientOptions) {
     const text = await response.body.text();
     const body = parseJsonOrUndefined(text);
     if (response.statusCode >= 200 && response.statusCode < 300) {
+      // A 2xx means Meta has the message: retrying would send the guest the same reply again.
       const parsed = sendResponseSchema.safeParse(body);
-      if (!parsed.success) {
-        throw ApplicationFailure.retryable(
-          `WhatsApp answered HTTP ${response.statusCode} without a message id`,
-          ErrorType.WhatsAppUnavailable,
-        );
-      }
-      return { messageId: parsed.data.messages[0]!.id };
+      return { messageId: parsed.success ? parsed.data.messages[0]!.id : null };
     }
     throw failureFromGraphError(response.statusCode, body, response.headers['retry-after']);
   }

@@ -48,6 +48,7 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
       waId,
       idleTimeoutSeconds: config.conversation.idleTimeoutSeconds,
       seenIdsMax: config.conversation.seenIdsMax,
+      sendTimeoutSeconds: config.whatsapp.sendTimeoutSeconds,
       booking: {
         maxStayNights: config.booking.maxStayNights,
         holdTtlSeconds: config.holds.ttlSeconds,

@@ -124,6 +124,8 @@ export interface PmsStandin {
   connections: number;
   /** Queues faults: each of the next `times` matching requests gets `fault` (default once). */
   inject(fault: PmsFault, times?: number): void;
+  /** Drops the queued faults. */
+  clearFaults(): void;
   /** Rooms of a hotel free for every night of [checkIn, checkOut), by room type id. */
   freeRooms(hotelId: number, checkIn: string, checkOut: string): Map<number, number[]>;
   /** Forgets bookings, requests and queued faults (booking ids keep counting up). */
@@ -288,6 +290,9 @@ export async function startPmsStandin(options: {
           faults.push(fault);
         }
       }
+    },
+    clearFaults() {
+      faults.length = 0;
     },
     freeRooms(hotelId, checkIn, checkOut) {
       const hotel = hotels.find((h) => h.id === hotelId);

@@ -39,6 +39,8 @@ const envSchema = z.object({
     .regex(/^v\d+\.\d+$/, 'must look like v23.0')
     .default('v23.0'),
   WHATSAPP_HTTP_TIMEOUT_MS: positiveInt.default(10_000),
+  WHATSAPP_SEND_TIMEOUT_SECONDS: positiveInt.default(24 * 60 * 60),
+  CONFIG_FAILURE_RETRY_SECONDS: positiveInt.default(60 * 60),
   HTTP_MAX_CONNECTIONS_PER_ORIGIN: positiveInt.default(32),
 
   WEBHOOK_MAX_BODY_BYTES: positiveInt.default(3 * 1024 * 1024),
@@ -131,6 +133,8 @@ export interface Config {
     graphBaseUrl: string;
     graphApiVersion: string;
     httpTimeoutMs: number;
+    /** How long a reply is retried before it is recorded as undeliverable (WhatsApp's 24 h window by default). */
+    sendTimeoutSeconds: number;
   };
   http: { maxConnectionsPerOrigin: number };
   webhook: { maxBodyBytes: number; temporalTimeoutMs: number };
@@ -168,6 +172,11 @@ export interface Config {
   /** Port of the worker's Prometheus /metrics endpoint; 0 turns it off. */
   workerMetricsPort: number;
   admin: { authFailureLimit: number; authFailureWindowSeconds: number };
+  /**
+   * How long a configuration or auth failure (secret missing, token or key refused) is retried before it becomes a
+   * non-retryable `ConfigurationFailure` that is recorded and flagged to staff.
+   */
+  configFailureRetrySeconds: number;
   /** HMAC key of guest references (lib/guest-refs.ts); a fixed development key outside production when unset. */
   guestRefKey: string;
   databaseUrl: string;
@@ -230,6 +239,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       graphBaseUrl: e.WHATSAPP_GRAPH_BASE_URL.replace(/\/+$/, ''),
       graphApiVersion: e.WHATSAPP_GRAPH_API_VERSION,
       httpTimeoutMs: e.WHATSAPP_HTTP_TIMEOUT_MS,
+      sendTimeoutSeconds: e.WHATSAPP_SEND_TIMEOUT_SECONDS,
     },
     http: { maxConnectionsPerOrigin: e.HTTP_MAX_CONNECTIONS_PER_ORIGIN },
     webhook: { maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES, temporalTimeoutMs: e.WEBHOOK_TEMPORAL_TIMEOUT_MS },
@@ -274,6 +284,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       authFailureLimit: e.ADMIN_AUTH_FAILURE_LIMIT,
       authFailureWindowSeconds: e.ADMIN_AUTH_FAILURE_WINDOW_SECONDS,
     },
+    configFailureRetrySeconds: e.CONFIG_FAILURE_RETRY_SECONDS,
     guestRefKey: e.GUEST_REF_KEY ?? developmentGuestRefKey,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,

@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type { Dispatcher } from 'undici';
 import { createActivities } from '../activities';
+import { configFailureInterceptor } from '../activities/config-failures';
 import { holdAuditOutboxKey, startHoldAuditFlusher } from '../activities/hold-audit';
 import { createRuleBasedUnderstander, type Understander } from '../activities/nlu';
 import { closePmsActivities } from '../activities/pms';
@@ -90,6 +91,11 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
       ? { workflowBundle: deps.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
     activities,
+    interceptors: {
+      activity: [
+        configFailureInterceptor({ boundSeconds: config.configFailureRetrySeconds, log, metrics: deps.metrics }),
+      ],
+    },
   });
   return {
     worker,

@@ -16,7 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { ErrorType } from '../lib/domain/errors';
+import { configFailureIn, ErrorType } from '../lib/domain/errors';
 import type { Language } from '../lib/domain/language';
 import { BookingReference, TenantId } from '../lib/domain/search-attributes';
 import { bookingText } from '../lib/domain/templates';
@@ -66,12 +66,20 @@ export interface BookingInput {
   holdMaxExtensions: number;
   /** How long to keep retrying the PMS before giving up and compensating. */
   pmsTimeoutSeconds: number;
+  /** How long a message to the guest is retried before it counts as undeliverable; 24 h when absent. */
+  sendTimeoutSeconds?: number;
 }
 
 export type BookingOutcome =
   | { kind: 'confirmed'; reference: string; bookingId: string; roomId: string }
   | { kind: 'unavailable'; reference: string }
-  | { kind: 'failed'; reference: string; reason: string }
+  | {
+      kind: 'failed';
+      reference: string;
+      reason: string;
+      /** The booking failed on the configuration (a token or key refused, a secret missing): staff must act. */
+      configFailure?: { kind: string; message: string };
+    }
   | { kind: 'cancelled'; reference: string };
 
 /**
@@ -127,15 +135,24 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
   });
 
   const tell = (text: string, summary: string) =>
-    sendMessage.executeWithOptions({ startToCloseTimeout: '30 seconds', summary }, [
+    sendMessage.executeWithOptions(
       {
-        phoneNumberId: input.phoneNumberId,
-        to: input.waId,
-        text,
-        tokenRef: input.tokenRef,
-        ...(input.replyTo ? { replyTo: input.replyTo } : {}),
+        startToCloseTimeout: '30 seconds',
+        // Bounded, so a guest who cannot be told (WhatsApp down past its window) ends in compensation, not in limbo.
+        scheduleToCloseTimeout: `${input.sendTimeoutSeconds ?? 24 * 60 * 60} seconds`,
+        summary,
       },
-    ]);
+      [
+        {
+          phoneNumberId: input.phoneNumberId,
+          to: input.waId,
+          text,
+          tokenRef: input.tokenRef,
+          tenantId: input.tenantId,
+          ...(input.replyTo ? { replyTo: input.replyTo } : {}),
+        },
+      ],
+    );
 
   // Undoing must finish even if the PMS is down for a while: no deadline, Temporal retries until it answers.
   const undo = proxyActivities<Activities>({
@@ -252,7 +269,10 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
   } catch (err) {
     const reason = describe(err);
     if (!cancelRequested) log.warn('Booking failed; compensating', { reference, reason });
-    outcome ??= cancelRequested ? { kind: 'cancelled', reference } : { kind: 'failed', reference, reason };
+    const configFailure = configFailureIn(err);
+    outcome ??= cancelRequested
+      ? { kind: 'cancelled', reference }
+      : { kind: 'failed', reference, reason, ...(configFailure ? { configFailure } : {}) };
   }
 
   if (cancelRequested && outcome?.kind === 'confirmed') {

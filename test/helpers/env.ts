@@ -13,6 +13,7 @@ import { createHttpAgent } from '../../lib/http';
 import { createRedis } from '../../lib/redis';
 import { createSecretResolver } from '../../lib/secrets';
 import { createLogger, type Logger } from '../../lib/log';
+import type { Metrics } from '../../lib/metrics';
 import { createConversationWorker } from '../../workers/worker';
 
 export interface TestEnvironmentState {
@@ -107,7 +108,7 @@ export interface RunningWorker {
 /** Runs the real conversation worker (real activities, the run's workflow bundle) until `stop()`. */
 export async function startWorker(
   config: Config,
-  options: { secrets?: Record<string, string>; log?: Logger } = {},
+  options: { secrets?: Record<string, string>; log?: Logger; metrics?: Metrics } = {},
 ): Promise<RunningWorker> {
   quietRuntime();
   const connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -122,6 +123,7 @@ export async function startWorker(
     db,
     redis,
     secrets: createSecretResolver(options.secrets ?? {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     workflowBundle: { codePath: testEnv().workflowBundlePath },
   });
   const running = worker.run();
