@@ -382,7 +382,7 @@ describe('PMS failures', () => {
     expect(msToNumber(failure.nextRetryDelay!)).toBe(5 * 60_000);
   });
 
-  it('maps a refused webservice key to a retryable PmsAuthError, and another 4xx to a non-retryable PmsRejected', async () => {
+  it('maps a refused webservice key (401) or permission (403) to a retryable PmsAuthError, another 4xx to a non-retryable PmsRejected', async () => {
     const wrongKey = await pmsTenant({ credentialsRef: 'env:PMS_WRONG_KEY' });
     const { acts, run } = pms();
     const auth = await failureOf(run(acts.checkAvailability, stay(wrongKey)));
@@ -391,6 +391,9 @@ describe('PMS failures', () => {
 
     const tenantId = await pmsTenant();
     standin.inject({ kind: 'error', status: 403, message: 'No permission for this key on this shop' });
+    const forbidden = await failureOf(run(acts.getBooking, { tenantId, bookingId: '1' }));
+    expect(forbidden).toMatchObject({ type: ErrorType.PmsAuthError, nonRetryable: false });
+    standin.inject({ kind: 'error', status: 400, message: 'Bad request' });
     const rejected = await failureOf(run(acts.getBooking, { tenantId, bookingId: '1' }));
     expect(rejected).toMatchObject({ type: ErrorType.PmsRejected, nonRetryable: true });
   });
