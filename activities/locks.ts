@@ -1,20 +1,36 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type Redis from 'ioredis';
-import type { Pool } from 'pg';
 import { ErrorType } from '../lib/domain/errors';
 import type { Logger } from '../lib/log';
+import { holdAuditOutboxMax } from './hold-audit';
 
 /**
  * Room holds in Redis. All holds of one room live in one hash (`hold:<tenant>:<room>`, field = owner),
  * so one Lua script can drop expired holds, check the requested range against every live hold of that
  * room and write the new hold atomically: no SCAN-then-SET race between two guests.
  * Time is Redis's own clock (`TIME`), so workers with skewed clocks agree on expiry.
+ *
+ * Each script also appends its audit event to the outbox list (KEYS[2], see activities/hold-audit.ts) in the same
+ * atomic step, so the audit never lags the hold and a Postgres outage never fails one. KEYS[3] numbers the events.
+ * ARGV[1..3] are the tenant, the room and the outbox bound; the operation's own arguments follow.
  */
-const acquireScript = `
-local key = KEYS[1]
-local owner, checkIn, checkOut, ttlMs = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+const auditPrelude = `
+local tenantId, roomId, outboxMax = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function audit(event, owner, checkIn, checkOut, details)
+  local id = t[1] .. string.format('%06d', tonumber(t[2])) .. '-' .. redis.call('INCR', KEYS[3])
+  redis.call('RPUSH', KEYS[2], cjson.encode({
+    id = id, at = now, tenantId = tenantId, roomId = roomId, owner = owner, event = event,
+    checkIn = checkIn, checkOut = checkOut, details = details,
+  }))
+  if redis.call('LLEN', KEYS[2]) > outboxMax then redis.call('LTRIM', KEYS[2], -outboxMax, -1) end
+end
+`;
+
+const acquireScript = `${auditPrelude}
+local key = KEYS[1]
+local owner, checkIn, checkOut, ttlMs = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
 local entries = redis.call('HGETALL', key)
 local maxExpiry = now + ttlMs
 for i = 1, #entries, 2 do
@@ -27,7 +43,9 @@ for i = 1, #entries, 2 do
     end
     return {'owner_mismatch', tostring(hold.expiresAt), hold.checkIn .. '/' .. hold.checkOut}
   elseif hold.checkIn < checkOut and checkIn < hold.checkOut then
-    return {'conflict', tostring(hold.expiresAt), hold.checkIn .. '/' .. hold.checkOut}
+    local overlapping = hold.checkIn .. '/' .. hold.checkOut
+    audit('conflict', owner, checkIn, checkOut, {overlapping = overlapping})
+    return {'conflict', tostring(hold.expiresAt), overlapping}
   else
     if hold.expiresAt > maxExpiry then maxExpiry = hold.expiresAt end
   end
@@ -35,33 +53,43 @@ end
 local expiresAt = now + ttlMs
 redis.call('HSET', key, owner, cjson.encode({checkIn = checkIn, checkOut = checkOut, expiresAt = expiresAt, extensions = 0}))
 redis.call('PEXPIREAT', key, maxExpiry)
+audit('acquired', owner, checkIn, checkOut, {expiresAt = expiresAt})
 return {'acquired', tostring(expiresAt), '0'}
 `;
 
-const extendScript = `
+const extendScript = `${auditPrelude}
 local key = KEYS[1]
-local owner, ttlMs, maxExtensions = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local owner, ttlMs, maxExtensions = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local raw = redis.call('HGET', key, owner)
-if not raw then return {'not_held', '0', '0'} end
-local hold = cjson.decode(raw)
-if hold.expiresAt <= now then
+local hold = raw and cjson.decode(raw)
+if hold and hold.expiresAt <= now then
   redis.call('HDEL', key, owner)
+  hold = nil
+end
+if not hold then
+  audit('extend_refused', owner, nil, nil, {reason = 'not_held'})
   return {'not_held', '0', '0'}
 end
-if hold.extensions >= maxExtensions then return {'max_extensions', tostring(hold.expiresAt), tostring(hold.extensions)} end
+if hold.extensions >= maxExtensions then
+  audit('extend_refused', owner, nil, nil, {reason = 'max_extensions'})
+  return {'max_extensions', tostring(hold.expiresAt), tostring(hold.extensions)}
+end
 hold.extensions = hold.extensions + 1
 hold.expiresAt = now + ttlMs
 redis.call('HSET', key, owner, cjson.encode(hold))
 if redis.call('PTTL', key) < ttlMs then redis.call('PEXPIRE', key, ttlMs) end
+audit('extended', owner, nil, nil, {expiresAt = hold.expiresAt, extensions = hold.extensions})
 return {'extended', tostring(hold.expiresAt), tostring(hold.extensions)}
 `;
 
-const releaseScript = `
-local raw = redis.call('HGET', KEYS[1], ARGV[1])
-if not raw then return 'not_held' end
-redis.call('HDEL', KEYS[1], ARGV[1])
+const releaseScript = `${auditPrelude}
+local owner = ARGV[4]
+if not redis.call('HGET', KEYS[1], owner) then
+  audit('release_refused', owner, nil, nil, {reason = 'not_held'})
+  return 'not_held'
+end
+redis.call('HDEL', KEYS[1], owner)
+audit('released', owner, nil, nil, {})
 return 'released'
 `;
 
@@ -86,9 +114,10 @@ export type ReleaseHoldResult = { kind: 'released' } | { kind: 'not_held' };
 
 export interface LockDeps {
   redis: Redis;
-  db: Pool;
   log: Logger;
   holds: { ttlSeconds: number; maxExtensions: number };
+  /** The audit outbox ({@link holdAuditOutboxKey} of the database the worker's flusher writes to). */
+  auditOutboxKey: string;
 }
 
 const isoDate = /^\d{4}-\d{2}-\d{2}$/;
@@ -102,32 +131,24 @@ function redisFailure(err: unknown): ApplicationFailure {
   return ApplicationFailure.retryable(`Redis unavailable for room holds: ${reason}`, ErrorType.HoldStoreUnavailable);
 }
 
-export function createLockActivities({ redis, db, log, holds }: LockDeps) {
+export function createLockActivities({ redis, log, holds, auditOutboxKey }: LockDeps) {
   const ttlMs = holds.ttlSeconds * 1000;
+  const sequenceKey = `${auditOutboxKey}:seq`;
 
-  async function audit(
-    event: 'acquired' | 'conflict' | 'extended' | 'extend_refused' | 'released' | 'release_refused',
-    input: HoldKey & { checkIn?: string; checkOut?: string },
-    details: Record<string, unknown> = {},
-  ): Promise<void> {
-    await db.query(
-      `INSERT INTO room_hold_events (tenant_id, room_id, check_in, check_out, owner, event, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [
+  /** Runs a hold script on the room's hash, with the audit outbox and its sequence as the other keys. */
+  async function run(script: string, input: HoldKey, args: (string | number)[]): Promise<unknown> {
+    try {
+      return await redis.eval(
+        script,
+        3,
+        holdKey(input.tenantId, input.roomId),
+        auditOutboxKey,
+        sequenceKey,
         input.tenantId,
         input.roomId,
-        input.checkIn ?? null,
-        input.checkOut ?? null,
-        input.owner,
-        event,
-        JSON.stringify(details),
-      ],
-    );
-  }
-
-  async function run(script: string, key: string, args: (string | number)[]): Promise<unknown> {
-    try {
-      return await redis.eval(script, 1, key, ...args);
+        holdAuditOutboxMax,
+        ...args,
+      );
     } catch (err) {
       throw redisFailure(err);
     }
@@ -145,56 +166,44 @@ export function createLockActivities({ redis, db, log, holds }: LockDeps) {
           ErrorType.InvalidDates,
         );
       }
-      const [outcome, expiresAt, extra] = (await run(acquireScript, holdKey(input.tenantId, input.roomId), [
+      const [outcome, expiresAt, extra] = (await run(acquireScript, input, [
         input.owner,
         input.checkIn,
         input.checkOut,
         ttlMs,
       ])) as [string, string, string];
-      if (outcome === 'acquired' || outcome === 'held') {
-        if (outcome === 'acquired') await audit('acquired', input, { expiresAt: Number(expiresAt) });
-        return { kind: 'held', expiresAt: Number(expiresAt) };
-      }
+      if (outcome === 'acquired' || outcome === 'held') return { kind: 'held', expiresAt: Number(expiresAt) };
       if (outcome === 'owner_mismatch') {
         throw ApplicationFailure.nonRetryable(
           `Owner ${input.owner} already holds this room for ${extra}, not ${input.checkIn}/${input.checkOut}`,
           ErrorType.InvalidDates,
         );
       }
-      await audit('conflict', input, { overlapping: extra });
       log.info({ tenantId: input.tenantId, roomId: input.roomId }, 'room hold conflict');
       return { kind: 'conflict' };
     },
 
     /** Pushes the hold's expiry out by the hold TTL; at most `maxExtensions` times, and only by its owner. */
     async extendHold(input: HoldKey): Promise<ExtendHoldResult> {
-      const [outcome, expiresAt, extensions] = (await run(extendScript, holdKey(input.tenantId, input.roomId), [
+      const [outcome, expiresAt, extensions] = (await run(extendScript, input, [
         input.owner,
         ttlMs,
         holds.maxExtensions,
       ])) as [string, string, string];
       if (outcome === 'extended') {
-        await audit('extended', input, { expiresAt: Number(expiresAt), extensions: Number(extensions) });
         return {
           kind: 'extended',
           expiresAt: Number(expiresAt),
           extensionsLeft: holds.maxExtensions - Number(extensions),
         };
       }
-      const reason = outcome === 'max_extensions' ? 'max_extensions' : 'not_held';
-      await audit('extend_refused', input, { reason });
-      return { kind: 'refused', reason };
+      return { kind: 'refused', reason: outcome === 'max_extensions' ? 'max_extensions' : 'not_held' };
     },
 
     /** Releases the hold; only its owner can, so another owner's call releases nothing. Idempotent. */
     async releaseHold(input: HoldKey): Promise<ReleaseHoldResult> {
-      const outcome = (await run(releaseScript, holdKey(input.tenantId, input.roomId), [input.owner])) as string;
-      if (outcome === 'released') {
-        await audit('released', input);
-        return { kind: 'released' };
-      }
-      await audit('release_refused', input, { reason: 'not_held' });
-      return { kind: 'not_held' };
+      const outcome = (await run(releaseScript, input, [input.owner])) as string;
+      return outcome === 'released' ? { kind: 'released' } : { kind: 'not_held' };
     },
   };
 }

@@ -20,7 +20,7 @@ import {
 } from '../lib/media-store';
 import { requireSecret, type SecretResolver } from '../lib/secrets';
 import { createTranscriber, noTranscriber, type Transcriber } from './transcription';
-import { errorCode, isNetworkError, parseJsonOrUndefined } from '../lib/http';
+import { errorCode, isNetworkError, parseJsonOrUndefined, retryAfterMs } from '../lib/http';
 
 export type { MediaRejectionReason, MediaType };
 
@@ -191,12 +191,6 @@ function invalid(message: string) {
   return ApplicationFailure.nonRetryable(message, ErrorType.MediaInvalidRequest);
 }
 
-function retryAfterMs(headers: Dispatcher.ResponseData['headers']): number | undefined {
-  const raw = headers['retry-after'];
-  const seconds = Number(Array.isArray(raw) ? raw[0] : raw);
-  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
-}
-
 export function mismatchMarkerKey(tenantId: string, mediaId: string): string {
   return `media:sha-mismatch:${tenantId}:${mediaId}`;
 }
@@ -211,6 +205,11 @@ interface DownloadProgress {
 export interface MediaActivityDeps {
   /** The process's pooled keep-alive dispatcher; every Graph and media request goes through it. */
   http: Dispatcher;
+  /**
+   * The transcription service's dispatcher, with the network policy of `TRANSCRIPTION_ALLOW_PRIVATE_NETWORKS`
+   * (`createHttpAgent({ addressPolicy })`); required when `TRANSCRIPTION_URL` is set and no transcriber is given.
+   */
+  transcriptionHttp?: Dispatcher;
   redis: Redis;
   config: Config;
   secrets: SecretResolver;
@@ -230,9 +229,14 @@ export function createMediaActivities(deps: MediaActivityDeps) {
   const { http, redis, config, secrets, log } = deps;
   const store = deps.store ?? createFileMediaStore({ dir: config.media.dir });
   const index = createMediaIndex(redis, { ttlSeconds: config.media.indexTtlSeconds });
+  if (!deps.transcriber && config.media.transcription && !deps.transcriptionHttp) {
+    throw new Error('createMediaActivities: TRANSCRIPTION_URL is set, so transcriptionHttp is required');
+  }
   const transcriber =
     deps.transcriber ??
-    createTranscriber(config.media.transcription, http, { timeoutMs: config.media.downloadTimeoutMs });
+    createTranscriber(config.media.transcription, deps.transcriptionHttp ?? http, {
+      timeoutMs: config.media.downloadTimeoutMs,
+    });
   const graphBase = `${config.whatsapp.graphBaseUrl}/${config.whatsapp.graphApiVersion}`;
   const graphIsHttps = config.whatsapp.graphBaseUrl.startsWith('https:');
   const metadataTimeoutMs = config.whatsapp.httpTimeoutMs;
@@ -289,7 +293,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       throw ApplicationFailure.retryable(`${message}: access token refused`, ErrorType.WhatsAppAuthError, details);
     }
     if (status === 429 || error?.code === 4 || error?.code === 80007 || error?.code === 130429) {
-      const delay = retryAfterMs(response.headers);
+      const delay = retryAfterMs(response.headers['retry-after']);
       throw ApplicationFailure.create({
         type: ErrorType.WhatsAppRateLimited,
         message,
@@ -310,7 +314,41 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     // The bearer token goes to this URL: only over TLS when the Graph API itself is spoken to over TLS.
     const allowed = graphIsHttps ? url.protocol === 'https:' : url.protocol === 'https:' || url.protocol === 'http:';
     if (!allowed) throw mediaUnavailable(`Graph media endpoint answered with a ${url.protocol} media URL`);
+    // ...and only to Meta's media hosts: a URL naming any other host would hand the tenant's token to it.
+    if (!isAllowedMediaHost(url.hostname, config.media.allowedHosts)) {
+      throw ApplicationFailure.nonRetryable(
+        `Graph media endpoint answered with a media URL on ${url.hostname}, which is not in MEDIA_ALLOWED_HOSTS ` +
+          `(${config.media.allowedHosts.join(', ')}); nothing was sent to it`,
+        ErrorType.ConfigurationFailure,
+        { kind: 'media_host' },
+      );
+    }
     return url.toString();
+  }
+
+  /**
+   * The refusal this tenant's quota or the disk's free space calls for before `bytes` more are fetched: a
+   * condition of the moment, so it is returned, not indexed. Redis down: the quota is not checked (best effort).
+   */
+  async function storageRefusal(
+    tenantId: string,
+    bytes: number,
+  ): Promise<'quota_exceeded' | 'storage_full' | undefined> {
+    const { tenantQuotaBytes, minFreeBytes } = config.media;
+    if (tenantQuotaBytes > 0) {
+      const used = await tolerant('read the tenant usage', () => index.usage(tenantId));
+      if (used !== undefined && used + bytes > tenantQuotaBytes) return 'quota_exceeded';
+    }
+    if (minFreeBytes > 0) {
+      let free: number | undefined;
+      try {
+        free = await store.freeBytes();
+      } catch (err) {
+        throw storeFailure(err, 'read its free space');
+      }
+      if (free !== undefined && free - bytes < minFreeBytes) return 'storage_full';
+    }
+    return undefined;
   }
 
   /** Counts sha256/size mismatches of a media id across attempts: in Redis, or by attempt number without it. */
@@ -397,6 +435,11 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     if (meta === 'not_found') return reject(input, 'not_found');
     let refusal = refusalFor(input, meta);
     if (refusal) return reject(input, refusal, { mimeType: meta.mime_type, ...sizeOf(meta) });
+    const room = await storageRefusal(tenantId, meta.file_size ?? policy.maxBytes);
+    if (room) {
+      log.warn({ tenantId, mediaId, type, reason: room }, 'media not stored: no room');
+      return { kind: 'rejected', reason: room };
+    }
 
     let download: Dispatcher.ResponseData | undefined;
     for (let refreshes = 0; download === undefined; refreshes++) {
@@ -435,7 +478,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       throw mediaUnavailable(
         `Media download answered HTTP ${status}${refreshes > 0 ? ` after ${refreshes} fresh URLs` : ''}`,
         { httpStatus: status },
-        status === 429 ? retryAfterMs(response.headers) : undefined,
+        status === 429 ? retryAfterMs(response.headers['retry-after']) : undefined,
       );
     }
 
@@ -502,6 +545,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       index.put({ status: 'stored', tenantId, type, ...result, recordedAt: new Date().toISOString() }),
     );
     await tolerant('clear sha256 mismatch count', () => redis.del(mismatchMarkerKey(tenantId, mediaId)));
+    if (!stored.deduplicated) await tolerant('count the tenant usage', () => index.addUsage(tenantId, stored.size));
     log.info({ tenantId, mediaId, type, size: stored.size, deduplicated: stored.deduplicated }, 'media stored');
     return result;
   }
@@ -602,12 +646,14 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       // A live download writes at least every downloadTimeoutMs (or fails); anything this old is abandoned.
       const partialAgeMs = Math.max(15 * 60_000, 4 * downloadTimeoutMs);
       try {
-        const { objects, partials } = await store.deleteExpired({
+        const { objects, partials, tenantBytes } = await store.deleteExpired({
           objectsOlderThan: new Date(now - config.media.indexTtlSeconds * 1000),
           partialsOlderThan: new Date(now - partialAgeMs),
           onProgress: (visited) => ctx.heartbeat({ visited }),
           signal: ctx.cancellationSignal,
         });
+        // The walk saw every object: its totals replace the quota counters (which drift if Redis lost them).
+        await tolerant('recount tenant usage', () => index.setUsage(tenantBytes));
         log.info({ deleted: objects, partialsDeleted: partials }, 'expired media deleted');
         return { deleted: objects, partialsDeleted: partials };
       } catch (err) {
@@ -617,6 +663,14 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     },
   };
   return activities;
+}
+
+/** Whether `host` is one of `allowed` (exact, or a subdomain of a `*.domain` entry). */
+export function isAllowedMediaHost(host: string, allowed: readonly string[]): boolean {
+  const name = host.toLowerCase();
+  return allowed.some((entry) =>
+    entry.startsWith('*.') ? name.endsWith(entry.slice(1)) && name.length > entry.length - 1 : name === entry,
+  );
 }
 
 function sizeOf(meta: Metadata): { size?: number } {

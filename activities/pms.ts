@@ -11,17 +11,18 @@ import {
   type IDisposable,
 } from 'cockatiel';
 import type Redis from 'ioredis';
-import { createHash } from 'node:crypto';
 import { request, type Agent, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { Config } from '../lib/config';
+import type { GuestRefs } from '../lib/guest-refs';
 import { ErrorType } from '../lib/domain/errors';
 import { createHttpAgent } from '../lib/http';
 import type { Logger } from '../lib/log';
 import { CircuitStateValue, type Metrics, type PmsCallOutcome, type PmsOperation } from '../lib/metrics';
 import { requireSecret, type SecretResolver } from '../lib/secrets';
 import type { TenantCache } from './tenants';
-import { isNetworkError } from '../lib/http';
+import { isNetworkError, readCapped, ResponseTooLargeError, retryAfterMs } from '../lib/http';
+import { addressRefusal, serviceUrlProblem } from '../lib/network-policy';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The contract the booking saga calls
@@ -65,7 +66,12 @@ export interface BookingRequest {
   adults: number;
   children?: number;
   guestName?: string;
+  /** The guest's WhatsApp id: the PMS sees only its keyed reference (`GUEST_REF_KEY`), in the placeholder e-mail. */
+  guestWaId?: string;
 }
+
+/** What a {@link PmsClient} books: the request, the guest named by a keyed reference instead of a number. */
+export type PmsBookingRequest = Omit<BookingRequest, 'tenantId' | 'guestWaId'> & { guestRef: string };
 
 export interface BookingRecord {
   bookingId: string;
@@ -84,9 +90,11 @@ export type CreateBookingResult = { kind: 'booked'; booking: BookingRecord } | {
 export interface PmsClient {
   checkAvailability(q: Omit<AvailabilityQuery, 'tenantId'>): Promise<AvailabilityResult>;
   /** Books without looking for an earlier booking of the same reference; the activity does that first. */
-  createBooking(r: Omit<BookingRequest, 'tenantId'>): Promise<CreateBookingResult>;
+  createBooking(r: PmsBookingRequest): Promise<CreateBookingResult>;
   getBooking(bookingId: string): Promise<BookingRecord | null>;
   findBookingByReference(reference: string): Promise<BookingRecord | null>;
+  /** Every booking made with this reference, live or cancelled, oldest first (normally one; see the saga). */
+  findBookingsByReference(reference: string): Promise<BookingRecord[]>;
   /** Idempotent: a booking already cancelled is returned as it is. */
   cancelBooking(bookingId: string): Promise<BookingRecord>;
 }
@@ -199,6 +207,8 @@ export interface QloAppsClientOptions {
   hotelId: number;
   /** Headers and body timeout per request; the dispatcher's connect timeout bounds the connect. */
   timeoutMs: number;
+  /** Longest answer read; a longer one fails the call as `PmsUnavailable` (the PMS may be misbehaving). */
+  maxResponseBytes: number;
   dispatcher: Dispatcher;
 }
 
@@ -246,7 +256,7 @@ interface QloResponse {
  * Responses are validated with zod; a body that does not match is a retryable `PmsUnavailable`.
  */
 export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
-  const { webserviceKey, hotelId, timeoutMs, dispatcher } = opts;
+  const { webserviceKey, hotelId, timeoutMs, maxResponseBytes, dispatcher } = opts;
   const apiBase = `${opts.baseUrl.replace(/\/+$/, '')}/api`;
   const authorization = `Basic ${Buffer.from(`${webserviceKey}:`).toString('base64')}`;
 
@@ -271,10 +281,20 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
-      const text = await response.body.text();
+      const text = await readCapped(response, maxResponseBytes);
       const retryAfter = response.headers['retry-after'];
       return { status: response.statusCode, text, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter };
     } catch (err) {
+      if (err instanceof ResponseTooLargeError) throw pmsUnavailable(`PMS answered ${what} with ${err.message}`);
+      const refused = addressRefusal(err);
+      if (refused) {
+        throw ApplicationFailure.nonRetryable(
+          `PMS address refused (${what}): ${refused.message}; set PMS_ALLOW_PRIVATE_NETWORKS=true only where the PMS ` +
+            'is meant to be on a private network',
+          ErrorType.ConfigurationFailure,
+          { kind: 'pms_address' },
+        );
+      }
       if (isNetworkError(err)) {
         const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
         throw pmsUnavailable(`PMS unreachable (${what}): ${reason}`);
@@ -287,10 +307,12 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
   function failure(res: QloResponse, what: string): ApplicationFailure {
     const message = `PMS answered HTTP ${res.status} to ${what}: ${qloErrorMessages(res.text)}`;
     const details = { httpStatus: res.status };
-    if (res.status === 401) return ApplicationFailure.retryable(message, ErrorType.PmsAuthError, details);
+    // 401: the key is not (or no longer) valid; 403: it is, but not for this resource. Both are the tenant's settings.
+    if (res.status === 401 || res.status === 403) {
+      return ApplicationFailure.retryable(message, ErrorType.PmsAuthError, details);
+    }
     if (res.status === 429) {
-      const seconds = res.retryAfter !== undefined ? Number(res.retryAfter) : NaN;
-      return pmsUnavailable(message, details, Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined);
+      return pmsUnavailable(message, details, retryAfterMs(res.retryAfter));
     }
     if (res.status >= 400 && res.status < 500) return pmsRejected(message, details);
     return pmsUnavailable(message, details);
@@ -440,7 +462,7 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
               firstname: firstname ?? 'WhatsApp',
               lastname: rest.length ? rest.join(' ') : 'Guest',
               // QloApps requires an email; the guest gave none, and their phone number stays out of the PMS.
-              email: `wa-${createHash('sha256').update(r.reference).digest('hex').slice(0, 16)}@guests.invalid`,
+              email: `wa-${r.guestRef}@guests.invalid`,
               phone: '',
             },
             payment_detail: { payment_type: 'pay at hotel' },
@@ -491,6 +513,19 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
       if (!order) return null;
       const details = await bookingDetails(order.id);
       return details ? toRecord(details, statusOf(order.current_state)) : null;
+    },
+
+    async findBookingsByReference(reference) {
+      if (!referencePattern.test(reference)) return [];
+      const found = (await orders('source', reference))
+        .filter((o) => o.source === reference)
+        .sort((a, b) => Number(a.id) - Number(b.id));
+      const records: BookingRecord[] = [];
+      for (const order of found) {
+        const details = await bookingDetails(order.id);
+        if (details) records.push(toRecord(details, statusOf(order.current_state)));
+      }
+      return records;
     },
 
     async cancelBooking(bookingId) {
@@ -575,9 +610,13 @@ interface OriginEntry {
   breaker: CircuitBreakerPolicy;
   openedAt: number | undefined;
   listeners: IDisposable[];
+  /** The `pms_calls_total` series of this origin (`operation outcome`), removed with it. */
+  callSeries: Set<string>;
 }
 
 export interface PmsActivityDeps {
+  /** Names the guest at the PMS (the placeholder e-mail) without their number. */
+  guestRefs: GuestRefs;
   tenants: TenantCache;
   secrets: SecretResolver;
   redis: Redis;
@@ -649,7 +688,7 @@ function validateStay(q: { checkIn: string; checkOut: string; adults: number; ch
  * breaker lets a trial call through, so Temporal does the waiting. Close with {@link closePmsActivities}.
  */
 export function createPmsActivities(deps: PmsActivityDeps) {
-  const { tenants, secrets, redis, config, log, metrics } = deps;
+  const { tenants, secrets, redis, config, log, metrics, guestRefs } = deps;
   // cockatiel measures the open time with Date.now, so the time left is measured with it too.
   const now = () => Date.now();
   const halfOpenAfterMs = config.pms.breakerHalfOpenAfterMs;
@@ -691,10 +730,12 @@ export function createPmsActivities(deps: PmsActivityDeps) {
       agent: createHttpAgent({
         maxConnectionsPerOrigin: config.http.maxConnectionsPerOrigin,
         connectTimeoutMs: config.pms.httpTimeoutMs,
+        addressPolicy: { allowPrivateNetworks: config.pms.allowPrivateNetworks },
       }),
       breaker,
       openedAt: undefined,
       listeners: [],
+      callSeries: new Set(),
     };
     created.listeners.push(
       breaker.onBreak(() => {
@@ -736,17 +777,15 @@ export function createPmsActivities(deps: PmsActivityDeps) {
         ErrorType.PmsNotConfigured,
       );
     }
-    let origin: string;
-    try {
-      const url = new URL(settings.baseUrl);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
-      origin = url.origin;
-    } catch {
+    // The admin API refuses such URLs when written; this catches rows written before the rule, or by hand.
+    const problem = serviceUrlProblem(settings.baseUrl);
+    if (problem !== undefined) {
       throw ApplicationFailure.nonRetryable(
-        `Tenant ${tenantId} has a PMS base URL that is not an http(s) URL`,
+        `Tenant ${tenantId} has a PMS base URL that ${problem}`,
         ErrorType.PmsNotConfigured,
       );
     }
+    const origin = new URL(settings.baseUrl).origin;
     const webserviceKey = requireSecret(secrets, tenantId, settings.credentialsRef, 'PMS credentials');
     const entry = originEntry(origin);
     const client = createQloAppsClient({
@@ -754,14 +793,41 @@ export function createPmsActivities(deps: PmsActivityDeps) {
       webserviceKey,
       hotelId: settings.hotelId,
       timeoutMs: config.pms.httpTimeoutMs,
+      maxResponseBytes: config.pms.maxResponseBytes,
       dispatcher: entry.agent,
     });
     return { client, entry };
   }
 
   function count(entry: OriginEntry, operation: PmsOperation, outcome: PmsCallOutcome) {
+    // A call that outlived its origin's eviction must not bring the series back.
+    if (origins.get(entry.origin) !== entry) return;
+    entry.callSeries.add(`${operation} ${outcome}`);
     metrics?.pmsCalls.inc({ origin: entry.origin, operation, outcome });
   }
+
+  /** Closes an origin's pool (after its requests in flight), stops its breaker's listeners, drops its series. */
+  function evict(entry: OriginEntry): void {
+    origins.delete(entry.origin);
+    for (const listener of entry.listeners) listener.dispose();
+    entry.agent.close().catch((err: unknown) => log.warn({ err, origin: entry.origin }, 'PMS pool not closed'));
+    metrics?.pmsCircuitState.remove({ origin: entry.origin });
+    for (const series of entry.callSeries) {
+      const [operation, outcome] = series.split(' ') as [PmsOperation, PmsCallOutcome];
+      metrics?.pmsCalls.remove({ origin: entry.origin, operation, outcome });
+    }
+    log.info({ origin: entry.origin }, 'PMS origin no tenant uses any more: pool, breaker and metrics dropped');
+  }
+
+  // Each reload of the tenant directory drops the origins no tenant points at any more (a changed or removed PMS
+  // URL), so a worker that has seen many URLs does not keep a pool, a breaker and metric series for each forever.
+  const unsubscribe = tenants.onReload((directory) => {
+    const inUse = new Set<string>();
+    for (const { baseUrl } of directory.pms.values()) {
+      if (baseUrl && serviceUrlProblem(baseUrl) === undefined) inUse.add(new URL(baseUrl).origin);
+    }
+    for (const entry of [...origins.values()]) if (!inUse.has(entry.origin)) evict(entry);
+  });
 
   /** Runs one PMS operation through the origin's breaker; an open breaker fails at once with the time left. */
   async function guarded<T>(tenantId: string, operation: PmsOperation, fn: (client: PmsClient) => Promise<T>) {
@@ -857,7 +923,10 @@ export function createPmsActivities(deps: PmsActivityDeps) {
         }
         return { kind: 'booked', booking: existing };
       }
-      return guarded(r.tenantId, 'create_booking', (client) => client.createBooking(r));
+      const { tenantId: _tenantId, guestWaId, ...request } = r;
+      // Without the guest's id (an older booking workflow), the booking reference stands in for them.
+      const guestRef = guestRefs.of(guestWaId ?? r.reference);
+      return guarded(r.tenantId, 'create_booking', (client) => client.createBooking({ ...request, guestRef }));
     },
 
     /** The booking, or null when the PMS has no booking with this id. */
@@ -876,6 +945,28 @@ export function createPmsActivities(deps: PmsActivityDeps) {
       return guarded(tenantId, 'find_booking', (client) => client.findBookingByReference(reference));
     },
 
+    /**
+     * Cancels every live booking made with this reference: the saga's compensation. Normally there is one, but two
+     * create attempts that overlapped (an attempt timed out while still running) may each have booked; undoing
+     * only one would leave the other booked in the guest's name. Returns the ids it cancelled; idempotent.
+     */
+    async cancelBookingsByReference({
+      tenantId,
+      reference,
+    }: {
+      tenantId: string;
+      reference: string;
+    }): Promise<{ cancelled: string[] }> {
+      const found = await guarded(tenantId, 'find_booking', (client) => client.findBookingsByReference(reference));
+      const cancelled: string[] = [];
+      for (const booking of found.filter((b) => b.status !== 'cancelled')) {
+        await guarded(tenantId, 'cancel_booking', (client) => client.cancelBooking(booking.bookingId));
+        cancelled.push(booking.bookingId);
+      }
+      if (cancelled.length > 1) log.warn({ tenantId, cancelled }, 'several PMS bookings carried one reference');
+      return { cancelled };
+    },
+
     /** Cancels the booking; idempotent (a cancelled booking is returned as it is). Unknown id: `PmsRejected`. */
     async cancelBooking({ tenantId, bookingId }: { tenantId: string; bookingId: string }): Promise<BookingRecord> {
       return guarded(tenantId, 'cancel_booking', (client) => client.cancelBooking(bookingId));
@@ -883,6 +974,7 @@ export function createPmsActivities(deps: PmsActivityDeps) {
   };
 
   closers.set(activities, async () => {
+    unsubscribe();
     unregisterCollect?.();
     const entries = [...origins.values()];
     origins.clear();

@@ -10,7 +10,8 @@ import {
   type TenantResolution,
   type TenantStatus,
 } from '../lib/domain/tenants';
-import { hashPhone, type Logger } from '../lib/log';
+import type { GuestRefs } from '../lib/guest-refs';
+import type { Logger } from '../lib/log';
 
 /** Where a tenant's PMS is; activity-side only (workflows never see credentials references). */
 export interface TenantPmsSettings {
@@ -108,6 +109,7 @@ export class TenantCache {
   private reconnectDelayMs = 1_000;
   private lastFailureAt: number | undefined;
   private stopped = false;
+  private readonly reloadListeners = new Set<(directory: TenantDirectory) => void>();
   private readonly now: () => number;
   readonly missReloadMs: number;
 
@@ -140,12 +142,25 @@ export class TenantCache {
     this.loading ??= loadTenantDirectory(this.options.db, this.now())
       .then((directory) => {
         this.directory = directory;
+        for (const listener of this.reloadListeners) {
+          try {
+            listener(directory);
+          } catch (err) {
+            this.options.log.warn({ err }, 'tenant directory listener failed');
+          }
+        }
         return directory;
       })
       .finally(() => {
         this.loading = undefined;
       });
     return this.loading;
+  }
+
+  /** Calls `listener` with every directory loaded from now on (to drop what no tenant uses any more); unsubscribes. */
+  onReload(listener: (directory: TenantDirectory) => void): () => void {
+    this.reloadListeners.add(listener);
+    return () => this.reloadListeners.delete(listener);
   }
 
   /** How old the copy in memory is, in ms; undefined before the first load. */
@@ -220,6 +235,8 @@ export interface TenantActivityDeps {
   tenants: TenantCache;
   db: Pool;
   log: Logger;
+  /** Names the guest in the audit row of a refusal. */
+  guestRefs: GuestRefs;
 }
 
 export interface ResolveTenantInput {
@@ -227,7 +244,7 @@ export interface ResolveTenantInput {
   waId: string;
 }
 
-export function createTenantActivities({ tenants, db, log }: TenantActivityDeps) {
+export function createTenantActivities({ tenants, db, log, guestRefs }: TenantActivityDeps) {
   return {
     /**
      * The tenant of a message: the owner of its business number, else the tenant the guest is registered
@@ -253,7 +270,7 @@ export function createTenantActivities({ tenants, db, log }: TenantActivityDeps)
           actor: 'worker',
           action: 'tenant.isolation_refused',
           tenantId: owner,
-          details: { phoneNumberId, guest: hashPhone(waId), registeredTenantId: registered },
+          details: { phoneNumberId, guest: guestRefs.of(waId), registeredTenantId: registered },
         });
         log.warn({ phoneNumberId }, 'message refused: guest registered to another tenant');
         throw ApplicationFailure.nonRetryable(

@@ -3,7 +3,8 @@ import { FormData, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { Config } from '../lib/config';
 import { ErrorType } from '../lib/domain/errors';
-import { isNetworkError, parseJsonOrUndefined } from '../lib/http';
+import { isNetworkError, parseJsonOrUndefined, readCapped, ResponseTooLargeError, retryAfterMs } from '../lib/http';
+import { addressRefusal } from '../lib/network-policy';
 
 export interface TranscriptionInput {
   /** The recording, read lazily as it is sent (the media store hands out a file-backed Blob). */
@@ -52,6 +53,9 @@ const extensions: Record<string, string> = {
 };
 
 const transcriptionSchema = z.object({ text: z.string() });
+
+/** A transcript is a few kB; an answer larger than this is cut off rather than read into memory. */
+export const maxTranscriptionResponseBytes = 1024 * 1024;
 const errorSchema = z.object({ error: z.object({ message: z.string() }).partial() });
 
 /**
@@ -70,7 +74,9 @@ export function transcriptionEndpoint(url: string): string {
 /**
  * The transcriber for the configuration: none when `TRANSCRIPTION_URL` is unset; otherwise one that POSTs the
  * audio as multipart form data (`file`, `model`, `language`, `response_format=json`) to an OpenAI-compatible
- * `/v1/audio/transcriptions` endpoint through the process's pooled dispatcher, streaming the file.
+ * `/v1/audio/transcriptions` endpoint, streaming the file. `http` must apply the network policy
+ * (`createHttpAgent({ addressPolicy })` with `TRANSCRIPTION_ALLOW_PRIVATE_NETWORKS`): a refused address is a
+ * non-retryable `ConfigurationFailure`. Answers over {@link maxTranscriptionResponseBytes} are cut off.
  */
 export function createTranscriber(
   config: Config['media']['transcription'],
@@ -103,6 +109,15 @@ export function createTranscriber(
         });
       } catch (err) {
         if (signal?.aborted) throw err;
+        const refused = addressRefusal(err);
+        if (refused) {
+          throw ApplicationFailure.nonRetryable(
+            `Transcription service address refused: ${refused.message}; set TRANSCRIPTION_ALLOW_PRIVATE_NETWORKS=true ` +
+              'for a self-hosted service on a private network',
+            ErrorType.ConfigurationFailure,
+            { kind: 'transcription_address' },
+          );
+        }
         if (isNetworkError(err)) {
           const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
           throw ApplicationFailure.retryable(
@@ -114,11 +129,11 @@ export function createTranscriber(
       }
       let text: string;
       try {
-        text = await response.body.text();
+        text = await readCapped(response, maxTranscriptionResponseBytes);
       } catch (err) {
         if (signal?.aborted) throw err;
         throw ApplicationFailure.retryable(
-          `Transcription answer cut off: ${err instanceof Error ? err.message : String(err)}`,
+          `Transcription answer ${err instanceof ResponseTooLargeError ? 'has' : 'cut off:'} ${err instanceof Error ? err.message : String(err)}`,
           ErrorType.TranscriptionUnavailable,
         );
       }
@@ -138,12 +153,12 @@ export function createTranscriber(
       const serviceMessage = errorSchema.safeParse(json).data?.error.message?.slice(0, 200) ?? 'no error message';
       const message = `Transcription failed: HTTP ${status}: ${serviceMessage}`;
       if (status >= 500 || status === 429 || status === 408) {
-        const retryAfter = Number(response.headers['retry-after']);
+        const delay = retryAfterMs(response.headers['retry-after']);
         throw ApplicationFailure.create({
           type: ErrorType.TranscriptionUnavailable,
           message,
           details: [{ httpStatus: status }],
-          ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { nextRetryDelay: `${retryAfter}s` } : {}),
+          ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
         });
       }
       throw ApplicationFailure.nonRetryable(message, ErrorType.TranscriptionRejected, { httpStatus: status });

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ErrorType } from '../lib/domain/errors';
 import { maskPhones } from '../lib/log';
 import { requireSecret, type SecretResolver } from '../lib/secrets';
-import { isNetworkError, parseJsonOrUndefined } from '../lib/http';
+import { isNetworkError, parseJsonOrUndefined, retryAfterMs } from '../lib/http';
 
 /**
  * Graph API error codes, from Meta's Cloud API error-code reference
@@ -62,15 +62,24 @@ export interface SendTextInput {
   replyTo?: string;
   /** The tenant's own access token reference (`env:TENANT_<ID>_<NAME>`); the default token when absent. */
   tokenRef?: string | null;
-  /** The tenant whose namespace `tokenRef` must be in; a reference without it is refused. */
+  /** The tenant whose namespace `tokenRef` must be in (a reference without it is refused); labels
+   * `config_failures_total` when its token fails. */
   tenantId?: string | null;
 }
 
 export interface SendResult {
-  messageId: string;
+  /**
+   * Meta's id of the message, or null when Meta answered 2xx without one: the message was accepted (it is
+   * delivered, and never sent again) but its id, and so its delivery statuses, are unknown.
+   */
+  messageId: string | null;
 }
 
-function failureFromGraphError(status: number, body: unknown, retryAfter: string | undefined): ApplicationFailure {
+function failureFromGraphError(
+  status: number,
+  body: unknown,
+  retryAfter: string | string[] | undefined,
+): ApplicationFailure {
   const parsed = graphErrorSchema.safeParse(body);
   const code = parsed.success ? parsed.data.error.code : undefined;
   const details = parsed.success
@@ -85,12 +94,12 @@ function failureFromGraphError(status: number, body: unknown, retryAfter: string
   const message = `WhatsApp send failed: HTTP ${status}${code !== undefined ? `, code ${code}` : ''}: ${metaMessage}`;
 
   if (status === 429 || (code !== undefined && rateLimitCodes.has(code))) {
-    const seconds = retryAfter !== undefined ? Number(retryAfter) : NaN;
+    const delay = retryAfterMs(retryAfter);
     return ApplicationFailure.create({
       type: ErrorType.WhatsAppRateLimited,
       message,
       details: [details],
-      ...(Number.isFinite(seconds) && seconds > 0 ? { nextRetryDelay: `${seconds}s` } : {}),
+      ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
     });
   }
   if (status === 401 || (code !== undefined && authCodes.has(code))) {
@@ -142,17 +151,11 @@ export function createWhatsAppClient(options: WhatsAppClientOptions) {
     const text = await response.body.text();
     const body = parseJsonOrUndefined(text);
     if (response.statusCode >= 200 && response.statusCode < 300) {
+      // A 2xx means Meta has the message: retrying would send the guest the same reply again.
       const parsed = sendResponseSchema.safeParse(body);
-      if (!parsed.success) {
-        throw ApplicationFailure.retryable(
-          `WhatsApp answered HTTP ${response.statusCode} without a message id`,
-          ErrorType.WhatsAppUnavailable,
-        );
-      }
-      return { messageId: parsed.data.messages[0]!.id };
+      return { messageId: parsed.success ? parsed.data.messages[0]!.id : null };
     }
-    const retryAfter = response.headers['retry-after'];
-    throw failureFromGraphError(response.statusCode, body, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+    throw failureFromGraphError(response.statusCode, body, response.headers['retry-after']);
   }
 
   return { sendText };

@@ -4,7 +4,8 @@ import getRawBody from 'raw-body';
 import type { Config } from '../lib/config';
 import { conversationWorkflowId } from '../lib/domain/messages';
 import { ConversationStatus } from '../lib/domain/search-attributes';
-import { hashPhone, type Logger } from '../lib/log';
+import { createGuestRefs } from '../lib/guest-refs';
+import type { Logger } from '../lib/log';
 import {
   deliveryStatusSignal,
   inboundMessageSignal,
@@ -27,6 +28,7 @@ export interface WebhookDeps {
  */
 export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
   const router = new Router();
+  const guestRefs = createGuestRefs(config.guestRefKey);
 
   router.get('/webhooks/whatsapp', (ctx) => {
     const mode = ctx.query['hub.mode'];
@@ -48,6 +50,7 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
       waId,
       idleTimeoutSeconds: config.conversation.idleTimeoutSeconds,
       seenIdsMax: config.conversation.seenIdsMax,
+      sendTimeoutSeconds: config.whatsapp.sendTimeoutSeconds,
       booking: {
         maxStayNights: config.booking.maxStayNights,
         holdTtlSeconds: config.holds.ttlSeconds,
@@ -63,7 +66,7 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
       signalArgs: [message],
       typedSearchAttributes: [{ key: ConversationStatus, value: 'active' }],
       staticSummary: `WhatsApp guest conversation on business number ${phoneNumberId}`,
-      staticDetails: `Guest ref ${hashPhone(waId)}. Query \`state\` for the last messages.`,
+      staticDetails: `Guest ref ${guestRefs.of(waId)}. Query \`state\` for the last messages.`,
     });
   }
 

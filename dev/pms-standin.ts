@@ -1,5 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 /**
  * A local stand-in for a QloApps PMS that speaks the subset of its webservice this project uses, with the
@@ -108,6 +110,8 @@ export type PmsFault = (
   | { kind: 'malformed'; body?: string }
   /** With `times` = n: the next 2n matching requests alternate failing (HTTP `status`, default 503) and succeeding. */
   | { kind: 'flapping'; status?: number }
+  /** Answer 200 with a JSON body of about `bytes` bytes, streamed (with a Content-Length when `declareLength`). */
+  | { kind: 'huge'; bytes: number; declareLength?: boolean }
 ) & { match?: FaultMatch };
 
 export interface PmsStandin {
@@ -120,6 +124,8 @@ export interface PmsStandin {
   connections: number;
   /** Queues faults: each of the next `times` matching requests gets `fault` (default once). */
   inject(fault: PmsFault, times?: number): void;
+  /** Drops the queued faults. */
+  clearFaults(): void;
   /** Rooms of a hotel free for every night of [checkIn, checkOut), by room type id. */
   freeRooms(hotelId: number, checkIn: string, checkOut: string): Map<number, number[]>;
   /** Forgets bookings, requests and queued faults (booking ids keep counting up). */
@@ -284,6 +290,9 @@ export async function startPmsStandin(options: {
           faults.push(fault);
         }
       }
+    },
+    clearFaults() {
+      faults.length = 0;
     },
     freeRooms(hotelId, checkIn, checkOut) {
       const hotel = hotels.find((h) => h.id === hotelId);
@@ -783,6 +792,25 @@ export async function startPmsStandin(options: {
         ? { 'retry-after': String(fault.retryAfterSeconds) }
         : {};
       return send(res, errors(fault.status, 0, fault.message ?? `Injected HTTP ${fault.status}`, headers));
+    }
+    if (fault?.kind === 'huge') {
+      const head = '{"hotel_ari": {"id_hotel": "1", "padding": "';
+      const tail = '"}}';
+      const padding = Math.max(0, fault.bytes - head.length - tail.length);
+      res.writeHead(200, {
+        'content-type': 'application/json;charset=utf-8',
+        ...(fault.declareLength ? { 'content-length': String(head.length + padding + tail.length) } : {}),
+      });
+      const chunk = 'x'.repeat(64 * 1024);
+      function* body() {
+        yield head;
+        for (let left = padding; left > 0; left -= chunk.length)
+          yield left >= chunk.length ? chunk : chunk.slice(0, left);
+        yield tail;
+      }
+      // A client that hangs up part-way (as it should) ends the stream; not an error here.
+      await pipeline(Readable.from(body()), res).catch(() => undefined);
+      return;
     }
     if (fault?.kind === 'malformed') {
       return send(res, { status: 200, body: fault.body ?? '{"hotel_ari": {"id_hotel": "1", "room_types": [' });

@@ -52,6 +52,8 @@ function devSecrets(): Record<string, string> {
     WHATSAPP_ACCESS_TOKEN: () => `dev-${randomBytes(16).toString('hex')}`,
     // QloApps webservice keys are 32 characters; the demo hotel's reference is env:TENANT_HOTEL_DEMO_PMS_KEY.
     [demoPmsKeyVariable]: () => randomBytes(16).toString('hex').toUpperCase(),
+    // The HMAC key of guest references (audit rows, summaries, PMS placeholders).
+    GUEST_REF_KEY: () => randomBytes(32).toString('hex'),
   };
   const secrets = { ...existing };
   for (const [name, make] of Object.entries(wanted)) secrets[name] ??= make();
@@ -129,6 +131,10 @@ async function main(): Promise<void> {
       DATABASE_URL: postgres.url,
       REDIS_URL: redis.url,
       WHATSAPP_GRAPH_BASE_URL: whatsapp.url,
+      // The PMS stand-in listens on 127.0.0.1, which the network policy refuses otherwise.
+      PMS_ALLOW_PRIVATE_NETWORKS: 'true',
+      // The WhatsApp stand-in serves media itself, not from Meta's media hosts.
+      MEDIA_ALLOWED_HOSTS: new URL(whatsapp.url).hostname,
       WORKER_METRICS_PORT: String(ports.metrics),
       ...secrets,
     };

@@ -28,7 +28,9 @@ export type Fault =
   /** Wait before answering normally. */
   | { kind: 'latency'; ms: number }
   /** Cut the connection without an answer. */
-  | { kind: 'drop' };
+  | { kind: 'drop' }
+  /** Accept the message (it counts as sent) but answer 200 without a message id, as Meta occasionally does. */
+  | { kind: 'acceptedWithoutId' };
 
 /** Faults of one registered media file. */
 export interface MediaFaults {
@@ -42,6 +44,8 @@ export interface MediaFaults {
   extraBytes?: number;
   /** Metadata and file claim this MIME type instead of the registered one. */
   wrongMimeType?: string;
+  /** The metadata's URL points at this origin (`http://host:port`) instead of the stand-in. */
+  foreignUrl?: string;
 }
 
 export interface StandinMedia {
@@ -78,6 +82,13 @@ export interface WhatsAppStandin {
   inject(fault: Fault, times?: number): void;
   /** Recipients that get Meta's permanent "message undeliverable" error (131026). */
   undeliverable: Set<string>;
+  /**
+   * Access tokens this stand-in accepts (the one it was started with, to begin with); any other gets Meta's
+   * 401, code 190. Remove one to revoke it, add a tenant's own.
+   */
+  acceptedTokens: Set<string>;
+  /** Drops the queued send faults. */
+  clearFaults(): void;
   /** Registers (or replaces) a media file under a media id. */
   addMedia(id: string, media: StandinMedia): void;
   /** Forgets a media id: its metadata then answers as Meta does for an id that does not exist. */
@@ -125,6 +136,12 @@ async function applyFault(fault: Fault | undefined, req: IncomingMessage, res: S
     return true;
   }
   return false;
+}
+
+/** The bearer token of a request, or '' without one. */
+function bearer(req: IncomingMessage): string {
+  const header = req.headers.authorization ?? '';
+  return header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -202,7 +219,11 @@ export async function startWhatsAppStandin(options: {
     attempts: 0,
     connections: 0,
     undeliverable: new Set(),
+    acceptedTokens: new Set([options.accessToken]),
     media: { metadata: 0, file: 0, bytesServed: 0 },
+    clearFaults() {
+      faults.length = 0;
+    },
     inject(fault, times = 1) {
       for (let i = 0; i < times; i++) faults.push(fault);
     },
@@ -231,6 +252,8 @@ export async function startWhatsAppStandin(options: {
       standin.attempts = 0;
       standin.connections = 0;
       standin.undeliverable.clear();
+      standin.acceptedTokens.clear();
+      standin.acceptedTokens.add(options.accessToken);
       mediaFaults.length = 0;
       mediaFiles.clear();
       standin.media = { metadata: 0, file: 0, bytesServed: 0 };
@@ -240,8 +263,9 @@ export async function startWhatsAppStandin(options: {
 
   async function handleSend(req: IncomingMessage, res: ServerResponse, phoneNumberId: string) {
     standin.attempts++;
-    if (await applyFault(faults.shift(), req, res)) return;
-    if (req.headers.authorization !== `Bearer ${options.accessToken}`) {
+    const fault = faults.shift();
+    if (await applyFault(fault, req, res)) return;
+    if (!standin.acceptedTokens.has(bearer(req))) {
       graphError(res, 401, 190, 'Invalid OAuth access token - Cannot parse access token');
       return;
     }
@@ -280,6 +304,10 @@ export async function startWhatsAppStandin(options: {
       replyTo: body.context?.message_id,
       at: Date.now(),
     });
+    if (fault?.kind === 'acceptedWithoutId') {
+      json(res, 200, { messaging_product: 'whatsapp', contacts: [{ input: body.to, wa_id: body.to }] });
+      return;
+    }
     json(res, 200, {
       messaging_product: 'whatsapp',
       contacts: [{ input: body.to, wa_id: body.to }],
@@ -288,7 +316,7 @@ export async function startWhatsAppStandin(options: {
   }
 
   function authorized(req: IncomingMessage, res: ServerResponse): boolean {
-    if (req.headers.authorization === `Bearer ${options.accessToken}`) return true;
+    if (standin.acceptedTokens.has(bearer(req))) return true;
     graphError(res, 401, 190, 'Invalid OAuth access token - Cannot parse access token');
     return false;
   }
@@ -325,7 +353,7 @@ export async function startWhatsAppStandin(options: {
     const token = randomBytes(12).toString('hex');
     entry.urls.set(token, Date.now());
     // Served by this same server, at the address the client used to reach it.
-    const origin = req.headers.host ? `http://${req.headers.host}` : baseUrl;
+    const origin = entry.media.faults?.foreignUrl ?? (req.headers.host ? `http://${req.headers.host}` : baseUrl);
     const fileUrl = `${origin}/whatsapp_business/attachments/?mid=${encodeURIComponent(mediaId)}&ext=${Date.now()}&hash=${token}`;
     json(res, 200, {
       messaging_product: 'whatsapp',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { serviceUrlProblem } from './network-policy';
 
 /** Parses "true"/"false"/"1"/"0" strictly; `Boolean("false")` is true, so never coerce with Boolean(). */
 const bool = z
@@ -39,6 +40,8 @@ const envSchema = z.object({
     .regex(/^v\d+\.\d+$/, 'must look like v23.0')
     .default('v23.0'),
   WHATSAPP_HTTP_TIMEOUT_MS: positiveInt.default(10_000),
+  WHATSAPP_SEND_TIMEOUT_SECONDS: positiveInt.default(24 * 60 * 60),
+  CONFIG_FAILURE_RETRY_SECONDS: positiveInt.default(60 * 60),
   HTTP_MAX_CONNECTIONS_PER_ORIGIN: positiveInt.default(32),
 
   WEBHOOK_MAX_BODY_BYTES: positiveInt.default(3 * 1024 * 1024),
@@ -49,6 +52,8 @@ const envSchema = z.object({
 
   TENANT_CACHE_REFRESH_SECONDS: positiveInt.default(60),
   TENANT_CACHE_MAX_STALENESS_SECONDS: positiveInt.default(15 * 60),
+
+  GUEST_REF_KEY: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
 
   ADMIN_AUTH_FAILURE_LIMIT: positiveInt.default(10),
   ADMIN_AUTH_FAILURE_WINDOW_SECONDS: positiveInt.default(5 * 60),
@@ -61,6 +66,8 @@ const envSchema = z.object({
   PMS_BREAKER_MIN_REQUESTS: positiveInt.default(10),
   PMS_BREAKER_HALF_OPEN_AFTER_MS: positiveInt.default(30_000),
   AVAILABILITY_CACHE_TTL_SECONDS: positiveInt.default(60),
+  PMS_ALLOW_PRIVATE_NETWORKS: bool.default(false),
+  PMS_MAX_RESPONSE_BYTES: positiveInt.default(1024 * 1024),
 
   HOLD_TTL_SECONDS: positiveInt.default(15 * 60),
   HOLD_MAX_EXTENSIONS: z.coerce.number().int().min(0).default(2),
@@ -70,7 +77,27 @@ const envSchema = z.object({
   MEDIA_DIR: z.string().min(1).default('.data/media'),
   MEDIA_INDEX_TTL_SECONDS: positiveInt.default(30 * 24 * 60 * 60),
   MEDIA_DOWNLOAD_TIMEOUT_MS: positiveInt.default(60_000),
-  TRANSCRIPTION_URL: url.optional(),
+  MEDIA_ALLOWED_HOSTS: z
+    .string()
+    .regex(/^\s*(\*\.)?[a-z0-9.-]+(\s*,\s*(\*\.)?[a-z0-9.-]+)*\s*$/i, 'must be host names, comma-separated')
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()))
+    .default(['lookaside.fbsbx.com']),
+  MEDIA_TENANT_QUOTA_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(5 * 1024 ** 3),
+  MEDIA_MIN_FREE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(1024 ** 3),
+  TRANSCRIPTION_URL: url
+    .refine((value) => serviceUrlProblem(value) === undefined, {
+      message: 'must be an http(s) URL without credentials, query string or fragment',
+    })
+    .optional(),
+  TRANSCRIPTION_ALLOW_PRIVATE_NETWORKS: bool.default(false),
   TRANSCRIPTION_API_KEY: z.string().min(1).optional(),
   TRANSCRIPTION_MODEL: z.string().min(1).default('whisper-1'),
 
@@ -113,6 +140,8 @@ export interface Config {
     graphBaseUrl: string;
     graphApiVersion: string;
     httpTimeoutMs: number;
+    /** How long a reply is retried before it is recorded as undeliverable (WhatsApp's 24 h window by default). */
+    sendTimeoutSeconds: number;
   };
   http: { maxConnectionsPerOrigin: number };
   webhook: { maxBodyBytes: number; temporalTimeoutMs: number };
@@ -125,6 +154,10 @@ export interface Config {
     breakerMinRequests: number;
     breakerHalfOpenAfterMs: number;
     availabilityCacheTtlSeconds: number;
+    /** Let tenants' PMS URLs reach loopback, private and link-local addresses (development, tests, the demo). */
+    allowPrivateNetworks: boolean;
+    /** Longest PMS answer read; a longer one fails the call. */
+    maxResponseBytes: number;
   };
   holds: { ttlSeconds: number; maxExtensions: number };
   /** `pmsTimeoutSeconds`: how long a booking keeps retrying the PMS before it gives up and compensates. */
@@ -133,7 +166,15 @@ export interface Config {
     dir: string;
     indexTtlSeconds: number;
     downloadTimeoutMs: number;
-    transcription: { url: string; apiKey: string | undefined; model: string } | undefined;
+    /** Hosts media URLs may name; the Graph token is sent to no other (`*.example.com` allows subdomains). */
+    allowedHosts: string[];
+    /** Bytes each tenant may store; 0: no quota. */
+    tenantQuotaBytes: number;
+    /** Downloads are refused while the store's disk has less free; 0: no floor. */
+    minFreeBytes: number;
+    /** `allowPrivateNetworks`: the service may be on a loopback, private or link-local address (self-hosted). */
+    transcription:
+      { url: string; apiKey: string | undefined; model: string; allowPrivateNetworks: boolean } | undefined;
   };
   /** Port of the worker's Prometheus /metrics endpoint; 0 turns it off. */
   workerMetricsPort: number;
@@ -144,9 +185,22 @@ export interface Config {
     maxConcurrentVerifications: number;
     maxQueuedVerifications: number;
   };
+  /**
+   * How long a configuration or auth failure (secret missing, token or key refused) is retried before it becomes a
+   * non-retryable `ConfigurationFailure` that is recorded and flagged to staff.
+   */
+  configFailureRetrySeconds: number;
+  /** HMAC key of guest references (lib/guest-refs.ts); a fixed development key outside production when unset. */
+  guestRefKey: string;
   databaseUrl: string;
   redisUrl: string;
 }
+
+/**
+ * The guest reference key outside production when GUEST_REF_KEY is unset (a process run by hand). It is public, so
+ * references made with it are not secret; `bash scripts/start.sh` generates a real one into .data/dev.env.
+ */
+export const developmentGuestRefKey = 'development-only-guest-reference-key-not-secret';
 
 /** Thrown when the environment is invalid; its message names every bad variable. */
 export class ConfigError extends Error {
@@ -169,6 +223,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   });
   if (cleaned.TEMPORAL_TLS_CERT_PATH !== undefined && cleaned.TEMPORAL_TLS_KEY_PATH === undefined) {
     lines.push('  TEMPORAL_TLS_KEY_PATH: is required when TEMPORAL_TLS_CERT_PATH is set');
+  }
+  if (cleaned.NODE_ENV === 'production' && cleaned.GUEST_REF_KEY === undefined) {
+    lines.push('  GUEST_REF_KEY: is required in production (the key of guest pseudonyms; e.g. openssl rand -hex 32)');
   }
   if (!parsed.success || lines.length > 0) {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
@@ -195,6 +252,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       graphBaseUrl: e.WHATSAPP_GRAPH_BASE_URL.replace(/\/+$/, ''),
       graphApiVersion: e.WHATSAPP_GRAPH_API_VERSION,
       httpTimeoutMs: e.WHATSAPP_HTTP_TIMEOUT_MS,
+      sendTimeoutSeconds: e.WHATSAPP_SEND_TIMEOUT_SECONDS,
     },
     http: { maxConnectionsPerOrigin: e.HTTP_MAX_CONNECTIONS_PER_ORIGIN },
     webhook: { maxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES, temporalTimeoutMs: e.WEBHOOK_TEMPORAL_TIMEOUT_MS },
@@ -213,6 +271,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       breakerMinRequests: e.PMS_BREAKER_MIN_REQUESTS,
       breakerHalfOpenAfterMs: e.PMS_BREAKER_HALF_OPEN_AFTER_MS,
       availabilityCacheTtlSeconds: e.AVAILABILITY_CACHE_TTL_SECONDS,
+      allowPrivateNetworks: e.PMS_ALLOW_PRIVATE_NETWORKS,
+      maxResponseBytes: e.PMS_MAX_RESPONSE_BYTES,
     },
     holds: { ttlSeconds: e.HOLD_TTL_SECONDS, maxExtensions: e.HOLD_MAX_EXTENSIONS },
     booking: { maxStayNights: e.BOOKING_MAX_STAY_NIGHTS, pmsTimeoutSeconds: e.BOOKING_PMS_TIMEOUT_SECONDS },
@@ -220,8 +280,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       dir: e.MEDIA_DIR,
       indexTtlSeconds: e.MEDIA_INDEX_TTL_SECONDS,
       downloadTimeoutMs: e.MEDIA_DOWNLOAD_TIMEOUT_MS,
+      allowedHosts: e.MEDIA_ALLOWED_HOSTS,
+      tenantQuotaBytes: e.MEDIA_TENANT_QUOTA_BYTES,
+      minFreeBytes: e.MEDIA_MIN_FREE_BYTES,
       transcription: e.TRANSCRIPTION_URL
-        ? { url: e.TRANSCRIPTION_URL, apiKey: e.TRANSCRIPTION_API_KEY, model: e.TRANSCRIPTION_MODEL }
+        ? {
+            url: e.TRANSCRIPTION_URL,
+            apiKey: e.TRANSCRIPTION_API_KEY,
+            model: e.TRANSCRIPTION_MODEL,
+            allowPrivateNetworks: e.TRANSCRIPTION_ALLOW_PRIVATE_NETWORKS,
+          }
         : undefined,
     },
     workerMetricsPort: e.WORKER_METRICS_PORT,
@@ -231,6 +299,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxConcurrentVerifications: e.ADMIN_AUTH_MAX_CONCURRENT,
       maxQueuedVerifications: e.ADMIN_AUTH_MAX_WAITING,
     },
+    configFailureRetrySeconds: e.CONFIG_FAILURE_RETRY_SECONDS,
+    guestRefKey: e.GUEST_REF_KEY ?? developmentGuestRefKey,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
   };

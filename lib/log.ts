@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 
 export type { Logger } from 'pino';
@@ -47,11 +46,6 @@ const phoneLike = /\+?\d{5,13}(\d{2})\b/g;
 /** Masks anything phone-like inside free text, e.g. a workflow id `wa:<number id>:<wa_id>` in an error message. */
 export function maskPhones(text: string): string {
   return text.replace(phoneLike, '***$1');
-}
-
-/** A stable, non-reversible reference to a phone number, for correlating log lines without the number. */
-export function hashPhone(phone: string): string {
-  return createHash('sha256').update(phone).digest('hex').slice(0, 12);
 }
 
 function scrub(value: unknown, depth = 0): unknown {

@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream, openAsBlob, type Stats } from 'node:fs';
-import { mkdir, open, opendir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { mkdir, open, opendir, rename, rm, stat, statfs, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -133,8 +133,15 @@ export interface MediaStore {
   delete(ref: string): Promise<boolean>;
   /** Deletes the partial files of earlier attempts for this tenant and key; returns how many. */
   discardPartials(tenantId: string, key: string): Promise<number>;
-  /** Deletes expired objects and stale partial files; returns how many of each. */
-  deleteExpired(options: DeleteExpiredOptions): Promise<{ objects: number; partials: number }>;
+  /**
+   * Deletes expired objects and stale partial files; returns how many of each, and the bytes each tenant still
+   * stores afterwards (every tenant with a folder, 0 when it is empty), which resets the quota counters.
+   */
+  deleteExpired(
+    options: DeleteExpiredOptions,
+  ): Promise<{ objects: number; partials: number; tenantBytes: Record<string, number> }>;
+  /** Bytes free for new objects where the store writes (for the free-disk floor); undefined when unknown. */
+  freeBytes(): Promise<number | undefined>;
 }
 
 function safeKey(key: string): string {
@@ -314,9 +321,17 @@ export function createFileMediaStore({ dir }: { dir: string }): MediaStore {
       return removed;
     },
 
+    async freeBytes() {
+      await mkdir(root, { recursive: true, mode: 0o750 });
+      const fs = await statfs(root);
+      // Blocks available to this (unprivileged) process, not the root-reserved ones.
+      return fs.bavail * fs.bsize;
+    },
+
     async deleteExpired({ objectsOlderThan, partialsOlderThan, onProgress, signal }) {
       let objects = 0;
       let partials = 0;
+      const tenantBytes: Record<string, number> = {};
       let visited = 0;
       const visit = () => {
         signal?.throwIfAborted();
@@ -351,6 +366,7 @@ export function createFileMediaStore({ dir }: { dir: string }): MediaStore {
       }
       for await (const tenant of await list(root)) {
         if (!tenant.isDirectory() || !tenantIdPattern.test(tenant.name)) continue;
+        tenantBytes[tenant.name] = 0;
         for await (const shard of await list(path.join(root, tenant.name))) {
           if (!shard.isDirectory() || !/^[0-9a-f]{2}$/.test(shard.name)) continue;
           const shardDir = path.join(root, tenant.name, shard.name);
@@ -358,11 +374,13 @@ export function createFileMediaStore({ dir }: { dir: string }): MediaStore {
             visit();
             if (!object.isFile() || !sha256HexPattern.test(object.name)) continue;
             // Folders are left in place: at most 256 per tenant, and removing one could race a put's rename.
-            if (await removeIfOlder(path.join(shardDir, object.name), objectsOlderThan)) objects++;
+            const file = path.join(shardDir, object.name);
+            if (await removeIfOlder(file, objectsOlderThan)) objects++;
+            else tenantBytes[tenant.name]! += (await statOrUndefined(file))?.size ?? 0;
           }
         }
       }
-      return { objects, partials };
+      return { objects, partials, tenantBytes };
     },
   };
   return store;
@@ -374,7 +392,12 @@ export function createFileMediaStore({ dir }: { dir: string }): MediaStore {
 
 export const mediaTypes = ['audio', 'image', 'video', 'document', 'sticker'] as const;
 export type MediaType = (typeof mediaTypes)[number];
-export type MediaRejectionReason = 'too_large' | 'mime_not_allowed' | 'corrupt' | 'not_found';
+/**
+ * Why a media id was not stored. `quota_exceeded` (the tenant's `MEDIA_TENANT_QUOTA_BYTES`) and `storage_full`
+ * (`MEDIA_MIN_FREE_BYTES`) are conditions of the moment, so they are not kept in the index.
+ */
+export type MediaRejectionReason =
+  'too_large' | 'mime_not_allowed' | 'corrupt' | 'not_found' | 'quota_exceeded' | 'storage_full';
 
 const indexPrefix = 'media:idx:';
 
@@ -454,7 +477,30 @@ export function createMediaIndex(redis: Redis, { ttlSeconds }: { ttlSeconds: num
     async renew(tenantId: string, mediaId: string): Promise<void> {
       await redis.expire(mediaIndexKey(tenantId, mediaId), ttlSeconds);
     },
+    /** Bytes the tenant stores (distinct objects), as counted since the last cleanup recount; 0 when unknown. */
+    async usage(tenantId: string): Promise<number> {
+      return Number(await redis.get(mediaUsageKey(tenantId))) || 0;
+    },
+    /** Counts a newly stored object (not a deduplicated one) against the tenant's quota. */
+    async addUsage(tenantId: string, bytes: number): Promise<void> {
+      await redis.incrby(mediaUsageKey(tenantId), bytes);
+    },
+    /** Replaces the counters with what the cleanup found on disk. */
+    async setUsage(tenantBytes: Record<string, number>): Promise<void> {
+      const pipe = redis.pipeline();
+      for (const [tenantId, bytes] of Object.entries(tenantBytes)) pipe.set(mediaUsageKey(tenantId), bytes);
+      await pipe.exec();
+    },
   };
+}
+
+/**
+ * `media:usage:<tenant>`: the bytes of distinct objects the tenant stores, for `MEDIA_TENANT_QUOTA_BYTES`. Raised
+ * on every new object, recounted from disk by each cleanup run (so a lost Redis, or a put racing the recount, is
+ * corrected within the hour).
+ */
+export function mediaUsageKey(tenantId: string): string {
+  return `media:usage:${tenantId}`;
 }
 
 export type MediaIndex = ReturnType<typeof createMediaIndex>;
@@ -559,7 +605,7 @@ export async function mediaStats(redis: Redis, options: { tenantId?: string } & 
     storedMediaIds: 0,
     objects: 0,
     bytes: 0,
-    rejected: { too_large: 0, mime_not_allowed: 0, corrupt: 0, not_found: 0 },
+    rejected: { too_large: 0, mime_not_allowed: 0, corrupt: 0, not_found: 0, quota_exceeded: 0, storage_full: 0 },
     byType: Object.fromEntries(mediaTypes.map((t) => [t, { mediaIds: 0, bytes: 0 }])) as MediaStats['byType'],
     complete: false,
     scannedKeys: 0,

@@ -26,6 +26,11 @@ export interface Metrics {
   /** PMS calls (one per activity operation, possibly several HTTP requests) by origin, operation and outcome. */
   pmsCalls: Counter<'origin' | 'operation' | 'outcome'>;
   /**
+   * Activity attempts that failed for a configuration reason, by tenant and kind (`secret`, `whatsapp_auth`,
+   * `pms_auth`, `pms_address`, `transcription_address`, `media_host`): alert on any increase.
+   */
+  configFailures: Counter<'tenant' | 'kind'>;
+  /**
    * Registers a function run on every scrape just before the gauges are read, so a value that changes with
    * time alone (an open breaker becoming due for its trial call) is current. Returns the unregister function.
    */
@@ -51,11 +56,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     labelNames: ['origin', 'operation', 'outcome'] as const,
     registers: [registry],
   });
+  const configFailures = new Counter({
+    name: 'config_failures_total',
+    help: 'Activity attempts that failed for a configuration reason (missing secret, refused token or key, refused address)',
+    labelNames: ['tenant', 'kind'] as const,
+    registers: [registry],
+  });
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
   return {
     registry,
     pmsCircuitState,
     pmsCalls,
+    configFailures,
     onCollect(fn) {
       collectors.add(fn);
       return () => collectors.delete(fn);

@@ -230,6 +230,8 @@ async function main(): Promise<void> {
     MEDIA_DIR: path.join(dir, 'media'),
     PMS_BREAKER_HALF_OPEN_AFTER_MS: '1000',
     BOOKING_PMS_TIMEOUT_SECONDS: '6',
+    PMS_ALLOW_PRIVATE_NETWORKS: 'true',
+    MEDIA_ALLOWED_HOSTS: '127.0.0.1',
   });
   const log = createLogger({ level: 'silent' });
   const connection = await Connection.connect({ address: server.address });

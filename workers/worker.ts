@@ -3,11 +3,15 @@ import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type { Dispatcher } from 'undici';
 import { createActivities } from '../activities';
+import { configFailureInterceptor } from '../activities/config-failures';
+import { holdAuditOutboxKey, startHoldAuditFlusher } from '../activities/hold-audit';
 import { createRuleBasedUnderstander, type Understander } from '../activities/nlu';
 import { closePmsActivities } from '../activities/pms';
 import { TenantCache } from '../activities/tenants';
 import { createWhatsAppClient } from '../activities/whatsapp';
 import type { Config } from '../lib/config';
+import { createHttpAgent } from '../lib/http';
+import { createGuestRefs } from '../lib/guest-refs';
 import type { Logger } from '../lib/log';
 import type { Metrics } from '../lib/metrics';
 import type { SecretResolver } from '../lib/secrets';
@@ -30,7 +34,10 @@ export interface ConversationWorkerDeps {
 export interface ConversationWorker {
   worker: Worker;
   tenants: TenantCache;
-  /** Closes what the activities hold open (the PMS connection pools); call after the worker stopped. */
+  /**
+   * Closes what the activities hold open (the PMS connection pools) after a last flush of the hold audit; call after
+   * the worker stopped, before closing Postgres and Redis.
+   */
   close: () => Promise<void>;
 }
 
@@ -53,6 +60,13 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
   });
   // Does not fail while Postgres is down: the first resolveTenant then retries until it is back.
   await tenants.start();
+  // The transcription URL is operator settings, but it gets the same address rule as a tenant's PMS (its own flag).
+  const transcriptionHttp = config.media.transcription
+    ? createHttpAgent({
+        maxConnectionsPerOrigin: config.http.maxConnectionsPerOrigin,
+        addressPolicy: { allowPrivateNetworks: config.media.transcription.allowPrivateNetworks },
+      })
+    : undefined;
   const activities = createActivities({
     whatsapp,
     tenants,
@@ -63,8 +77,12 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
     log,
     nlu: deps.nlu ?? createRuleBasedUnderstander(),
     http,
+    ...(transcriptionHttp ? { transcriptionHttp } : {}),
+    guestRefs: createGuestRefs(config.guestRefKey),
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
+  // Moves the hold audit from its Redis outbox into Postgres, retrying while Postgres is down.
+  const holdAudit = startHoldAuditFlusher({ redis, db, log, outboxKey: holdAuditOutboxKey(config.databaseUrl) });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -73,6 +91,19 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
       ? { workflowBundle: deps.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
     activities,
+    interceptors: {
+      activity: [
+        configFailureInterceptor({ boundSeconds: config.configFailureRetrySeconds, log, metrics: deps.metrics }),
+      ],
+    },
   });
-  return { worker, tenants, close: () => closePmsActivities(activities) };
+  return {
+    worker,
+    tenants,
+    close: async () => {
+      await holdAudit.stop();
+      await closePmsActivities(activities);
+      await transcriptionHttp?.close();
+    },
+  };
 }

@@ -7,6 +7,7 @@ import {
   defineSignal,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -15,7 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { ErrorType } from '../lib/domain/errors';
+import { configFailureIn, ErrorType } from '../lib/domain/errors';
 import type { Language } from '../lib/domain/language';
 import { BookingReference, TenantId } from '../lib/domain/search-attributes';
 import { bookingText } from '../lib/domain/templates';
@@ -65,13 +66,30 @@ export interface BookingInput {
   holdMaxExtensions: number;
   /** How long to keep retrying the PMS before giving up and compensating. */
   pmsTimeoutSeconds: number;
+  /** How long a message to the guest is retried before it counts as undeliverable; 24 h when absent. */
+  sendTimeoutSeconds?: number;
 }
 
 export type BookingOutcome =
   | { kind: 'confirmed'; reference: string; bookingId: string; roomId: string }
   | { kind: 'unavailable'; reference: string }
-  | { kind: 'failed'; reference: string; reason: string }
+  | {
+      kind: 'failed';
+      reference: string;
+      reason: string;
+      /** The booking failed on the configuration (a token or key refused, a secret missing): staff must act. */
+      configFailure?: { kind: string; message: string };
+    }
   | { kind: 'cancelled'; reference: string };
+
+/**
+ * `patched()` ids: each marks a change to the commands this workflow issues, so histories recorded before it (and
+ * sagas running across the deploy) replay on the old path.
+ */
+const patches = {
+  /** Compensation cancels every live PMS booking with the reference (one activity), not only the first found. */
+  cancelEveryOrderByReference: 'cancel-every-order-by-reference',
+} as const;
 
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' } as const;
 
@@ -117,16 +135,24 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
   });
 
   const tell = (text: string, summary: string) =>
-    sendMessage.executeWithOptions({ startToCloseTimeout: '30 seconds', summary }, [
+    sendMessage.executeWithOptions(
       {
-        phoneNumberId: input.phoneNumberId,
-        to: input.waId,
-        text,
-        tokenRef: input.tokenRef,
-        tenantId: input.tenantId,
-        ...(input.replyTo ? { replyTo: input.replyTo } : {}),
+        startToCloseTimeout: '30 seconds',
+        // Bounded, so a guest who cannot be told (WhatsApp down past its window) ends in compensation, not in limbo.
+        scheduleToCloseTimeout: `${input.sendTimeoutSeconds ?? 24 * 60 * 60} seconds`,
+        summary,
       },
-    ]);
+      [
+        {
+          phoneNumberId: input.phoneNumberId,
+          to: input.waId,
+          text,
+          tokenRef: input.tokenRef,
+          tenantId: input.tenantId,
+          ...(input.replyTo ? { replyTo: input.replyTo } : {}),
+        },
+      ],
+    );
 
   // Undoing must finish even if the PMS is down for a while: no deadline, Temporal retries until it answers.
   const undo = proxyActivities<Activities>({
@@ -180,8 +206,12 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
       setStep('booking');
       compensations.unshift({
         name: 'cancel booking',
-        // By reference: also undoes a create whose answer was lost.
+        // By reference: also undoes a create whose answer was lost, and every booking an overlapping attempt made.
         run: async () => {
+          if (patched(patches.cancelEveryOrderByReference)) {
+            await undo.cancelBookingsByReference({ tenantId: input.tenantId, reference });
+            return;
+          }
           const existing = await undo.findBookingByReference({ tenantId: input.tenantId, reference });
           if (existing && existing.status !== 'cancelled') {
             await undo.cancelBooking({ tenantId: input.tenantId, bookingId: existing.bookingId });
@@ -211,6 +241,7 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
             adults: input.adults,
             ...(input.children !== undefined ? { children: input.children } : {}),
             ...(input.guestName !== undefined ? { guestName: input.guestName } : {}),
+            guestWaId: input.waId,
           },
         ])
         .finally(() => keepAlive.cancel());
@@ -238,7 +269,10 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
   } catch (err) {
     const reason = describe(err);
     if (!cancelRequested) log.warn('Booking failed; compensating', { reference, reason });
-    outcome ??= cancelRequested ? { kind: 'cancelled', reference } : { kind: 'failed', reference, reason };
+    const configFailure = configFailureIn(err);
+    outcome ??= cancelRequested
+      ? { kind: 'cancelled', reference }
+      : { kind: 'failed', reference, reason, ...(configFailure ? { configFailure } : {}) };
   }
 
   if (cancelRequested && outcome?.kind === 'confirmed') {

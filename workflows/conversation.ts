@@ -13,6 +13,7 @@ import {
   ParentClosePolicy,
   setHandler,
   startChild,
+  TimeoutFailure,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
@@ -20,7 +21,7 @@ import {
 import type { Activities } from '../activities';
 
 type AvailabilityResult = Awaited<ReturnType<Activities['checkAvailability']>>;
-import { ErrorType } from '../lib/domain/errors';
+import { configFailureIn, ErrorType } from '../lib/domain/errors';
 import { detectLanguage, type Language } from '../lib/domain/language';
 import type { DeliveryStatusUpdate, InboundMessage } from '../lib/domain/messages';
 import type { InfoTopic, StayRequest, Understanding } from '../lib/domain/intents';
@@ -62,6 +63,18 @@ export interface MessageRecord {
   media?: { ref: string; mimeType: string; size: number } | { rejected: string };
 }
 
+/**
+ * A configuration failure the conversation ran into (a secret missing, a token or key refused for longer than
+ * `CONFIG_FAILURE_RETRY_SECONDS`, an address refused): staff are flagged, and the next message re-reads the tenant.
+ */
+export interface ConfigFailureRecord {
+  /** As in `config_failures_total{kind}`: secret, whatsapp_auth, pms_auth, pms_address, media_host, ... */
+  kind: string;
+  message: string;
+  /** Workflow time, Unix ms. */
+  at: number;
+}
+
 /** Whose conversation this is, as far as the workflow knows; no automated reply unless `resolved`. */
 export type TenantState =
   | { kind: 'pending' }
@@ -97,8 +110,10 @@ export interface ConversationState {
   phoneNumberId: string;
   tenant: TenantState;
   language: Language;
-  /** The guest asked for a person. */
+  /** The guest asked for a person, or something only a person can sort out happened (see `configFailure`). */
   staffRequested: boolean;
+  /** The latest configuration failure, if any. */
+  configFailure: ConfigFailureRecord | undefined;
   received: number;
   duplicatesDropped: number;
   pending: number;
@@ -115,6 +130,7 @@ export interface ConversationCarryOver {
   staffRequested: boolean;
   offer?: Offer | undefined;
   booking?: BookingSummary | undefined;
+  configFailure?: ConfigFailureRecord | undefined;
   received: number;
   duplicatesDropped: number;
 }
@@ -128,6 +144,11 @@ export interface ConversationInput {
   seenIdsMax: number;
   /** Booking settings from the configuration (defaults apply when absent). */
   booking?: BookingSettings;
+  /**
+   * How long a reply is retried before it is recorded as undeliverable (`WHATSAPP_SEND_TIMEOUT_SECONDS`); 24 h, the
+   * length of WhatsApp's customer-service window, for conversations started without it.
+   */
+  sendTimeoutSeconds?: number;
   carryOver?: ConversationCarryOver;
 }
 
@@ -152,6 +173,25 @@ export interface ConversationResult {
 }
 
 const lastMessagesMax = 20;
+/**
+ * Texts kept for display (`lastMessages`) cross continue-as-new cut to this many characters, so the carry-over stays
+ * far below Temporal's 2 MB payload limit. Queued messages are carried whole: they have yet to be understood.
+ */
+const carriedTextMax = 500;
+const defaultSendTimeoutSeconds = 24 * 60 * 60;
+
+function cut(text: string): string {
+  return text.length > carriedTextMax ? `${text.slice(0, carriedTextMax - 1)}…` : text;
+}
+
+/** A message record as carried across continue-as-new: its text and error cut to {@link carriedTextMax}. */
+function forCarryOver(record: MessageRecord): MessageRecord {
+  return {
+    ...record,
+    ...(record.text !== undefined ? { text: cut(record.text) } : {}),
+    ...(record.error !== undefined ? { error: cut(record.error) } : {}),
+  };
+}
 
 const { resolveTenant } = proxyActivities<Activities>({
   startToCloseTimeout: '15 seconds',
@@ -214,7 +254,11 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   let tenantState: TenantState = { kind: 'pending' };
   let offer: Offer | undefined = carry?.offer;
   let bookingSummary: BookingSummary | undefined = carry?.booking;
+  let configFailure: ConfigFailureRecord | undefined = carry?.configFailure;
+  /** A configuration failure happened: the tenant's settings may have been fixed since, so read them again. */
+  let tenantStale = false;
   const settings = input.booking ?? defaultBookingSettings;
+  const sendTimeoutSeconds = input.sendTimeoutSeconds ?? defaultSendTimeoutSeconds;
   /** The running booking saga, if any; its outcome arrives in `bookingOutcomes`. */
   let activeBooking: { workflowId: string } | undefined;
   const bookingOutcomes: BookingOutcome[] = [];
@@ -263,6 +307,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     tenant: tenantState,
     language: language ?? tenant?.locale ?? 'es',
     staffRequested,
+    configFailure: configFailure ? { ...configFailure } : undefined,
     received,
     duplicatesDropped,
     pending: pending.length,
@@ -271,8 +316,20 @@ export async function conversation(input: ConversationInput): Promise<Conversati
 
   upsertSearchAttributes([{ key: ConversationStatus, value: status }]);
 
+  /**
+   * A configuration failure ran its course: record it for operators, flag staff (a person has to fix the settings or
+   * answer the guest), and read the tenant again before the next message, so a fixed reference takes effect.
+   */
+  function noteConfigFailure(failure: { kind: string; message: string }): void {
+    configFailure = { kind: failure.kind, message: cut(failure.message), at: Date.now() };
+    staffRequested = true;
+    tenantStale = true;
+    log.warn('Configuration failure recorded; staff flagged', { kind: failure.kind });
+  }
+
   /** Resolves the tenant; a refusal for isolation is recorded, never retried, never revealed. */
   async function resolve(): Promise<void> {
+    tenantStale = false;
     setCurrentDetails('Resolving the hotel of this conversation');
     try {
       const resolution = await resolveTenant.executeWithOptions(
@@ -314,7 +371,12 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     upsertSearchAttributes([{ key: LastIntent, value: intent }]);
     try {
       const result = await sendMessage.executeWithOptions(
-        { startToCloseTimeout: '30 seconds', summary: `reply (${intent}) to ${message.id}` },
+        {
+          startToCloseTimeout: '30 seconds',
+          // Retried through outages, but not past WhatsApp's window: after that the reply is undeliverable anyway.
+          scheduleToCloseTimeout: `${sendTimeoutSeconds} seconds`,
+          summary: `reply (${intent}) to ${message.id}`,
+        },
         [
           {
             phoneNumberId: input.phoneNumberId,
@@ -326,18 +388,28 @@ export async function conversation(input: ConversationInput): Promise<Conversati
           },
         ],
       );
-      record.id = result.messageId;
-      record.status = earlyStatuses.get(result.messageId) ?? 'sent';
-      earlyStatuses.delete(result.messageId);
+      // A null id: Meta accepted the message (so it is sent, and never sent again) without saying its id.
+      record.id = result.messageId ?? undefined;
+      record.status = (result.messageId !== null ? earlyStatuses.get(result.messageId) : undefined) ?? 'sent';
+      if (result.messageId !== null) earlyStatuses.delete(result.messageId);
     } catch (err) {
-      // Only non-retryable failures get here: the guest cannot be reached, so record it and go on.
-      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
-        record.status = 'failed';
-        record.error = `${err.cause.type ?? 'Error'}: ${err.cause.message}`;
-        log.warn('Reply could not be delivered', { messageId: message.id, type: err.cause.type });
-        return;
+      // The guest cannot be reached: a refusal for good, a configuration failure past its bound, or no success within
+      // the send timeout. Record it and go on.
+      if (!(err instanceof ActivityFailure)) throw err;
+      const cause = err.cause;
+      record.status = 'failed';
+      if (cause instanceof ApplicationFailure && cause.nonRetryable) {
+        record.error = `${cause.type ?? 'Error'}: ${cause.message}`;
+      } else if (cause instanceof TimeoutFailure || cause instanceof ApplicationFailure) {
+        // Out of time: the timeout itself, or the last retryable failure when no further attempt fitted.
+        record.error = `undeliverable: WhatsApp did not accept it within ${sendTimeoutSeconds} s (last: ${lastFailure(err)})`;
+      } else {
+        throw err;
       }
-      throw err;
+      const config = configFailureIn(err);
+      if (config) noteConfigFailure(config);
+      log.warn('Reply could not be delivered', { messageId: message.id, error: record.error });
+      return;
     }
   }
 
@@ -403,6 +475,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       log.warn('Availability could not be checked', { error: err.cause?.message });
+      const config = configFailureIn(err);
+      if (config) noteConfigFailure(config);
       return reply(message, t.availabilityDown(), 'availability');
     }
     const rooms = result.rooms.filter((r) => r.roomIds.length > 0);
@@ -470,6 +544,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
           holdTtlSeconds: settings.holdTtlSeconds,
           holdMaxExtensions: settings.holdMaxExtensions,
           pmsTimeoutSeconds: settings.pmsTimeoutSeconds,
+          ...(input.sendTimeoutSeconds !== undefined ? { sendTimeoutSeconds: input.sendTimeoutSeconds } : {}),
         },
       ],
     });
@@ -514,6 +589,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
           error: err.cause?.message,
         });
         staffRequested = true;
+        const config = configFailureIn(err);
+        if (config) noteConfigFailure(config);
         return reply(message, t.cancelFailed(bookingSummary.reference), 'cancel_booking');
       }
       bookingSummary.status = 'cancelled';
@@ -525,6 +602,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   function settleBookings(): void {
     for (const outcome of bookingOutcomes.splice(0)) {
       activeBooking = undefined;
+      if (outcome.kind === 'failed' && outcome.configFailure) noteConfigFailure(outcome.configFailure);
       if (bookingSummary?.reference === outcome.reference) {
         bookingSummary.status = outcome.kind;
         if (outcome.kind === 'confirmed') bookingSummary.bookingId = outcome.bookingId;
@@ -594,10 +672,14 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       log.warn('Media could not be downloaded', { messageId: message.id, error: err.cause?.message });
       record.media = { rejected: 'unavailable' };
       staffRequested = true;
+      const config = configFailureIn(err);
+      if (config) noteConfigFailure(config);
       return reply(message, mediaReply(lang, 'not_found'), 'media');
     }
     if (stored.kind === 'rejected') {
       record.media = { rejected: stored.reason };
+      // The file is fine but could not be kept: a person has to look at the storage and follow up.
+      if (stored.reason === 'quota_exceeded' || stored.reason === 'storage_full') staffRequested = true;
       return reply(message, mediaReply(lang, stored.reason), 'media');
     }
     record.media = { ref: stored.ref, mimeType: stored.mimeType, size: stored.size };
@@ -612,6 +694,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       // Transcription is a convenience: when it fails, staff listen instead.
       if (!(err instanceof ActivityFailure)) throw err;
       log.warn('Voice note not transcribed', { messageId: message.id, error: err.cause?.message });
+      const config = configFailureIn(err);
+      if (config) noteConfigFailure(config);
     }
     if (transcript) {
       record.text = transcript;
@@ -631,7 +715,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     });
     // A tenant that was unknown, suspended or refused may have been fixed by an operator since; the
     // resolution made at the start of the run already counts for the first message.
-    if (tenantState.kind !== 'resolved' && !freshResolution) await resolve();
+    if ((tenantState.kind !== 'resolved' || tenantStale) && !freshResolution) await resolve();
     freshResolution = false;
     if (!tenant) {
       log.info('No automated reply: no active tenant for this conversation', {
@@ -695,11 +779,12 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         const carryOver: ConversationCarryOver = {
           seenIds,
           pending,
-          lastMessages,
+          lastMessages: lastMessages.map(forCarryOver),
           language,
           staffRequested,
           offer,
           booking: bookingSummary,
+          ...(configFailure ? { configFailure } : {}),
           received,
           duplicatesDropped,
         };
@@ -712,6 +797,15 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   upsertSearchAttributes([{ key: ConversationStatus, value: status }]);
   setCurrentDetails('Closed after the idle period');
   return { status: 'closed', received, duplicatesDropped };
+}
+
+/** The type and message of the failure that ended an activity's attempts, for the record. */
+function lastFailure(err: ActivityFailure): string {
+  let cause: unknown = err.cause;
+  // A timeout carries the last attempt's failure as its cause.
+  if (cause instanceof TimeoutFailure && cause.cause) cause = cause.cause;
+  if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`;
+  return cause instanceof Error ? cause.message : 'timeout';
 }
 
 const infoKeys: Record<InfoTopic, string[]> = {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { adminScopes } from '../../lib/admin-tokens';
 import { businessHoursProblems, normalizeIdentifier, weekdays, type BusinessHours } from '../../lib/domain/tenants';
 import { secretRefPattern } from '../../lib/secrets';
+import { serviceUrlProblem } from '../../lib/network-policy';
 
 /**
  * The admin API's requests and responses. Requests are validated with these schemas and the OpenAPI
@@ -102,7 +103,16 @@ const info = z
   .refine((value) => Object.keys(value).length <= 50, 'at most 50 entries')
   .meta({ description: 'What guests may be told (address, check-in time, ...): a map of strings' });
 
-const pmsBaseUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(500);
+// The worker refuses these URLs too, and private addresses at connect time (lib/network-policy.ts).
+const pmsBaseUrl = z
+  .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+  .max(500)
+  .superRefine((value, ctx) => {
+    const problem = serviceUrlProblem(value);
+    // Not a URL or not http(s): z.url has said so already.
+    if (problem !== undefined && /^https?:/i.test(value) && URL.canParse(value))
+      ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const secretRef = z
   .string()

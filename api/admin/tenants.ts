@@ -1,4 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
+import type { Config } from '../../lib/config';
+import { createGuestRefs } from '../../lib/guest-refs';
 import {
   addIdentifier,
   addPhoneNumber,
@@ -115,7 +117,8 @@ function visible(
 }
 
 /** Tenants, their WhatsApp numbers and guest identifiers, and the tenant cache refresh. */
-export function tenantRoutes({ db }: { db: Pool }): AdminRoute[] {
+export function tenantRoutes({ db, config }: { db: Pool; config: Config }): AdminRoute[] {
+  const guestRefs = createGuestRefs(config.guestRefKey);
   const tenantDoc = { schema: tenantDetailSchema, name: 'TenantDetail' };
 
   return [
@@ -171,7 +174,7 @@ export function tenantRoutes({ db }: { db: Pool }): AdminRoute[] {
               details: {
                 fields: Object.keys(body).filter((k) => k !== 'phoneNumberIds' && k !== 'identifiers'),
                 phoneNumberIds,
-                identifiers: identifiers.map(auditIdentifier),
+                identifiers: identifiers.map((identifier) => auditIdentifier(guestRefs, identifier)),
               },
             };
           },
@@ -329,7 +332,7 @@ export function tenantRoutes({ db }: { db: Pool }): AdminRoute[] {
             await addIdentifier(client, params.id, body.identifier);
             return {
               result: await current(client, params.id),
-              details: { identifier: auditIdentifier(body.identifier) },
+              details: { identifier: auditIdentifier(guestRefs, body.identifier) },
             };
           },
         ),
@@ -356,7 +359,7 @@ export function tenantRoutes({ db }: { db: Pool }): AdminRoute[] {
             }
             return {
               result: await current(client, params.id),
-              details: { identifier: auditIdentifier(params.identifier) },
+              details: { identifier: auditIdentifier(guestRefs, params.identifier) },
             };
           },
         ),

@@ -2,7 +2,7 @@ import type { ClientBase, Pool, PoolClient, QueryResultRow } from 'pg';
 import { generateToken, type AdminScope } from '../admin-tokens';
 import type { Language } from '../domain/language';
 import type { BusinessHours, TenantStatus } from '../domain/tenants';
-import { hashPhone } from '../log';
+import type { GuestRefs } from '../guest-refs';
 import { writeAudit } from './tenants';
 
 /**
@@ -343,9 +343,9 @@ export async function removeIdentifier(client: ClientBase, tenantId: string, ide
   return rows.length === 1;
 }
 
-/** An identifier as it may appear in the audit log: its kind and a non-reversible reference. */
-export function auditIdentifier(identifier: string): { kind: 'phone' | 'email'; ref: string } {
-  return { kind: identifier.includes('@') ? 'email' : 'phone', ref: hashPhone(identifier) };
+/** An identifier as it may appear in the audit log: its kind and its keyed guest reference. */
+export function auditIdentifier(guestRefs: GuestRefs, identifier: string): { kind: 'phone' | 'email'; ref: string } {
+  return { kind: identifier.includes('@') ? 'email' : 'phone', ref: guestRefs.of(identifier) };
 }
 
 interface TokenRow {

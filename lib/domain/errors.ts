@@ -7,7 +7,10 @@ export const ErrorType = {
   WhatsAppPermanentError: 'WhatsAppPermanentError',
   /** Meta throttled us (HTTP 429 or a rate-limit error code); retried after a delay. */
   WhatsAppRateLimited: 'WhatsAppRateLimited',
-  /** Meta refused our access token (expired or revoked); retried so nothing is lost while it is rotated. */
+  /**
+   * Meta refused our access token (expired or revoked); retried so nothing is lost while it is rotated, for
+   * `CONFIG_FAILURE_RETRY_SECONDS`, then a {@link ErrorType.ConfigurationFailure}.
+   */
   WhatsAppAuthError: 'WhatsAppAuthError',
   /** Meta or the network failed in a way that may pass: 5xx, timeouts, resets. */
   WhatsAppUnavailable: 'WhatsAppUnavailable',
@@ -19,8 +22,17 @@ export const ErrorType = {
    * A tenant's secret reference cannot be used. Inside the tenant's namespace (`env:TENANT_<ID>_<NAME>`) but
    * unset on this worker: retried, so a fixed deployment recovers. Outside it (a worker secret, another
    * tenant's): raised non-retryable, because no retry can make it valid (see `requireSecret` in lib/secrets.ts).
+   * A retryable one is retried for `CONFIG_FAILURE_RETRY_SECONDS`, then becomes a
+   * {@link ErrorType.ConfigurationFailure}.
    */
   SecretUnavailable: 'SecretUnavailable',
+  /**
+   * The configuration cannot work, so retrying cannot help: a secret missing or a token or key refused for longer
+   * than `CONFIG_FAILURE_RETRY_SECONDS`, or a PMS or transcription address the network policy refuses. Not retried.
+   * `details[0]` is `{ kind, cause? }` (`kind`: secret, whatsapp_auth, pms_auth, pms_address, transcription_address;
+   * `cause`: the failure type that ran out of time). The conversation records it, flags staff and goes on.
+   */
+  ConfigurationFailure: 'ConfigurationFailure',
   /** Redis, where room holds live, is unreachable; retried until it is back. */
   HoldStoreUnavailable: 'HoldStoreUnavailable',
   /** A stay or hold range that cannot be: check-out not after check-in, or not YYYY-MM-DD. */
@@ -32,9 +44,12 @@ export const ErrorType = {
   PmsUnavailable: 'PmsUnavailable',
   /** The tenant has no PMS base URL, hotel id or credentials reference: nothing to call. Not retried. */
   PmsNotConfigured: 'PmsNotConfigured',
-  /** The PMS refused our webservice key (HTTP 401); retried so bookings wait while the key is fixed. */
+  /**
+   * The PMS refused our webservice key (HTTP 401) or its permissions (403); retried so bookings wait while the key is
+   * fixed, for `CONFIG_FAILURE_RETRY_SECONDS`, then a {@link ErrorType.ConfigurationFailure}.
+   */
   PmsAuthError: 'PmsAuthError',
-  /** The PMS refused the request for good (a 4xx other than 401/404/429): retrying cannot help. */
+  /** The PMS refused the request for good (a 4xx other than 401/403/404/429): retrying cannot help. */
   PmsRejected: 'PmsRejected',
   /**
    * Meta's media endpoints or the network failed in a way that may pass: 5xx, timeout, stalled body, reset,
@@ -60,3 +75,44 @@ export const ErrorType = {
 } as const;
 
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];
+
+/**
+ * The failure types that mean "the configuration is wrong" (retried for `CONFIG_FAILURE_RETRY_SECONDS`, then a
+ * `ConfigurationFailure`), and the kind each is counted (`config_failures_total{kind}`) and recorded as.
+ */
+export const configFailureKinds: Readonly<Partial<Record<string, string>>> = {
+  [ErrorType.SecretUnavailable]: 'secret',
+  [ErrorType.WhatsAppAuthError]: 'whatsapp_auth',
+  [ErrorType.PmsAuthError]: 'pms_auth',
+};
+
+/** The configuration-failure kind of a failure of this type (and details), or undefined when it is another kind. */
+export function configFailureKind(type: string | null | undefined, details?: readonly unknown[]): string | undefined {
+  if (!type) return undefined;
+  if (type === ErrorType.ConfigurationFailure) {
+    const kind = (details?.[0] as { kind?: unknown } | undefined)?.kind;
+    return typeof kind === 'string' ? kind : 'configuration';
+  }
+  return configFailureKinds[type];
+}
+
+/**
+ * The configuration failure somewhere in an error's cause chain (an activity failure, its timeout, the last attempt's
+ * failure), or undefined. Duck-typed, so workflows can use it without importing the SDK's failure classes here.
+ */
+export function configFailureIn(err: unknown): { kind: string; message: string } | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && e !== null && typeof e === 'object'; depth++) {
+    const { type, details, message, cause } = e as {
+      type?: unknown;
+      details?: unknown;
+      message?: unknown;
+      cause?: unknown;
+    };
+    const kind =
+      typeof type === 'string' ? configFailureKind(type, Array.isArray(details) ? details : undefined) : undefined;
+    if (kind !== undefined) return { kind, message: `${String(type)}: ${typeof message === 'string' ? message : ''}` };
+    e = cause;
+  }
+  return undefined;
+}

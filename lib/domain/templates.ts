@@ -11,6 +11,10 @@ const replies = {
     mediaTooLarge: 'No hemos podido recibir tu archivo: es demasiado grande. ¿Puedes enviarlo más pequeño?',
     mediaNotAllowed: 'No podemos abrir ese tipo de archivo. ¿Puedes enviarlo como foto, PDF o nota de voz?',
     mediaLost: 'No hemos podido descargar tu archivo. ¿Puedes enviarlo de nuevo?',
+    mediaQuotaExceeded:
+      'No hemos podido guardar tu archivo: el espacio para archivos de huéspedes de este hotel está lleno. Una persona del equipo te responderá.',
+    mediaStorageFull:
+      'No hemos podido guardar tu archivo: nuestro almacenamiento está lleno en este momento. Una persona del equipo te responderá.',
     locationReceived: 'Gracias, hemos recibido tu ubicación.',
     contactsReceived: 'Gracias, hemos recibido el contacto.',
     staffComing: (hotel: string) =>
@@ -37,6 +41,10 @@ const replies = {
     mediaTooLarge: 'We could not receive your file: it is too large. Could you send a smaller one?',
     mediaNotAllowed: 'We cannot open that kind of file. Could you send it as a photo, a PDF or a voice note?',
     mediaLost: 'We could not download your file. Could you send it again?',
+    mediaQuotaExceeded:
+      'We could not keep your file: the space for guest files at this hotel is full. A member of our team will follow up.',
+    mediaStorageFull:
+      'We could not keep your file: our storage is full right now. A member of our team will follow up.',
     locationReceived: 'Thank you, we have received your location.',
     contactsReceived: 'Thank you, we have received the contact.',
     staffComing: (hotel: string) => `We are putting you in touch with the ${hotel} team. A person will answer shortly.`,
@@ -169,11 +177,20 @@ export function infoAnswer(language: Language, topic: string, value: string): st
 /** What the guest is told about a voice note nobody transcribed, or a file that could not be stored. */
 export function mediaReply(
   language: Language,
-  outcome: 'voice_note_for_staff' | 'too_large' | 'mime_not_allowed' | 'corrupt' | 'not_found',
+  outcome:
+    | 'voice_note_for_staff'
+    | 'too_large'
+    | 'mime_not_allowed'
+    | 'corrupt'
+    | 'not_found'
+    | 'quota_exceeded'
+    | 'storage_full',
 ): string {
   const t = replies[language];
   if (outcome === 'voice_note_for_staff') return t.voiceNoteForStaff;
   if (outcome === 'too_large') return t.mediaTooLarge;
   if (outcome === 'mime_not_allowed') return t.mediaNotAllowed;
+  if (outcome === 'quota_exceeded') return t.mediaQuotaExceeded;
+  if (outcome === 'storage_full') return t.mediaStorageFull;
   return t.mediaLost;
 }

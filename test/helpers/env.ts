@@ -13,6 +13,7 @@ import { createHttpAgent } from '../../lib/http';
 import { createRedis } from '../../lib/redis';
 import { createSecretResolver } from '../../lib/secrets';
 import { createLogger, type Logger } from '../../lib/log';
+import type { Metrics } from '../../lib/metrics';
 import { createConversationWorker } from '../../workers/worker';
 
 export interface TestEnvironmentState {
@@ -48,6 +49,7 @@ export const testSecrets = {
   WHATSAPP_APP_SECRET: 'test-app-secret-0123456789',
   WHATSAPP_VERIFY_TOKEN: 'test-verify-token',
   WHATSAPP_ACCESS_TOKEN: 'test-access-token-abcdef',
+  GUEST_REF_KEY: 'test-guest-reference-key-0123456789abcdef',
 };
 
 /** A config for this run's servers, with a task queue of its own so test files do not steal each other's tasks. */
@@ -61,6 +63,11 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     DATABASE_URL: env.postgres.url,
     REDIS_URL: env.redis.url,
     MEDIA_DIR: `${env.dir}/media`,
+    // The stand-ins listen on 127.0.0.1; the network policy tests turn this off.
+    PMS_ALLOW_PRIVATE_NETWORKS: 'true',
+    TRANSCRIPTION_ALLOW_PRIVATE_NETWORKS: 'true',
+    // Media is served by the stand-in, not by Meta's hosts.
+    MEDIA_ALLOWED_HOSTS: '127.0.0.1',
     ...testSecrets,
     ...overrides,
   });
@@ -101,7 +108,7 @@ export interface RunningWorker {
 /** Runs the real conversation worker (real activities, the run's workflow bundle) until `stop()`. */
 export async function startWorker(
   config: Config,
-  options: { secrets?: Record<string, string>; log?: Logger } = {},
+  options: { secrets?: Record<string, string>; log?: Logger; metrics?: Metrics } = {},
 ): Promise<RunningWorker> {
   quietRuntime();
   const connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -116,6 +123,7 @@ export async function startWorker(
     db,
     redis,
     secrets: createSecretResolver(options.secrets ?? {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     workflowBundle: { codePath: testEnv().workflowBundlePath },
   });
   const running = worker.run();

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createGuestRefs } from '../../lib/guest-refs';
 import { tenantDetailSchema, tenantListSchema } from '../../api/admin/schemas';
 import { tenantSecretNamespace } from '../../lib/secrets';
 import { adminTestApp, auditRows, listenForTenantChanges, uniqueTenantId, type AdminTestApp } from '../helpers/admin';
@@ -86,7 +87,8 @@ describe('POST /admin/tenants', () => {
     // Guest identifiers are audited as references, never in clear.
     expect(details).not.toContain('600111222');
     expect(details).not.toContain('reception@');
-    expect(details).toContain(createHash('sha256').update('+34600111222').digest('hex').slice(0, 12));
+    expect(details).toContain(createGuestRefs(t.config.guestRefKey).of('+34600111222'));
+    expect(details).not.toContain(createHash('sha256').update('+34600111222').digest('hex').slice(0, 12));
   });
 
   it('applies the defaults: Spanish, Europe/Madrid, always open, no refs', async () => {
@@ -300,6 +302,22 @@ describe('PATCH /admin/tenants/:id', () => {
     );
   });
 
+  it('refuses a PMS base URL with a query, a fragment or credentials, saying why, and changes nothing', async () => {
+    const before = await createTenant({ pmsBaseUrl: 'https://pms.example.com' });
+    for (const [pmsBaseUrl, rule] of [
+      ['https://pms.example.com/?ws_key=abc', /query/],
+      ['https://pms.example.com/#top', /fragment/],
+      ['https://admin:secret@pms.example.com', /credentials/],
+      ['file:///etc/passwd', /http\(s\)/],
+    ] as const) {
+      const res = await admin.patch(`/admin/tenants/${before.id}`, { pmsBaseUrl });
+      expect(badFields(res)).toEqual(['pmsBaseUrl']);
+      expect(res.body.error.details.fields[0].message).toMatch(rule);
+    }
+    expect((await admin.get(`/admin/tenants/${before.id}`)).body.pmsBaseUrl).toBe('https://pms.example.com');
+    expect((await auditRows(t.db, { tenantId: before.id })).map((r) => r.action)).toEqual(['tenant.create']);
+  });
+
   it('changes nothing when one field is bad', async () => {
     const before = await createTenant({ name: 'Keep Me' });
     const res = await admin.patch(`/admin/tenants/${before.id}`, { name: 'New Name', timezone: 'Nowhere/Land' });
@@ -426,7 +444,9 @@ describe('identifiers', () => {
       'tenant.identifier.remove',
       'tenant.identifier.remove',
     ]);
-    expect(audit[1]!.details).toEqual({ identifier: { kind: 'phone', ref: expect.stringMatching(/^[0-9a-f]{12}$/) } });
+    expect(audit[1]!.details).toEqual({
+      identifier: { kind: 'phone', ref: createGuestRefs(t.config.guestRefKey).of('+34600222333') },
+    });
     const all = JSON.stringify(audit);
     expect(all).not.toContain('600222333');
     expect(all).not.toContain('guest@');

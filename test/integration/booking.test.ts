@@ -1,13 +1,16 @@
 import { type Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { createQloAppsClient } from '../../activities/pms';
 import { createApp } from '../../api/app';
 import { demoHotels, startPmsStandin, OrderState, type PmsStandin, type StandinHotel } from '../../dev/pms-standin';
 import { englishDate, spanishDate } from '../../dev/dates';
 import { waitFor } from '../../dev/process';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
 import type { Config } from '../../lib/config';
+import { createHttpAgent } from '../../lib/http';
 import { conversationWorkflowId } from '../../lib/domain/messages';
 import { BookingReference } from '../../lib/domain/search-attributes';
-import { bookingStatusQuery } from '../../workflows/booking';
+import { booking, bookingStatusQuery } from '../../workflows/booking';
 import { stateQuery } from '../../workflows/conversation';
 import {
   captureLogger,
@@ -94,6 +97,17 @@ async function say(tenant: TestTenant, from: string, body: string): Promise<void
 const repliesTo = (waId: string) => whatsapp.sent.filter((m) => m.to === waId).map((m) => m.text ?? '');
 const waitReplies = (waId: string, n: number, timeoutMs = 30_000) =>
   waitFor(`${n} replies`, () => repliesTo(waId).length >= n, { timeoutMs, intervalMs: 100 });
+/** The hold audit of a booking, once the worker's flusher has moved both events from the outbox to Postgres. */
+async function holdEvents(reference: string): Promise<string[]> {
+  const read = async () =>
+    (
+      await worker.db.query<{ event: string }>('SELECT event FROM room_hold_events WHERE owner = $1 ORDER BY at, id', [
+        reference,
+      ])
+    ).rows.map((r) => r.event);
+  await waitFor('the hold audit in Postgres', async () => (await read()).length >= 2);
+  return read();
+}
 const liveBookings = (hotelId: number) =>
   pmsServer.bookings.filter((b) => b.hotelId === hotelId && b.currentState !== OrderState.cancelled);
 
@@ -125,11 +139,7 @@ it('books a room in Spanish: availability, choice, confirmation, one booking at 
   expect(liveBookings(1)).toHaveLength(1);
   expect(JSON.stringify(liveBookings(1)[0])).toContain(state.booking!.reference);
   expect((await handle.describe()).typedSearchAttributes.get(BookingReference)).toBe(state.booking!.reference);
-  const { rows } = await worker.db.query<{ event: string }>(
-    'SELECT event FROM room_hold_events WHERE owner = $1 ORDER BY id',
-    [state.booking!.reference],
-  );
-  expect(rows.map((r) => r.event)).toEqual(['acquired', 'released']);
+  expect(await holdEvents(state.booking!.reference)).toEqual(['acquired', 'released']);
 });
 
 it('books a room in English', async () => {
@@ -221,11 +231,7 @@ it('when the PMS keeps failing after the hold, compensation releases the hold an
       (await temporal.workflow.getHandle(conversationWorkflowId(demo.phoneNumberId, from)).query(stateQuery)).booking
         ?.status === 'failed',
   );
-  const { rows } = await worker.db.query<{ event: string }>(
-    'SELECT event FROM room_hold_events WHERE owner = $1 ORDER BY id',
-    [state.booking!.reference],
-  );
-  expect(rows.map((r) => r.event)).toEqual(['acquired', 'released']);
+  expect(await holdEvents(state.booking!.reference)).toEqual(['acquired', 'released']);
   expect(liveBookings(1).filter((b) => JSON.stringify(b).includes(state.booking!.reference))).toHaveLength(0);
 }, 60_000);
 
@@ -250,11 +256,7 @@ it('the guest can cancel while the booking runs: hold released, nothing booked, 
   expect(repliesTo(from)[1]).toBe('We have cancelled your booking. Nothing is booked in your name.');
   await waitFor('the outcome', async () => (await conversation.query(stateQuery)).booking?.status === 'cancelled');
   const reference = (await conversation.query(stateQuery)).booking!.reference;
-  const { rows } = await worker.db.query<{ event: string }>(
-    'SELECT event FROM room_hold_events WHERE owner = $1 ORDER BY id',
-    [reference],
-  );
-  expect(rows.map((r) => r.event)).toEqual(['acquired', 'released']);
+  expect(await holdEvents(reference)).toEqual(['acquired', 'released']);
 }, 60_000);
 
 it('cancels a confirmed booking at the PMS when the guest asks afterwards', async () => {
@@ -278,4 +280,65 @@ it('cancels a confirmed booking at the PMS when the guest asks afterwards', asyn
   expect(
     pmsServer.bookings.filter((b) => JSON.stringify(b).includes(reference) && b.currentState !== OrderState.cancelled),
   ).toHaveLength(0);
+});
+
+it('compensation cancels every live order at the PMS that carries the booking reference', async () => {
+  const from = uniqueWaId();
+  const { checkIn, checkOut } = stay(80, 2);
+  const [inDate, outDate] = [checkIn.toISOString().slice(0, 10), checkOut.toISOString().slice(0, 10)];
+  const reference = `booking-${randomUUID()}`;
+  // Two orders with our reference already at the PMS (say, two create attempts that raced): QloApps does not stop
+  // a caller from giving two orders the same source, so the stand-in does not either.
+  const http = createHttpAgent({ maxConnectionsPerOrigin: 2 });
+  const qlo = createQloAppsClient({
+    baseUrl: pmsServer.url,
+    webserviceKey: pmsKey,
+    hotelId: 1,
+    timeoutMs: 5_000,
+    maxResponseBytes: 1024 * 1024,
+    dispatcher: http,
+  });
+  for (const roomId of ['1', '2']) {
+    const request = {
+      reference,
+      roomTypeId: '1',
+      roomId,
+      checkIn: inDate,
+      checkOut: outDate,
+      adults: 2,
+      guestRef: 'g',
+    };
+    expect(await qlo.createBooking(request)).toMatchObject({ kind: 'booked' });
+  }
+  await http.close();
+  expect(pmsServer.bookings.filter((b) => b.source === reference)).toHaveLength(2);
+  // The guest cannot be told, so the booking is undone.
+  whatsapp.undeliverable.add(from);
+  const saga = await temporal.workflow.start(booking, {
+    workflowId: reference,
+    taskQueue: config.temporal.taskQueue,
+    args: [
+      {
+        tenantId: demo.id,
+        phoneNumberId: demo.phoneNumberId,
+        waId: from,
+        tokenRef: null,
+        language: 'en',
+        roomTypeId: '1',
+        roomTypeName: 'Standard Double',
+        roomIds: ['1'],
+        checkIn: inDate,
+        checkOut: outDate,
+        adults: 2,
+        holdTtlSeconds: 60,
+        holdMaxExtensions: 1,
+        pmsTimeoutSeconds: 15,
+      },
+    ],
+  });
+  expect(await saga.result()).toMatchObject({ kind: 'failed' });
+  expect(pmsServer.bookings.filter((b) => b.source === reference).map((b) => b.currentState)).toEqual([
+    OrderState.cancelled,
+    OrderState.cancelled,
+  ]);
 });

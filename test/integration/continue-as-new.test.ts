@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +8,7 @@ import { waitFor } from '../../dev/process';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
 import { conversationWorkflowId } from '../../lib/domain/messages';
 import { startTemporalDevServer, type DevServer } from '../../temporal/dev-server';
-import { stateQuery } from '../../workflows/conversation';
+import { stateQuery, type ConversationInput } from '../../workflows/conversation';
 import { createPool } from '../../lib/db/pool';
 import { captureLogger, startWorker, testConfig, testSecrets } from '../helpers/env';
 import { createTestTenant } from '../helpers/tenants';
@@ -81,6 +82,42 @@ it('carries queued messages and the seen ids across continue-as-new: every messa
     expect(replies.map((r) => r.replyTo)).toEqual(inboundIds);
   } finally {
     await worker.stop();
+    await connection.close();
+  }
+});
+
+it('carries at most 500 characters of each displayed message across continue-as-new, and queued messages whole', async () => {
+  const config = testConfig({ TEMPORAL_ADDRESS: server.address, WHATSAPP_GRAPH_BASE_URL: standin.url });
+  const connection = await Connection.connect({ address: server.address });
+  const temporal = new Client({ connection });
+  const db = createPool(config.databaseUrl, { max: 1 });
+  const app = createApp({ temporal, config, log: captureLogger().log, db });
+  const from = uniqueWaId();
+  const { phoneNumberId } = await createTestTenant(db, { locale: 'en' });
+  // Long messages (WhatsApp allows 4096 characters), queued with no worker running, as in a burst.
+  const long = (i: number) => `Hello ${i} ${'lorem ipsum '.repeat(300)}`;
+  for (let i = 0; i < 8; i++) await postSigned(app, textWebhook({ phoneNumberId, from, body: long(i) }));
+  const handle = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
+  const firstRunId = (await handle.describe()).runId;
+  const worker = await startWorker(config);
+  try {
+    await waitFor('eight replies', () => standin.sent.filter((m) => m.to === from).length === 8, { timeoutMs: 30_000 });
+    const firstRun = await temporal.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory();
+    const next = firstRun.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+    expect(next).toBeDefined();
+    const secondRun = await temporal.workflow.getHandle(handle.workflowId, next!).fetchHistory();
+    const payload = secondRun.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    const input = defaultPayloadConverter.fromPayload<ConversationInput>(payload!);
+    const carried = input.carryOver!;
+    expect(carried.lastMessages.length).toBeGreaterThan(0);
+    for (const m of carried.lastMessages) expect(m.text?.length ?? 0).toBeLessThanOrEqual(500);
+    expect(carried.lastMessages.some((m) => m.direction === 'in' && m.text?.startsWith('Hello 0 lorem'))).toBe(true);
+    // Queued messages keep every word: they have yet to be understood.
+    expect(carried.pending.length).toBeGreaterThan(0);
+    for (const m of carried.pending) expect(m.text).toBe(long(Number(/^Hello (\d)/.exec(m.text ?? '')![1])));
+  } finally {
+    await worker.stop();
+    await db.end();
     await connection.close();
   }
 });

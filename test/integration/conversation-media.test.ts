@@ -45,7 +45,12 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => transcription.listen(0, '127.0.0.1', resolve));
   const { port } = transcription.address() as AddressInfo;
   whatsapp = await startWhatsAppStandin({ accessToken: testSecrets.WHATSAPP_ACCESS_TOKEN });
-  config = testConfig({ WHATSAPP_GRAPH_BASE_URL: whatsapp.url, TRANSCRIPTION_URL: `http://127.0.0.1:${port}` });
+  config = testConfig({
+    WHATSAPP_GRAPH_BASE_URL: whatsapp.url,
+    TRANSCRIPTION_URL: `http://127.0.0.1:${port}`,
+    // Every tenant of this file stores far less, except the one of the quota test.
+    MEDIA_TENANT_QUOTA_BYTES: String(4 * 1024 * 1024),
+  });
   temporal = await temporalClient(config);
   worker = await startWorker(config);
   tenant = await createTestTenant(worker.db, { locale: 'en' });
@@ -66,11 +71,12 @@ async function sendMedia(
   mediaId: string,
   sha256: string,
   mimeType: string,
+  to: TestTenant = tenant,
 ): Promise<string> {
   const payload = loadFixture(fixture) as any;
   const value = payload.entry[0].changes[0].value;
   const from = uniqueWaId();
-  value.metadata.phone_number_id = tenant.phoneNumberId;
+  value.metadata.phone_number_id = to.phoneNumberId;
   for (const c of value.contacts ?? []) c.wa_id = from;
   const message = value.messages[0];
   message.from = from;
@@ -134,4 +140,30 @@ it('downloads a photo and refuses a file over the limit with a clear answer', as
   await waitFor('the refusal', () => repliesTo(other).length === 1);
   expect(repliesTo(other)[0]).toBe('We could not receive your file: it is too large. Could you send a smaller one?');
   expect((await stateOf(other)).lastMessages[0]?.media).toEqual({ rejected: 'too_large' });
+});
+
+it("refuses a file over the hotel's media quota: the guest is told plainly, staff are flagged, nothing is fetched", async () => {
+  const hotel = await createTestTenant(worker.db, { locale: 'en' });
+  await worker.tenants.reload();
+  const photo = (seed: number) => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, seed]), randomBytes(3 * 1024 * 1024)]);
+  const first = photo(1);
+  const firstId = `image-quota-a-${Date.now()}`;
+  whatsapp.addMedia(firstId, { body: first, mimeType: 'image/jpeg' });
+  const guest = await sendMedia('image', firstId, await mediaSha256(first), 'image/jpeg', hotel);
+  await waitFor('the first file stored', () => repliesTo(guest).length === 1);
+  expect(repliesTo(guest)[0]).toBe('We have received your file. Our team will review it.');
+
+  const second = photo(2);
+  const secondId = `image-quota-b-${Date.now()}`;
+  whatsapp.addMedia(secondId, { body: second, mimeType: 'image/jpeg' });
+  const filesBefore = whatsapp.media.file;
+  const other = await sendMedia('image', secondId, await mediaSha256(second), 'image/jpeg', hotel);
+  await waitFor('the refusal', () => repliesTo(other).length === 1);
+  expect(repliesTo(other)[0]).toBe(
+    'We could not keep your file: the space for guest files at this hotel is full. A member of our team will follow up.',
+  );
+  const state = await temporal.workflow.getHandle(conversationWorkflowId(hotel.phoneNumberId, other)).query(stateQuery);
+  expect(state.lastMessages[0]?.media).toEqual({ rejected: 'quota_exceeded' });
+  expect(state.staffRequested).toBe(true);
+  expect(whatsapp.media.file).toBe(filesBefore);
 });

@@ -140,6 +140,47 @@ describe('conversation workflow', () => {
     await waitFor('the next reply', () => repliesTo(from).length === 1);
   });
 
+  it('takes a 2xx without a message id as delivered: recorded as sent with an unknown id, never sent again', async () => {
+    const from = uniqueWaId();
+    standin.inject({ kind: 'acceptedWithoutId' });
+    await deliver(text({ from, body: 'Hello' }));
+    await waitFor('the reply recorded', async () =>
+      (await state(from)).lastMessages.some((m) => m.direction === 'out' && m.status !== 'pending'),
+    );
+    const reply = (await state(from)).lastMessages.find((m) => m.direction === 'out');
+    expect(reply).toMatchObject({ status: 'sent' });
+    expect(reply?.id ?? undefined).toBeUndefined();
+    // The send activity completed on its first attempt: Meta had the message, so the guest got it once.
+    const history = await temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from)).fetchHistory();
+    const attempts = history.events
+      ?.filter((e) => e.activityTaskStartedEventAttributes)
+      .map((e) => e.activityTaskStartedEventAttributes!.attempt);
+    expect(attempts?.every((a) => a === 1)).toBe(true);
+    expect(repliesTo(from)).toHaveLength(1);
+  });
+
+  it('records a reply WhatsApp has not accepted within WHATSAPP_SEND_TIMEOUT_SECONDS as undeliverable, and goes on', async () => {
+    const shortConfig: Config = { ...config, whatsapp: { ...config.whatsapp, sendTimeoutSeconds: 3 } };
+    const shortApp = createApp({ temporal, config: shortConfig, log: captureLogger().log, db: worker.db });
+    const from = uniqueWaId();
+    standin.inject({ kind: 'error', status: 503, code: 131016, message: 'Service unavailable' }, 1000);
+    try {
+      await postSigned(shortApp, text({ from, body: 'Hello' }));
+      await waitFor(
+        'the reply recorded as undeliverable',
+        async () => (await state(from)).lastMessages.some((m) => m.direction === 'out' && m.status === 'failed'),
+        { timeoutMs: 20_000 },
+      );
+    } finally {
+      standin.clearFaults();
+    }
+    const failed = (await state(from)).lastMessages.find((m) => m.status === 'failed');
+    expect(failed?.error).toMatch(/undeliverable: WhatsApp did not accept it within 3 s/);
+    await postSigned(shortApp, text({ from, body: 'Hello again' }));
+    await waitFor('the next reply', () => repliesTo(from).length === 1);
+    expect((await state(from)).lastMessages.at(-1)).toMatchObject({ direction: 'out', status: 'sent' });
+  });
+
   it('does not answer reactions', async () => {
     const from = uniqueWaId();
     const reaction = loadFixture('reaction') as any;

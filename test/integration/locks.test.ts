@@ -3,6 +3,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { holdAuditOutboxKey, startHoldAuditFlusher, type HoldAuditFlusher } from '../../activities/hold-audit';
 import { createLockActivities, holdKey } from '../../activities/locks';
 import { waitFor } from '../../dev/process';
 import { startRedis, type RedisServer } from '../../dev/redis';
@@ -20,11 +21,16 @@ const tenantId = `t-locks-${process.pid}`;
 const room = () => `room-${Date.now().toString(36)}-${++seq}`;
 const env = new MockActivityEnvironment();
 
+const auditOutboxKey = holdAuditOutboxKey(testConfig().databaseUrl);
+let flusher: HoldAuditFlusher;
+
 function locks(ttlSeconds = 900, client: Redis = redis) {
-  return createLockActivities({ redis: client, db, log, holds: { ttlSeconds, maxExtensions: 2 } });
+  return createLockActivities({ redis: client, log, holds: { ttlSeconds, maxExtensions: 2 }, auditOutboxKey });
 }
 
+/** The hold's audit trail in Postgres, once the outbox has been flushed. */
 async function events(roomId: string): Promise<string[]> {
+  await flusher.flush();
   const { rows } = await db.query<{ event: string }>(
     'SELECT event FROM room_hold_events WHERE tenant_id = $1 AND room_id = $2 ORDER BY id',
     [tenantId, roomId],
@@ -35,9 +41,11 @@ async function events(roomId: string): Promise<string[]> {
 beforeAll(async () => {
   redis = createRedis(testEnv().redis.url);
   await waitFor('redis', () => redis.status === 'ready');
+  flusher = startHoldAuditFlusher({ redis, db, log, outboxKey: auditOutboxKey });
 });
 
 afterAll(async () => {
+  await flusher.stop();
   redis.disconnect();
   await db.end();
 });

@@ -173,6 +173,7 @@ describe('downloadMedia on a real worker', () => {
             MEDIA_DIR: dir,
             MEDIA_DOWNLOAD_TIMEOUT_MS: '2000',
             WHATSAPP_GRAPH_BASE_URL: standin.url,
+            MEDIA_ALLOWED_HOSTS: '127.0.0.1',
           },
           stdio: ['ignore', 'pipe', 'inherit'],
         });

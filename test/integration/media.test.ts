@@ -1,4 +1,5 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -8,6 +9,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -29,7 +31,7 @@ import type { Config } from '../../lib/config';
 import { ErrorType } from '../../lib/domain/errors';
 import { createHttpAgent } from '../../lib/http';
 import { createLogger } from '../../lib/log';
-import { createFileMediaStore, mediaIndexKey } from '../../lib/media-store';
+import { createFileMediaStore, mediaIndexKey, mediaUsageKey } from '../../lib/media-store';
 import { createRedis, type Redis } from '../../lib/redis';
 import { createSecretResolver } from '../../lib/secrets';
 import { testConfig, testEnv, testSecrets } from '../helpers/env';
@@ -66,11 +68,24 @@ function config(overrides: Record<string, string> = {}): Config {
   });
 }
 
+/** The transcription agents the tests made, one per address rule, closed at the end. */
+const transcriptionAgents = new Map<boolean, ReturnType<typeof createHttpAgent>>();
+function transcriptionAgent(allowPrivateNetworks: boolean) {
+  let agent = transcriptionAgents.get(allowPrivateNetworks);
+  if (!agent) {
+    agent = createHttpAgent({ maxConnectionsPerOrigin: 4, addressPolicy: { allowPrivateNetworks } });
+    transcriptionAgents.set(allowPrivateNetworks, agent);
+  }
+  return agent;
+}
+
 function activities(options: { config?: Config; redis?: Redis } = {}) {
+  const cfg = options.config ?? config();
   return createMediaActivities({
     http: http1,
+    transcriptionHttp: transcriptionAgent(cfg.media.transcription?.allowPrivateNetworks ?? false),
     redis: options.redis ?? redis,
-    config: options.config ?? config(),
+    config: cfg,
     secrets: createSecretResolver({ [tenantSecretVariable(tenantId, 'WA_TOKEN')]: token }),
     log,
   });
@@ -117,6 +132,7 @@ afterAll(async () => {
   await standin.close();
   redis.disconnect();
   await http1.close();
+  await Promise.all([...transcriptionAgents.values()].map((agent) => agent.close()));
 });
 
 describe('downloadMedia: happy paths', () => {
@@ -331,6 +347,80 @@ describe('downloadMedia: Meta’s answers and the network', () => {
     expect(await download({ mediaId: nextMediaId() })).toEqual({ kind: 'rejected', reason: 'not_found' });
   });
 
+  it("clamps the Graph API's Retry-After to 5 minutes", async () => {
+    const mediaId = nextMediaId();
+    standin.addMedia(mediaId, { body: photo, mimeType: 'image/jpeg' });
+    standin.injectMedia({
+      kind: 'error',
+      status: 429,
+      code: 130429,
+      message: 'Rate limit hit',
+      retryAfterSeconds: 86_400,
+    });
+    const f = await failure(download({ mediaId, type: 'image' }));
+    expect(f.type).toBe(ErrorType.WhatsAppRateLimited);
+    expect(msToNumber(f.nextRetryDelay!)).toBe(5 * 60_000);
+  });
+
+  it('never sends the token to a host outside MEDIA_ALLOWED_HOSTS', async () => {
+    const seen: (string | undefined)[] = [];
+    const elsewhere = http.createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'content-type': 'image/jpeg' }).end(photo);
+    });
+    await new Promise<void>((r) => elsewhere.listen(0, '127.0.0.1', r));
+    try {
+      const mediaId = nextMediaId();
+      // The metadata names a host the allowlist (127.0.0.1, the stand-in's) does not hold.
+      const foreignUrl = `http://localhost:${(elsewhere.address() as AddressInfo).port}`;
+      standin.addMedia(mediaId, { body: photo, mimeType: 'image/jpeg', faults: { foreignUrl } });
+      const f = await failure(download({ mediaId, type: 'image' }));
+      expect(f).toMatchObject({ type: ErrorType.ConfigurationFailure, nonRetryable: true });
+      expect(f.message).toContain('MEDIA_ALLOWED_HOSTS');
+      expect(f.message).not.toContain(token);
+      expect(seen).toEqual([]);
+    } finally {
+      elsewhere.close();
+    }
+  });
+
+  it("refuses media over the tenant's quota before fetching it", async () => {
+    const quotaTenant = `media-quota-${process.pid}-${Date.now()}`;
+    const acts = activities({ config: config({ MEDIA_TENANT_QUOTA_BYTES: String(photo.length + 1000) }) });
+    const first = nextMediaId();
+    standin.addMedia(first, { body: photo, mimeType: 'image/jpeg' });
+    expect(
+      await mockEnv().run(acts.downloadMedia, { tenantId: quotaTenant, mediaId: first, type: 'image' as const }),
+    ).toMatchObject({ kind: 'stored' });
+    const second = nextMediaId();
+    const other = Buffer.concat([photo.subarray(0, 4), randomBytes(photo.length - 4)]);
+    standin.addMedia(second, { body: other, mimeType: 'image/jpeg' });
+    const filesBefore = standin.media.file;
+    expect(
+      await mockEnv().run(acts.downloadMedia, { tenantId: quotaTenant, mediaId: second, type: 'image' as const }),
+    ).toEqual({ kind: 'rejected', reason: 'quota_exceeded' });
+    expect(standin.media.file).toBe(filesBefore);
+    // Another tenant is not affected by this one's quota.
+    const otherTenant = `${quotaTenant}-b`;
+    expect(
+      await mockEnv().run(acts.downloadMedia, { tenantId: otherTenant, mediaId: second, type: 'image' as const }),
+    ).toMatchObject({
+      kind: 'stored',
+    });
+  });
+
+  it('refuses media while the disk has less free space than MEDIA_MIN_FREE_BYTES', async () => {
+    const acts = activities({ config: config({ MEDIA_MIN_FREE_BYTES: String(2 ** 52) }) });
+    const mediaId = nextMediaId();
+    standin.addMedia(mediaId, { body: photo, mimeType: 'image/jpeg' });
+    const filesBefore = standin.media.file;
+    expect(await mockEnv().run(acts.downloadMedia, { tenantId, mediaId, type: 'image' as const })).toEqual({
+      kind: 'rejected',
+      reason: 'storage_full',
+    });
+    expect(standin.media.file).toBe(filesBefore);
+  });
+
   it('maps a 5xx to MediaUnavailable, a refused token to WhatsAppAuthError (both retried)', async () => {
     const mediaId = nextMediaId();
     standin.addMedia(mediaId, { body: photo, mimeType: 'image/jpeg' });
@@ -461,7 +551,10 @@ describe('transcribeAudio', () => {
   describe('with an OpenAI-compatible service', () => {
     let server: http.Server;
     let serviceUrl: string;
-    let answer: { status: number; body: unknown } = { status: 200, body: { text: ' Quiero una habitación ' } };
+    let answer: { status: number; body: unknown; headers?: Record<string, string> } = {
+      status: 200,
+      body: { text: ' Quiero una habitación ' },
+    };
     const received: { auth: string | undefined; contentType: string | undefined; body: Buffer; path: string }[] = [];
     beforeAll(async () => {
       server = http.createServer((req: IncomingMessage, res) => {
@@ -474,7 +567,9 @@ describe('transcribeAudio', () => {
             body: Buffer.concat(chunks),
             path: req.url ?? '',
           });
-          res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+          res
+            .writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers })
+            .end(JSON.stringify(answer.body));
         });
       });
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -554,6 +649,33 @@ describe('transcribeAudio', () => {
       expect(f).toMatchObject({ type: ErrorType.TranscriptionRejected, nonRetryable: true });
       expect(f.message).not.toContain('sk-test-123');
     });
+
+    it('refuses a service on a private address unless TRANSCRIPTION_ALLOW_PRIVATE_NETWORKS is set', async () => {
+      const stored = await storedVoiceNote();
+      const acts = activities({
+        config: config({ TRANSCRIPTION_URL: serviceUrl, TRANSCRIPTION_ALLOW_PRIVATE_NETWORKS: 'false' }),
+      });
+      const f = await failure(mockEnv().run(acts.transcribeAudio, { tenantId, ref: stored.ref }));
+      expect(f).toMatchObject({ type: ErrorType.ConfigurationFailure, nonRetryable: true });
+      expect(f.message).toMatch(/loopback/);
+      expect(received).toHaveLength(0);
+    });
+
+    it('cuts off an answer over 1 MiB instead of reading it', async () => {
+      const stored = await storedVoiceNote();
+      answer = { status: 200, body: { text: 'la '.repeat(1024 * 1024) } };
+      const f = await failure(mockEnv().run(withService().transcribeAudio, { tenantId, ref: stored.ref }));
+      expect(f).toMatchObject({ type: ErrorType.TranscriptionUnavailable, nonRetryable: false });
+      expect(f.message).toContain('more than 1048576 bytes');
+    });
+
+    it("clamps the service's Retry-After to 5 minutes", async () => {
+      const stored = await storedVoiceNote();
+      answer = { status: 429, body: { error: { message: 'slow down' } }, headers: { 'retry-after': '86400' } };
+      const f = await failure(mockEnv().run(withService().transcribeAudio, { tenantId, ref: stored.ref }));
+      expect(f.type).toBe(ErrorType.TranscriptionUnavailable);
+      expect(msToNumber(f.nextRetryDelay!)).toBe(5 * 60_000);
+    });
   });
 });
 
@@ -584,6 +706,9 @@ describe('deleteExpiredMedia', () => {
     expect(await store.has(fresh.ref)).toBe(true);
     expect(existsSync(stalePartial)).toBe(false);
     expect(existsSync(livePartial)).toBe(true);
+    // The walk recounts what each tenant stores, which is what its quota is measured against.
+    const onDisk = files(tenantId).reduce((sum, file) => sum + statSync(path.join(dir, file)).size, 0);
+    expect(Number(await redis.get(mediaUsageKey(tenantId)))).toBe(onDisk);
   });
 
   it('keeps an object that a new delivery renewed', async () => {

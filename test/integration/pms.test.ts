@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
@@ -15,6 +16,7 @@ import { startPmsStandin, type PmsStandin } from '../../dev/pms-standin';
 import { getFreePort, waitFor } from '../../dev/process';
 import { createPool } from '../../lib/db/pool';
 import { ErrorType } from '../../lib/domain/errors';
+import { createGuestRefs } from '../../lib/guest-refs';
 import { createLogger } from '../../lib/log';
 import { createMetrics, type Metrics } from '../../lib/metrics';
 import { createRedis, type Redis } from '../../lib/redis';
@@ -72,7 +74,15 @@ async function pmsTenant(
 function pms(env: Record<string, string> = {}, options: { redis?: Redis } = {}) {
   const config = testConfig({ PMS_HTTP_TIMEOUT_MS: '1000', ...env });
   const metrics = createMetrics();
-  const acts = createPmsActivities({ tenants, secrets, redis: options.redis ?? redis, config, log, metrics });
+  const acts = createPmsActivities({
+    tenants,
+    secrets,
+    redis: options.redis ?? redis,
+    config,
+    log,
+    metrics,
+    guestRefs: createGuestRefs(config.guestRefKey),
+  });
   opened.push(acts);
   const run = <A, R>(fn: (arg: A) => Promise<R>, arg: A): Promise<R> =>
     new MockActivityEnvironment(undefined, { logger: activityLogger }).run(fn, arg);
@@ -161,7 +171,8 @@ describe('QloApps wire protocol', () => {
   it('books through POST /api/bookings with the reference as the order source, and reads it back', async () => {
     const tenantId = await pmsTenant();
     const { acts, run } = pms();
-    const request = booking(tenantId, { roomTypeId: '2', roomId: '5', children: 1 });
+    const guest = '16505551234';
+    const request = booking(tenantId, { roomTypeId: '2', roomId: '5', children: 1, guestWaId: guest });
     const result = await run(acts.createBooking, request);
 
     expect(result).toEqual({
@@ -198,8 +209,12 @@ describe('QloApps wire protocol', () => {
         ],
       },
     });
-    // No phone number of the guest reaches the PMS.
+    // No phone number of the guest reaches the PMS: the e-mail QloApps requires is the guest's keyed reference.
     expect(sent.booking.associations.customer_detail.phone).toBe('');
+    expect(sent.booking.associations.customer_detail.email).toBe(
+      `wa-${createGuestRefs(testConfig().guestRefKey).of(guest)}@guests.invalid`,
+    );
+    expect(post.body).not.toContain(guest);
     expect(standin.bookings).toHaveLength(1);
     expect(standin.bookings[0]!.source).toBe(request.reference);
 
@@ -360,7 +375,16 @@ describe('PMS failures', () => {
     expect(failure).toMatchObject({ type: ErrorType.PmsUnavailable, nonRetryable: false, nextRetryDelay: 7_000 });
   });
 
-  it('maps a refused webservice key to a retryable PmsAuthError, and another 4xx to a non-retryable PmsRejected', async () => {
+  it("clamps a server's Retry-After to 5 minutes", async () => {
+    const tenantId = await pmsTenant();
+    const { acts, run } = pms();
+    standin.inject({ kind: 'error', status: 429, retryAfterSeconds: 86_400 });
+    const failure = await failureOf(run(acts.getBooking, { tenantId, bookingId: '1' }));
+    expect(failure.type).toBe(ErrorType.PmsUnavailable);
+    expect(msToNumber(failure.nextRetryDelay!)).toBe(5 * 60_000);
+  });
+
+  it('maps a refused webservice key (401) or permission (403) to a retryable PmsAuthError, another 4xx to a non-retryable PmsRejected', async () => {
     const wrongKey = await pmsTenant({ credentialsName: 'WRONG_KEY' });
     const { acts, run } = pms();
     const auth = await failureOf(run(acts.checkAvailability, stay(wrongKey)));
@@ -369,6 +393,9 @@ describe('PMS failures', () => {
 
     const tenantId = await pmsTenant();
     standin.inject({ kind: 'error', status: 403, message: 'No permission for this key on this shop' });
+    const forbidden = await failureOf(run(acts.getBooking, { tenantId, bookingId: '1' }));
+    expect(forbidden).toMatchObject({ type: ErrorType.PmsAuthError, nonRetryable: false });
+    standin.inject({ kind: 'error', status: 400, message: 'Bad request' });
     const rejected = await failureOf(run(acts.getBooking, { tenantId, bookingId: '1' }));
     expect(rejected).toMatchObject({ type: ErrorType.PmsRejected, nonRetryable: true });
   });
@@ -386,12 +413,85 @@ describe('PMS failures', () => {
     expect(standin.requests).toHaveLength(0);
   });
 
+  it('refuses a base URL with a query, a fragment, credentials or a non-http(s) scheme, sending nothing', async () => {
+    const { acts, run } = pms();
+    const bad = [
+      `${standin.url}/?ws_key=x`,
+      `${standin.url}/#frag`,
+      standin.url.replace('http://', 'http://user:pass@'),
+      standin.url.replace('http://', 'file://'),
+      standin.url.replace('http://', 'gopher://'),
+    ];
+    for (const baseUrl of bad) {
+      const failure = await failureOf(run(acts.checkAvailability, stay(await pmsTenant({ baseUrl }))));
+      expect(failure).toMatchObject({ type: ErrorType.PmsNotConfigured, nonRetryable: true });
+    }
+    expect(standin.requests).toHaveLength(0);
+  });
+
   it('reuses pooled keep-alive connections to the PMS', async () => {
     const tenantId = await pmsTenant();
     const { acts, run } = pms();
     for (let i = 0; i < 10; i++) await run(acts.getBooking, { tenantId, bookingId: '1' });
     expect(standin.requests).toHaveLength(10);
     expect(standin.connections).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('network policy', () => {
+  it('refuses loopback addresses with PMS_ALLOW_PRIVATE_NETWORKS off: an IP literal and a name resolving to one', async () => {
+    const { acts, run } = pms({ PMS_ALLOW_PRIVATE_NETWORKS: 'false' });
+    const port = new URL(standin.url).port;
+    for (const baseUrl of [standin.url, `http://localhost:${port}`, `http://[::ffff:127.0.0.1]:${port}`]) {
+      const failure = await failureOf(run(acts.checkAvailability, stay(await pmsTenant({ baseUrl }))));
+      expect(failure).toMatchObject({ type: ErrorType.ConfigurationFailure, nonRetryable: true });
+      expect(failure.message).toMatch(/loopback/);
+      expect(failure.message).toContain('PMS_ALLOW_PRIVATE_NETWORKS');
+    }
+    expect(standin.requests).toHaveLength(0);
+  });
+
+  it('refuses link-local, private and metadata addresses before any byte is sent', async () => {
+    const { acts, run } = pms({ PMS_ALLOW_PRIVATE_NETWORKS: 'false', PMS_HTTP_TIMEOUT_MS: '500' });
+    for (const baseUrl of ['http://169.254.169.254', 'http://10.1.2.3:8080', 'http://[fd00::1]', 'http://0.0.0.0']) {
+      const failure = await failureOf(run(acts.checkAvailability, stay(await pmsTenant({ baseUrl }))));
+      expect(failure).toMatchObject({ type: ErrorType.ConfigurationFailure, nonRetryable: true });
+    }
+  });
+
+  it('caps the PMS answer at PMS_MAX_RESPONSE_BYTES (1 MiB by default): a huge body is cut off, not read', async () => {
+    const tenantId = await pmsTenant();
+    const { acts, run } = pms();
+    for (const declareLength of [false, true]) {
+      standin.inject({ kind: 'huge', bytes: 64 * 1024 * 1024, declareLength });
+      const started = Date.now();
+      const failure = await failureOf(run(acts.checkAvailability, stay(tenantId)));
+      expect(failure).toMatchObject({ type: ErrorType.PmsUnavailable, nonRetryable: false });
+      expect(failure.message).toContain('more than 1048576 bytes');
+      expect(Date.now() - started).toBeLessThan(5_000);
+    }
+  });
+
+  it('forgets the agent, breaker and metric series of an origin no tenant uses any more', async () => {
+    const other = await startPmsStandin({ webserviceKey });
+    try {
+      const tenantId = await pmsTenant();
+      const { acts, run, metrics } = pms();
+      await run(acts.checkAvailability, stay(tenantId));
+      expect(await metrics.registry.metrics()).toContain(`origin="${standin.url}"`);
+      await db.query('UPDATE tenants SET pms_base_url = $2 WHERE id = $1', [tenantId, other.url]);
+      // Other tenants of this file still use the first stand-in: point them away too.
+      await db.query('UPDATE tenants SET pms_base_url = $2 WHERE pms_base_url = $1', [standin.url, other.url]);
+      await tenants.reload();
+      await run(acts.checkAvailability, stay(tenantId));
+      const text = await metrics.registry.metrics();
+      expect(text).toContain(`origin="${other.url}"`);
+      expect(text).not.toContain(`origin="${standin.url}"`);
+    } finally {
+      await db.query('UPDATE tenants SET pms_base_url = $2 WHERE pms_base_url = $1', [other.url, standin.url]);
+      await tenants.reload();
+      await other.close();
+    }
   });
 });
 

@@ -13,6 +13,7 @@ import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-s
 import { createPool } from '../../lib/db/pool';
 import { ErrorType } from '../../lib/domain/errors';
 import { createHttpAgent } from '../../lib/http';
+import { createGuestRefs } from '../../lib/guest-refs';
 import { createLogger } from '../../lib/log';
 import { createRedis, type Redis } from '../../lib/redis';
 import { createSecretResolver } from '../../lib/secrets';
@@ -109,7 +110,14 @@ describe('a PMS credentials reference outside the tenant namespace, written dire
       ref === 'victim' ? victim.ref : ref,
     ]);
     await tenants.reload();
-    const acts = createPmsActivities({ tenants, secrets: createSecretResolver(env), redis, config, log });
+    const acts = createPmsActivities({
+      tenants,
+      secrets: createSecretResolver(env),
+      redis,
+      config,
+      log,
+      guestRefs: createGuestRefs(config.guestRefKey),
+    });
     opened.push(acts);
     const failure = await failureOf(
       quiet().run(acts.checkAvailability, { tenantId: id, checkIn: '2031-03-10', checkOut: '2031-03-12', adults: 2 }),
@@ -185,7 +193,14 @@ describe('a reference inside the tenant namespace', () => {
         victim.ref,
       ]);
       await tenants.reload();
-      const acts = createPmsActivities({ tenants, secrets: createSecretResolver(env), redis, config, log });
+      const acts = createPmsActivities({
+        tenants,
+        secrets: createSecretResolver(env),
+        redis,
+        config,
+        log,
+        guestRefs: createGuestRefs(config.guestRefKey),
+      });
       opened.push(acts);
       const result: { rooms: unknown[] } = await quiet().run(acts.checkAvailability, {
         tenantId: victim.id,

@@ -10,7 +10,9 @@ import { createPool } from '../../lib/db/pool';
 import { ErrorType } from '../../lib/domain/errors';
 import { conversationWorkflowId } from '../../lib/domain/messages';
 import { TenantId } from '../../lib/domain/search-attributes';
-import { createLogger, hashPhone } from '../../lib/log';
+import { createHash } from 'node:crypto';
+import { createGuestRefs } from '../../lib/guest-refs';
+import { createLogger } from '../../lib/log';
 import { stateQuery } from '../../workflows/conversation';
 import {
   captureLogger,
@@ -35,7 +37,8 @@ describe('resolveTenant activity (real Postgres)', () => {
     maxStalenessMs: 60_000,
     missReloadMs: 0,
   });
-  const { resolveTenant } = createTenantActivities({ tenants: cache, db, log });
+  const guestRefs = createGuestRefs(testConfig().guestRefKey);
+  const { resolveTenant } = createTenantActivities({ tenants: cache, db, log, guestRefs });
   const run = (phoneNumberId: string, waId: string) =>
     new MockActivityEnvironment().run(resolveTenant, { phoneNumberId, waId });
 
@@ -96,10 +99,12 @@ describe('resolveTenant activity (real Postgres)', () => {
       {
         actor: 'worker',
         tenant_id: b.id,
-        details: { phoneNumberId: b.phoneNumberId, guest: hashPhone(waId), registeredTenantId: a.id },
+        details: { phoneNumberId: b.phoneNumberId, guest: guestRefs.of(waId), registeredTenantId: a.id },
       },
     ]);
     expect(JSON.stringify(rows)).not.toContain(waId);
+    // Not the unsalted hash anyone can recompute by hashing every phone number of a country.
+    expect(JSON.stringify(rows)).not.toContain(createHash('sha256').update(waId).digest('hex').slice(0, 12));
   });
 });
 

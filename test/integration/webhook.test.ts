@@ -1,9 +1,11 @@
 import { WorkflowNotFoundError, type Client, Connection, Client as TemporalClient } from '@temporalio/client';
+import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { createApp } from '../../api/app';
 import { signBody } from '../../api/signature';
 import { getFreePort } from '../../dev/process';
 import { createPool } from '../../lib/db/pool';
+import { createGuestRefs } from '../../lib/guest-refs';
 import { conversationWorkflowId } from '../../lib/domain/messages';
 import { captureLogger, temporalClient, testConfig, testSecrets } from '../helpers/env';
 import { fixtureNames, loadFixture, textWebhook, uniqueMessageId, uniqueWaId } from '../helpers/webhooks';
@@ -87,6 +89,16 @@ describe('POST /webhooks/whatsapp signature', () => {
     expect(res.body).toEqual({ received: { messages: 1, statuses: 0 } });
     const from = (payload as any).entry[0].changes[0].value.messages[0].from as string;
     expect(await exists(conversationWorkflowId('106540352242922', from))).toBe(true);
+  });
+
+  it('names the guest in the conversation summary by a keyed reference, never the number or its plain hash', async () => {
+    const from = uniqueWaId();
+    expect((await signedPost(textWebhook({ from }))).status).toBe(200);
+    const description = await temporal.workflow.getHandle(conversationWorkflowId('106540352242922', from)).describe();
+    const details = (await description.staticDetails()) ?? '';
+    expect(details).toContain(`Guest ref ${createGuestRefs(config.guestRefKey).of(from)}`);
+    expect(details).not.toContain(from);
+    expect(details).not.toContain(createHash('sha256').update(from).digest('hex').slice(0, 12));
   });
 
   it.each([

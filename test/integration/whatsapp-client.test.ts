@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createWhatsAppActivities, createWhatsAppClient } from '../../activities/whatsapp';
+import { createWhatsAppActivities, createWhatsAppClient, type SendResult } from '../../activities/whatsapp';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
 import { ErrorType } from '../../lib/domain/errors';
 import { createHttpAgent } from '../../lib/http';
@@ -44,7 +45,7 @@ afterAll(async () => {
 
 describe('sendMessage against the Graph API protocol', () => {
   it('posts a text reply with the bearer token and returns Meta’s message id', async () => {
-    const result: { messageId: string } = await new MockActivityEnvironment().run(activities().sendMessage, input);
+    const result: SendResult = await new MockActivityEnvironment().run(activities().sendMessage, input);
     expect(result.messageId).toMatch(/^wamid\./);
     expect(standin.sent).toEqual([
       expect.objectContaining({
@@ -94,7 +95,14 @@ describe('sendMessage against the Graph API protocol', () => {
     const failure = await sendFailure();
     expect(failure.type).toBe(ErrorType.WhatsAppRateLimited);
     expect(failure.nonRetryable).toBe(false);
-    expect(failure.nextRetryDelay).toBe('7s');
+    expect(msToNumber(failure.nextRetryDelay!)).toBe(7_000);
+  });
+
+  it("clamps a server's Retry-After to 5 minutes: a day-long one does not park the reply for a day", async () => {
+    standin.inject({ kind: 'error', status: 429, code: 130429, message: 'Rate limit hit', retryAfterSeconds: 86_400 });
+    const failure = await sendFailure();
+    expect(failure.type).toBe(ErrorType.WhatsAppRateLimited);
+    expect(msToNumber(failure.nextRetryDelay!)).toBe(5 * 60_000);
   });
 
   it('maps an undeliverable recipient (131026) to a non-retryable WhatsAppPermanentError without the number in the message', async () => {
@@ -118,6 +126,14 @@ describe('sendMessage against the Graph API protocol', () => {
     expect(failure.type).toBe(ErrorType.WhatsAppAuthError);
     expect(failure.nonRetryable).toBe(false);
     expect(failure.message).not.toContain('wrong-token-123');
+  });
+
+  it('takes a 2xx without a message id as sent (messageId null), not as a failure to retry', async () => {
+    standin.inject({ kind: 'acceptedWithoutId' });
+    await expect(new MockActivityEnvironment().run(activities().sendMessage, input)).resolves.toEqual({
+      messageId: null,
+    });
+    expect(standin.sent).toHaveLength(1);
   });
 
   it('maps a dropped connection to a retryable WhatsAppUnavailable', async () => {

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../lib/config';
+import { ConfigError, developmentGuestRefKey, loadConfig } from '../../lib/config';
 
 /** The three secrets every process needs; long enough to pass validation and unique enough to search for. */
 const secrets = {
@@ -51,6 +51,7 @@ describe('loadConfig', () => {
         graphBaseUrl: 'https://graph.facebook.com',
         graphApiVersion: 'v23.0',
         httpTimeoutMs: 10_000,
+        sendTimeoutSeconds: 86_400,
       },
       http: { maxConnectionsPerOrigin: 32 },
       webhook: { maxBodyBytes: 3 * 1024 * 1024, temporalTimeoutMs: 5_000 },
@@ -63,10 +64,20 @@ describe('loadConfig', () => {
         breakerMinRequests: 10,
         breakerHalfOpenAfterMs: 30_000,
         availabilityCacheTtlSeconds: 60,
+        allowPrivateNetworks: false,
+        maxResponseBytes: 1024 * 1024,
       },
       holds: { ttlSeconds: 900, maxExtensions: 2 },
       booking: { maxStayNights: 30, pmsTimeoutSeconds: 600 },
-      media: { dir: '.data/media', indexTtlSeconds: 2_592_000, downloadTimeoutMs: 60_000, transcription: undefined },
+      media: {
+        dir: '.data/media',
+        indexTtlSeconds: 2_592_000,
+        downloadTimeoutMs: 60_000,
+        allowedHosts: ['lookaside.fbsbx.com'],
+        tenantQuotaBytes: 5 * 1024 ** 3,
+        minFreeBytes: 1024 ** 3,
+        transcription: undefined,
+      },
       workerMetricsPort: 9464,
       admin: {
         authFailureLimit: 10,
@@ -74,6 +85,8 @@ describe('loadConfig', () => {
         maxConcurrentVerifications: 2,
         maxQueuedVerifications: 32,
       },
+      configFailureRetrySeconds: 3_600,
+      guestRefKey: developmentGuestRefKey,
       databaseUrl: 'postgres://hotel@localhost:5433/hotel',
       redisUrl: 'redis://localhost:6380',
     });
@@ -83,6 +96,7 @@ describe('loadConfig', () => {
     const config = loadConfig({
       ...secrets,
       NODE_ENV: 'production',
+      GUEST_REF_KEY: 'guest-ref-key-0123456789abcdef0123456789',
       LOG_LEVEL: 'warn',
       API_HOST: '127.0.0.1',
       API_PORT: '8080',
@@ -140,6 +154,12 @@ describe('loadConfig', () => {
     ['WEBHOOK_MAX_BODY_BYTES', '-1'],
     ['DATABASE_URL', 'mysql://db/hotel'],
     ['REDIS_URL', 'http://cache:6379'],
+    ['TRANSCRIPTION_URL', 'https://user:key@whisper.example.com'],
+    ['TRANSCRIPTION_URL', 'https://whisper.example.com/?key=1'],
+    ['PMS_ALLOW_PRIVATE_NETWORKS', 'maybe'],
+    ['PMS_MAX_RESPONSE_BYTES', '0'],
+    ['MEDIA_ALLOWED_HOSTS', 'https://lookaside.fbsbx.com/'],
+    ['MEDIA_TENANT_QUOTA_BYTES', '-1'],
   ])('rejects %s=%s', (name, value) => {
     expect(badVariables(configError({ ...secrets, [name]: value }))).toEqual([name]);
   });

@@ -67,7 +67,9 @@ const requiredHostVariables = [
 ];
 
 /** What an operator's shell or .env provides: only the required variables, with values long enough for the schema. */
-const hostEnv = Object.fromEntries(requiredHostVariables.map((name) => [name, `dummy-${name.toLowerCase()}-value`]));
+const hostEnv = Object.fromEntries(
+  requiredHostVariables.map((name) => [name, `dummy-${name.toLowerCase()}-value-0123456789abcdef`]),
+);
 
 function loadCompose(env: Record<string, string>): ComposeFile {
   return interpolateDeep(parse(composeText) as unknown, env) as ComposeFile;

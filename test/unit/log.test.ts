@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger, hashPhone, maskPhones, type Logger } from '../../lib/log';
+import { createLogger, maskPhones, type Logger } from '../../lib/log';
 
 const guest = '16505551234';
 const businessNumberId = '106540352242922';
@@ -184,22 +184,5 @@ describe('maskPhones', () => {
   it('keeps only the last 2 digits of every number in the text', () => {
     const masked = maskPhones(`guests ${guest} and 447700900123`);
     expect(masked).toBe('guests ***34 and ***23');
-  });
-});
-
-describe('hashPhone', () => {
-  it('is stable', () => {
-    expect(hashPhone(guest)).toBe(hashPhone(guest));
-  });
-
-  it('is not the number and does not contain it', () => {
-    const hash = hashPhone(guest);
-    expect(hash).not.toBe(guest);
-    expect(hash).not.toContain(guest);
-    expect(hash).toMatch(/^[0-9a-f]{12}$/);
-  });
-
-  it('differs between numbers', () => {
-    expect(hashPhone(guest)).not.toBe(hashPhone('16505551235'));
   });
 });

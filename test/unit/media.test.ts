@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createHttpAgent } from '../../lib/http';
 import {
+  isAllowedMediaHost,
   isAllowedMime,
   mediaPolicy,
   sha256Hex,
@@ -113,5 +114,21 @@ describe('transcription', () => {
 describe('media-cleanup workflow', () => {
   it('is exported under the name the schedule starts', () => {
     expect(typeof (workflows as Record<string, unknown>)[mediaCleanupWorkflowType]).toBe('function');
+  });
+});
+
+describe('isAllowedMediaHost', () => {
+  const allowed = ['lookaside.fbsbx.com', '*.whatsapp.net'];
+  it.each([
+    ['lookaside.fbsbx.com', true],
+    ['LOOKASIDE.fbsbx.com', true],
+    ['mmg.whatsapp.net', true],
+    ['whatsapp.net', false],
+    ['evilwhatsapp.net', false],
+    ['lookaside.fbsbx.com.evil.example', false],
+    ['fbsbx.com', false],
+    ['169.254.169.254', false],
+  ])('%s: %s', (host, expected) => {
+    expect(isAllowedMediaHost(host, allowed)).toBe(expected);
   });
 });
