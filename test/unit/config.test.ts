@@ -68,6 +68,7 @@ describe('loadConfig', () => {
       booking: { maxStayNights: 30, pmsTimeoutSeconds: 600 },
       media: { dir: '.data/media', indexTtlSeconds: 2_592_000, downloadTimeoutMs: 60_000, transcription: undefined },
       workerMetricsPort: 9464,
+      workerMetricsHost: '127.0.0.1',
       admin: { authFailureLimit: 10, authFailureWindowSeconds: 300 },
       databaseUrl: 'postgres://hotel@localhost:5433/hotel',
       redisUrl: 'redis://localhost:6380',
@@ -90,6 +91,7 @@ describe('loadConfig', () => {
       CONVERSATION_SEEN_IDS_MAX: '50',
       DATABASE_URL: 'postgresql://db/hotel',
       REDIS_URL: 'rediss://cache:6379',
+      WORKER_METRICS_HOST: '0.0.0.0',
     });
     expect(config.env).toBe('production');
     expect(config.logLevel).toBe('warn');
@@ -101,6 +103,7 @@ describe('loadConfig', () => {
     expect(config.conversation.seenIdsMax).toBe(50);
     expect(config.databaseUrl).toBe('postgresql://db/hotel');
     expect(config.redisUrl).toBe('rediss://cache:6379');
+    expect(config.workerMetricsHost).toBe('0.0.0.0');
   });
 
   it('names every bad variable in one ConfigError', () => {
