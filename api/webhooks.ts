@@ -13,7 +13,14 @@ import {
 } from '../workflows/conversation';
 import { isValidSignature } from './signature';
 import { HttpError } from './errors';
-import { extractDeliveries, webhookPayloadSchema, type MessageDelivery, type StatusDelivery } from './whatsapp-payload';
+import {
+  extractDeliveries,
+  groupByConversation,
+  webhookPayloadSchema,
+  type ConversationDeliveries,
+  type MessageDelivery,
+  type StatusDelivery,
+} from './whatsapp-payload';
 
 export interface WebhookDeps {
   temporal: Client;
@@ -80,6 +87,12 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
     }
   }
 
+  /** One conversation's signals, one after another: its messages in timestamp order, then its statuses. */
+  async function deliverConversation({ messages, statuses }: ConversationDeliveries): Promise<void> {
+    for (const m of messages) await deliverMessage(m);
+    for (const s of statuses) await deliverStatus(s);
+  }
+
   router.post('/webhooks/whatsapp', async (ctx) => {
     if (!ctx.is('application/json')) {
       throw new HttpError(415, 'unsupported_media_type', 'Content-Type must be application/json');
@@ -119,8 +132,10 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
     try {
       // Answer 200 only once Temporal has accepted every signal; if any fails Meta retries the whole
       // payload, and the conversations drop the messages they already have by their WhatsApp id.
+      // Signals to one conversation go one at a time, so it sees its messages in the order they were
+      // written; different conversations go concurrently.
       await temporal.connection.withDeadline(deadline, () =>
-        Promise.all([...messages.map(deliverMessage), ...statuses.map(deliverStatus)]),
+        Promise.all(groupByConversation(messages, statuses).map(deliverConversation)),
       );
     } catch (err) {
       log.error({ err, messages: messages.length, statuses: statuses.length }, 'Temporal did not accept the webhook');

@@ -182,3 +182,37 @@ export function extractDeliveries(payload: WebhookPayload): {
   }
   return { messages, statuses };
 }
+
+/** One conversation's share of a webhook payload, in the order its signals must reach it. */
+export interface ConversationDeliveries {
+  phoneNumberId: string;
+  waId: string;
+  messages: MessageDelivery[];
+  statuses: StatusDelivery[];
+}
+
+/**
+ * Groups a payload's deliveries by conversation (business number × guest). Within each, messages are in
+ * timestamp order and then statuses in timestamp order; equal timestamps keep their order in the payload.
+ * Meta does not promise that a payload lists a guest's messages in the order they were written.
+ */
+export function groupByConversation(messages: MessageDelivery[], statuses: StatusDelivery[]): ConversationDeliveries[] {
+  const groups = new Map<string, ConversationDeliveries>();
+  const groupOf = (phoneNumberId: string, waId: string): ConversationDeliveries => {
+    const key = JSON.stringify([phoneNumberId, waId]);
+    let group = groups.get(key);
+    if (!group) {
+      group = { phoneNumberId, waId, messages: [], statuses: [] };
+      groups.set(key, group);
+    }
+    return group;
+  };
+  for (const m of messages) groupOf(m.phoneNumberId, m.waId).messages.push(m);
+  for (const s of statuses) groupOf(s.phoneNumberId, s.waId).statuses.push(s);
+  for (const group of groups.values()) {
+    // Array.prototype.sort is stable, so ties keep payload order.
+    group.messages.sort((x, y) => x.message.timestamp - y.message.timestamp);
+    group.statuses.sort((x, y) => x.status.timestamp - y.status.timestamp);
+  }
+  return [...groups.values()];
+}
