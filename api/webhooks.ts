@@ -16,11 +16,21 @@ import { HttpError } from './errors';
 import {
   extractDeliveries,
   groupByConversation,
-  webhookPayloadSchema,
+  parseWebhookPayload,
   type ConversationDeliveries,
   type MessageDelivery,
   type StatusDelivery,
 } from './whatsapp-payload';
+
+/** A refused payload's answer lists this many validation issues at most (and says `more: true` if there are). */
+const reportedIssuesMax = 20;
+
+/**
+ * The largest message or status the webhook signals. Temporal refuses payloads over 2 MB (its default blob
+ * size limit), which would fail the webhook with a 503 on every retry; Meta's texts are at most 4096
+ * characters, so a message this large cannot be Meta's.
+ */
+const signalMaxBytes = 256 * 1024;
 
 export interface WebhookDeps {
   temporal: Client;
@@ -120,14 +130,19 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
     } catch {
       throw new HttpError(400, 'invalid_json', 'Body is not valid JSON');
     }
-    const parsed = webhookPayloadSchema.safeParse(json);
+    const parsed = parseWebhookPayload(json, reportedIssuesMax);
     if (!parsed.success) {
       throw new HttpError(400, 'invalid_payload', 'Body is not a WhatsApp Business Account webhook', {
-        issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+        issues: parsed.issues,
+        ...(parsed.truncated ? { more: true } : {}),
       });
     }
 
     const { messages, statuses } = extractDeliveries(parsed.data);
+    const signals = [...messages.map((m) => m.message), ...statuses.map((s) => s.status)];
+    if (signals.some((signal) => Buffer.byteLength(JSON.stringify(signal)) > signalMaxBytes)) {
+      throw new HttpError(413, 'message_too_large', `A message or status in the body exceeds ${signalMaxBytes} bytes`);
+    }
     const deadline = Date.now() + config.webhook.temporalTimeoutMs;
     try {
       // Answer 200 only once Temporal has accepted every signal; if any fails Meta retries the whole

@@ -170,6 +170,44 @@ describe('POST /webhooks/whatsapp bad input', () => {
     expect(await exists(conversationWorkflowId('106540352242922', from))).toBe(false);
   });
 
+  // Found by the property test (webhook-property.test.ts): each answered 500 or 503 before, so Meta would
+  // have retried it for a week, and the first two sent back an error of 100 kB and more.
+  it('answers 400 with a short error for a payload of many bad elements, and starts nothing', async () => {
+    for (const count of [1_000, 31_067]) {
+      const payload = textWebhook() as any;
+      const from = payload.entry[0].changes[0].value.messages[0].from as string;
+      payload.entry[0].changes[0].value.messages.push(...Array.from({ length: count }, () => ({})));
+      const res = await signedPost(payload);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('invalid_payload');
+      expect(res.text.length).toBeLessThan(16 * 1024);
+      expect(await exists(conversationWorkflowId('106540352242922', from))).toBe(false);
+    }
+  });
+
+  it.each([
+    ['a business number id too long for a workflow id', { phoneNumberId: '1'.repeat(1_100) }],
+    ['a sender that is not UTF-8 (a lone surrogate)', { from: '\ud800' }],
+    ['a sender with a ":" that would make another conversation\'s id', { from: '34600:1' }],
+  ])('answers 400 and starts nothing for %s', async (_name, fields) => {
+    const payload = textWebhook() as any;
+    const value = payload.entry[0].changes[0].value;
+    if ('phoneNumberId' in fields) value.metadata.phone_number_id = fields.phoneNumberId;
+    if ('from' in fields) value.messages[0].from = value.contacts[0].wa_id = fields.from;
+    const res = await signedPost(payload);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_payload');
+  });
+
+  it('answers 413 for a message too large for Temporal, and starts nothing', async () => {
+    const payload = textWebhook({ body: 'x'.repeat(2_200_000) }) as any;
+    const from = payload.entry[0].changes[0].value.messages[0].from as string;
+    const res = await signedPost(payload);
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe('message_too_large');
+    expect(await exists(conversationWorkflowId('106540352242922', from))).toBe(false);
+  });
+
   it('answers 400 for an object that is not a WhatsApp Business Account', async () => {
     const res = await signedPost({ object: 'page', entry: [] });
     expect(res.status).toBe(400);
