@@ -14,7 +14,24 @@ import {
 } from '../workflows/conversation';
 import { isValidSignature, tokensEqual } from './signature';
 import { HttpError } from './errors';
-import { extractDeliveries, webhookPayloadSchema, type MessageDelivery, type StatusDelivery } from './whatsapp-payload';
+import {
+  extractDeliveries,
+  groupByConversation,
+  parseWebhookPayload,
+  type ConversationDeliveries,
+  type MessageDelivery,
+  type StatusDelivery,
+} from './whatsapp-payload';
+
+/** A refused payload's answer lists this many validation issues at most (and says `more: true` if there are). */
+const reportedIssuesMax = 20;
+
+/**
+ * The largest message or status the webhook signals. Temporal refuses payloads over 2 MB (its default blob
+ * size limit), which would fail the webhook with a 503 on every retry; Meta's texts are at most 4096
+ * characters, so a message this large cannot be Meta's.
+ */
+const signalMaxBytes = 256 * 1024;
 
 export interface WebhookDeps {
   temporal: Client;
@@ -85,6 +102,12 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
     }
   }
 
+  /** One conversation's signals, one after another: its messages in timestamp order, then its statuses. */
+  async function deliverConversation({ messages, statuses }: ConversationDeliveries): Promise<void> {
+    for (const m of messages) await deliverMessage(m);
+    for (const s of statuses) await deliverStatus(s);
+  }
+
   router.post('/webhooks/whatsapp', async (ctx) => {
     if (!ctx.is('application/json')) {
       throw new HttpError(415, 'unsupported_media_type', 'Content-Type must be application/json');
@@ -112,20 +135,27 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
     } catch {
       throw new HttpError(400, 'invalid_json', 'Body is not valid JSON');
     }
-    const parsed = webhookPayloadSchema.safeParse(json);
+    const parsed = parseWebhookPayload(json, reportedIssuesMax);
     if (!parsed.success) {
       throw new HttpError(400, 'invalid_payload', 'Body is not a WhatsApp Business Account webhook', {
-        issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+        issues: parsed.issues,
+        ...(parsed.truncated ? { more: true } : {}),
       });
     }
 
     const { messages, statuses } = extractDeliveries(parsed.data);
+    const signals = [...messages.map((m) => m.message), ...statuses.map((s) => s.status)];
+    if (signals.some((signal) => Buffer.byteLength(JSON.stringify(signal)) > signalMaxBytes)) {
+      throw new HttpError(413, 'message_too_large', `A message or status in the body exceeds ${signalMaxBytes} bytes`);
+    }
     const deadline = Date.now() + config.webhook.temporalTimeoutMs;
     try {
       // Answer 200 only once Temporal has accepted every signal; if any fails Meta retries the whole
       // payload, and the conversations drop the messages they already have by their WhatsApp id.
+      // Signals to one conversation go one at a time, so it sees its messages in the order they were
+      // written; different conversations go concurrently.
       await temporal.connection.withDeadline(deadline, () =>
-        Promise.all([...messages.map(deliverMessage), ...statuses.map(deliverStatus)]),
+        Promise.all(groupByConversation(messages, statuses).map(deliverConversation)),
       );
     } catch (err) {
       log.error({ err, messages: messages.length, statuses: statuses.length }, 'Temporal did not accept the webhook');

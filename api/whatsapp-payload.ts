@@ -11,6 +11,19 @@ const unixSeconds = z.union([z.string(), z.number()]).transform((v) => {
   return Number.isFinite(n) ? n : 0;
 });
 
+/**
+ * A business number id or a guest's WhatsApp id. Both go into the conversation's workflow id
+ * (`wa:<phone_number_id>:<wa_id>`): no `:`, so two pairs can never make the same id; ASCII, because Temporal
+ * takes ids as UTF-8; and short enough for Temporal's id length limit (255 in docker-compose.yml).
+ * Meta's are digits; its examples use placeholders such as `GROUP_ID`.
+ */
+const addressId = z
+  .string()
+  .regex(/^[\x21-\x39\x3b-\x7e]{1,64}$/, 'must be 1-64 printable ASCII characters other than ":"');
+
+/** A WhatsApp message id (`wamid.…`): conversations keep the ids they have seen, so bound them. */
+const messageId = z.string().regex(/^[\x21-\x7e]{1,256}$/, 'must be 1-256 printable ASCII characters');
+
 const mediaSchema = z.looseObject({
   id: z.string().min(1),
   mime_type: z.string().optional(),
@@ -21,8 +34,8 @@ const mediaSchema = z.looseObject({
 });
 
 const messageSchema = z.looseObject({
-  id: z.string().min(1, 'message id is required'),
-  from: z.string().min(1, 'message sender is required'),
+  id: messageId,
+  from: addressId,
   timestamp: unixSeconds,
   type: z.string().min(1),
   context: z.looseObject({ id: z.string().optional() }).optional(),
@@ -52,36 +65,101 @@ const messageSchema = z.looseObject({
 });
 
 const statusSchema = z.looseObject({
-  id: z.string().min(1),
+  id: messageId,
   status: z.string().min(1),
   timestamp: unixSeconds,
-  recipient_id: z.string().min(1),
-  errors: z.array(z.looseObject({ code: z.number(), title: z.string().default('') })).optional(),
+  recipient_id: addressId,
+  errors: z
+    .array(z.looseObject({ code: z.number(), title: z.string().default('') }))
+    .max(10)
+    .optional(),
 });
+
+/**
+ * Upper bounds on every array the schema walks, far above what Meta sends (one entry and one change per
+ * notification is the rule). Zod checks an array's length before its elements, so an oversized array costs
+ * one issue, not one per element.
+ */
+const limits = { entries: 100, changesPerEntry: 100, itemsPerChange: 1_000 };
 
 const valueSchema = z.looseObject({
   messaging_product: z.string().optional(),
-  metadata: z
-    .looseObject({ phone_number_id: z.string().min(1), display_phone_number: z.string().optional() })
-    .optional(),
+  metadata: z.looseObject({ phone_number_id: addressId, display_phone_number: z.string().optional() }).optional(),
   contacts: z
-    .array(z.looseObject({ wa_id: z.string(), profile: z.looseObject({ name: z.string() }).optional() }))
+    .array(z.looseObject({ wa_id: addressId, profile: z.looseObject({ name: z.string() }).optional() }))
+    .max(limits.itemsPerChange)
     .optional(),
-  messages: z.array(messageSchema).optional(),
-  statuses: z.array(statusSchema).optional(),
+  messages: z.array(messageSchema).max(limits.itemsPerChange).optional(),
+  statuses: z.array(statusSchema).max(limits.itemsPerChange).optional(),
+});
+
+/** The payload around the changes' values, which are checked one at a time (see {@link parseWebhookPayload}). */
+const envelopeSchema = z.object({
+  object: z.literal('whatsapp_business_account'),
+  entry: z
+    .array(
+      z.looseObject({
+        id: z.string(),
+        changes: z.array(z.looseObject({ field: z.string(), value: z.unknown() })).max(limits.changesPerEntry),
+      }),
+    )
+    .max(limits.entries),
 });
 
 export const webhookPayloadSchema = z.object({
   object: z.literal('whatsapp_business_account'),
-  entry: z.array(
-    z.looseObject({
-      id: z.string(),
-      changes: z.array(z.looseObject({ field: z.string(), value: valueSchema })),
-    }),
-  ),
+  entry: z
+    .array(
+      z.looseObject({
+        id: z.string(),
+        changes: z.array(z.looseObject({ field: z.string(), value: valueSchema })).max(limits.changesPerEntry),
+      }),
+    )
+    .max(limits.entries),
 });
 
 export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
+
+/** One reason a payload was refused: where (`entry.0.changes.0.value.messages.0.id`) and what. */
+export interface PayloadIssue {
+  path: string;
+  message: string;
+}
+
+export type ParsedPayload =
+  { success: true; data: WebhookPayload } | { success: false; issues: PayloadIssue[]; truncated: boolean };
+
+function toIssues(prefix: (string | number)[], issues: readonly z.core.$ZodIssue[]): PayloadIssue[] {
+  return issues.map((i) => ({ path: [...prefix, ...i.path].join('.'), message: i.message }));
+}
+
+/**
+ * Validates a webhook body as {@link webhookPayloadSchema} does, in two layers: the envelope, then each
+ * change's value on its own, stopping once `maxIssues` issues are found. One zod parse of a whole hostile
+ * body would collect an issue per bad element across the payload, and zod 4 throws a RangeError once a
+ * single object gathers more than about 100 000 of them; layer by layer, no parse can get near that.
+ */
+export function parseWebhookPayload(json: unknown, maxIssues = 20): ParsedPayload {
+  const envelope = envelopeSchema.safeParse(json);
+  if (!envelope.success) {
+    const issues = toIssues([], envelope.error.issues);
+    return { success: false, issues: issues.slice(0, maxIssues), truncated: issues.length > maxIssues };
+  }
+  const issues: PayloadIssue[] = [];
+  const entry: WebhookPayload['entry'] = [];
+  for (const [i, e] of envelope.data.entry.entries()) {
+    const changes: WebhookPayload['entry'][number]['changes'] = [];
+    for (const [j, change] of e.changes.entries()) {
+      const value = valueSchema.safeParse(change.value);
+      if (value.success) changes.push({ ...change, value: value.data });
+      else issues.push(...toIssues(['entry', i, 'changes', j, 'value'], value.error.issues));
+      if (issues.length > maxIssues) return { success: false, issues: issues.slice(0, maxIssues), truncated: true };
+    }
+    entry.push({ ...e, changes });
+  }
+  if (issues.length > 0) return { success: false, issues, truncated: false };
+  return { success: true, data: { object: envelope.data.object, entry } };
+}
 
 export interface MessageDelivery {
   phoneNumberId: string;
@@ -181,4 +259,38 @@ export function extractDeliveries(payload: WebhookPayload): {
     }
   }
   return { messages, statuses };
+}
+
+/** One conversation's share of a webhook payload, in the order its signals must reach it. */
+export interface ConversationDeliveries {
+  phoneNumberId: string;
+  waId: string;
+  messages: MessageDelivery[];
+  statuses: StatusDelivery[];
+}
+
+/**
+ * Groups a payload's deliveries by conversation (business number × guest). Within each, messages are in
+ * timestamp order and then statuses in timestamp order; equal timestamps keep their order in the payload.
+ * Meta does not promise that a payload lists a guest's messages in the order they were written.
+ */
+export function groupByConversation(messages: MessageDelivery[], statuses: StatusDelivery[]): ConversationDeliveries[] {
+  const groups = new Map<string, ConversationDeliveries>();
+  const groupOf = (phoneNumberId: string, waId: string): ConversationDeliveries => {
+    const key = JSON.stringify([phoneNumberId, waId]);
+    let group = groups.get(key);
+    if (!group) {
+      group = { phoneNumberId, waId, messages: [], statuses: [] };
+      groups.set(key, group);
+    }
+    return group;
+  };
+  for (const m of messages) groupOf(m.phoneNumberId, m.waId).messages.push(m);
+  for (const s of statuses) groupOf(s.phoneNumberId, s.waId).statuses.push(s);
+  for (const group of groups.values()) {
+    // Array.prototype.sort is stable, so ties keep payload order.
+    group.messages.sort((x, y) => x.message.timestamp - y.message.timestamp);
+    group.statuses.sort((x, y) => x.status.timestamp - y.status.timestamp);
+  }
+  return [...groups.values()];
 }

@@ -168,7 +168,7 @@ The system is up.
   Redis               ${redis.url}
   WhatsApp stand-in   ${whatsapp.url}   (what the system sent: ${whatsapp.url}/_standin/messages)
   PMS stand-in        ${pms.url}   (QloApps webservice; bookings: ${pms.url}/_standin/bookings)
-  Worker metrics      http://localhost:${ports.metrics}/metrics
+  Worker metrics      http://127.0.0.1:${ports.metrics}/metrics
   Secrets             ${path.relative(process.cwd(), devEnvFile)}
   Logs                ${path.relative(process.cwd(), logDir)}/
 

@@ -102,6 +102,8 @@ const envSchema = z.object({
   TRANSCRIPTION_MODEL: z.string().min(1).default('whisper-1'),
 
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  // Loopback by default: /metrics has no authentication. Compose sets 0.0.0.0 on its internal network.
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
 
   DATABASE_URL: z
     .string()
@@ -178,6 +180,8 @@ export interface Config {
   };
   /** Port of the worker's Prometheus /metrics endpoint; 0 turns it off. */
   workerMetricsPort: number;
+  /** Address the worker's /metrics listens on; loopback unless the deployment says otherwise. */
+  workerMetricsHost: string;
   /** The failure limiter, and the cap on concurrent scrypt token verifications (and how many may wait for one). */
   admin: {
     authFailureLimit: number;
@@ -293,6 +297,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     },
     workerMetricsPort: e.WORKER_METRICS_PORT,
+    workerMetricsHost: e.WORKER_METRICS_HOST,
     admin: {
       authFailureLimit: e.ADMIN_AUTH_FAILURE_LIMIT,
       authFailureWindowSeconds: e.ADMIN_AUTH_FAILURE_WINDOW_SECONDS,

@@ -11,7 +11,7 @@ export const temporalBinary = path.join(projectRoot, '.data', 'bin', 'temporal')
 export interface DevServerOptions {
   /** gRPC port; a free one when omitted. */
   port?: number;
-  /** Web UI port; 8233 by convention. Ignored when `headless`. */
+  /** Web UI port, on 127.0.0.1; 8233 by convention. Ignored when `headless`. */
   uiPort?: number;
   headless?: boolean;
   /** SQLite file; persistent across restarts. In-memory when omitted. */
@@ -50,7 +50,9 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     args.push('--headless');
   } else {
     const uiPort = options.uiPort ?? 8233;
-    args.push('--ui-port', String(uiPort));
+    // The UI has no login and can signal, cancel and terminate workflows: loopback only, said explicitly so
+    // it stays there even if the frontend's --ip ever changes (the CLI's --ui-ip defaults to --ip).
+    args.push('--ui-ip', '127.0.0.1', '--ui-port', String(uiPort));
     uiUrl = `http://localhost:${uiPort}`;
   }
   for (const [name, type] of Object.entries(searchAttributeDefinitions)) {

@@ -1,14 +1,14 @@
-import http from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../lib/config';
 import { createHttpAgent } from '../lib/http';
 import { createPool } from '../lib/db/pool';
-import { createMetrics, type Metrics } from '../lib/metrics';
+import { createMetrics } from '../lib/metrics';
 import { createRedis } from '../lib/redis';
 import { createLogger } from '../lib/log';
 import { createSecretResolver } from '../lib/secrets';
 import { temporalConnectionOptions } from '../lib/temporal';
+import { serveMetrics } from './metrics-server';
 import { ensureMediaCleanupSchedule } from './schedules';
 import { createConversationWorker } from './worker';
 
@@ -21,22 +21,6 @@ const sdkLevels: Record<string, LogLevel> = {
   trace: 'TRACE',
   silent: 'ERROR',
 };
-
-/** Prometheus scrape endpoint of the worker: PMS circuit breaker state, PMS calls, process metrics. */
-function serveMetrics(metrics: Metrics, port: number): http.Server {
-  return http
-    .createServer((req, res) => {
-      if (req.url !== '/metrics') {
-        res.writeHead(404).end();
-        return;
-      }
-      metrics.registry.metrics().then(
-        (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
-        () => res.writeHead(500).end(),
-      );
-    })
-    .listen(port);
-}
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -53,7 +37,10 @@ async function main(): Promise<void> {
   const db = createPool(config.databaseUrl, { applicationName: 'worker' });
   const redis = createRedis(config.redisUrl, { connectionName: 'worker' });
   const metrics = createMetrics({ defaultMetrics: true });
-  const metricsServer = config.workerMetricsPort > 0 ? serveMetrics(metrics, config.workerMetricsPort) : undefined;
+  const metricsServer =
+    config.workerMetricsPort > 0
+      ? await serveMetrics(metrics, { host: config.workerMetricsHost, port: config.workerMetricsPort })
+      : undefined;
   const { worker, tenants, close } = await createConversationWorker({
     config,
     log,

@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError, type Client, Connection, Client as TemporalClient } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { createApp } from '../../api/app';
@@ -6,7 +7,8 @@ import { signBody } from '../../api/signature';
 import { getFreePort } from '../../dev/process';
 import { createPool } from '../../lib/db/pool';
 import { createGuestRefs } from '../../lib/guest-refs';
-import { conversationWorkflowId } from '../../lib/domain/messages';
+import { conversationWorkflowId, type DeliveryStatusUpdate, type InboundMessage } from '../../lib/domain/messages';
+import { deliveryStatusSignal, inboundMessageSignal } from '../../workflows/conversation';
 import { captureLogger, temporalClient, testConfig, testSecrets } from '../helpers/env';
 import { fixtureNames, loadFixture, textWebhook, uniqueMessageId, uniqueWaId } from '../helpers/webhooks';
 
@@ -180,6 +182,44 @@ describe('POST /webhooks/whatsapp bad input', () => {
     expect(await exists(conversationWorkflowId('106540352242922', from))).toBe(false);
   });
 
+  // Found by the property test (webhook-property.test.ts): each answered 500 or 503 before, so Meta would
+  // have retried it for a week, and the first two sent back an error of 100 kB and more.
+  it('answers 400 with a short error for a payload of many bad elements, and starts nothing', async () => {
+    for (const count of [1_000, 31_067]) {
+      const payload = textWebhook() as any;
+      const from = payload.entry[0].changes[0].value.messages[0].from as string;
+      payload.entry[0].changes[0].value.messages.push(...Array.from({ length: count }, () => ({})));
+      const res = await signedPost(payload);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('invalid_payload');
+      expect(res.text.length).toBeLessThan(16 * 1024);
+      expect(await exists(conversationWorkflowId('106540352242922', from))).toBe(false);
+    }
+  });
+
+  it.each([
+    ['a business number id too long for a workflow id', { phoneNumberId: '1'.repeat(1_100) }],
+    ['a sender that is not UTF-8 (a lone surrogate)', { from: '\ud800' }],
+    ['a sender with a ":" that would make another conversation\'s id', { from: '34600:1' }],
+  ])('answers 400 and starts nothing for %s', async (_name, fields) => {
+    const payload = textWebhook() as any;
+    const value = payload.entry[0].changes[0].value;
+    if ('phoneNumberId' in fields) value.metadata.phone_number_id = fields.phoneNumberId;
+    if ('from' in fields) value.messages[0].from = value.contacts[0].wa_id = fields.from;
+    const res = await signedPost(payload);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_payload');
+  });
+
+  it('answers 413 for a message too large for Temporal, and starts nothing', async () => {
+    const payload = textWebhook({ body: 'x'.repeat(2_200_000) }) as any;
+    const from = payload.entry[0].changes[0].value.messages[0].from as string;
+    const res = await signedPost(payload);
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe('message_too_large');
+    expect(await exists(conversationWorkflowId('106540352242922', from))).toBe(false);
+  });
+
   it('answers 400 for an object that is not a WhatsApp Business Account', async () => {
     const res = await signedPost({ object: 'page', entry: [] });
     expect(res.status).toBe(400);
@@ -237,6 +277,64 @@ describe('POST /webhooks/whatsapp delivery', () => {
     const text = logs.lines().join('\n');
     expect(text).not.toContain('34600123456');
     expect(text).not.toContain(secret);
+  });
+});
+
+/** The signals a conversation received, in the order Temporal recorded them: `m:<text>` or `s:<status>`. */
+async function signalsOf(workflowId: string): Promise<string[]> {
+  const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).flatMap((e) => {
+    const signal = e.workflowExecutionSignaledEventAttributes;
+    if (!signal) return [];
+    const arg = defaultPayloadConverter.fromPayload(signal.input!.payloads![0]!);
+    if (signal.signalName === inboundMessageSignal.name) return [`m:${(arg as InboundMessage).text ?? ''}`];
+    if (signal.signalName === deliveryStatusSignal.name) return [`s:${(arg as DeliveryStatusUpdate).status}`];
+    return [`?:${signal.signalName ?? ''}`];
+  });
+}
+
+describe('POST /webhooks/whatsapp ordering', () => {
+  it("signals each guest's messages in timestamp order, one after another, then that guest's statuses", async () => {
+    const a = uniqueWaId();
+    const b = uniqueWaId();
+    const base = 1_750_000_000;
+    const payload = textWebhook({ from: a }) as any;
+    const change = payload.entry[0].changes[0];
+    const template = change.value.messages[0];
+    const message = (from: string, label: string, at: number) => ({
+      ...template,
+      from,
+      id: uniqueMessageId(),
+      timestamp: String(base + at),
+      text: { body: label },
+    });
+    // Guest a: six messages shuffled over two changes. Guest b: a tie (b1 and b2 share a second), kept in
+    // payload order. A status for each guest comes first in the payload, but belongs after their messages.
+    change.value.contacts = [{ wa_id: a }, { wa_id: b }];
+    change.value.statuses = [
+      { id: uniqueMessageId(), status: 'delivered', timestamp: String(base + 1), recipient_id: a },
+      { id: uniqueMessageId(), status: 'read', timestamp: String(base + 2), recipient_id: b },
+    ];
+    change.value.messages = [message(a, 'a3', 3), message(a, 'a0', 0), message(b, 'b1', 1), message(a, 'a4', 4)];
+    const second = structuredClone(change);
+    second.value.statuses = [];
+    second.value.messages = [message(a, 'a1', 1), message(b, 'b2', 1), message(a, 'a5', 5)];
+    second.value.messages.push(message(b, 'b0', 0), message(a, 'a2', 2));
+    payload.entry[0].changes.push(second);
+
+    const res = await signedPost(payload);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ received: { messages: 9, statuses: 2 } });
+    expect(await signalsOf(conversationWorkflowId('106540352242922', a))).toEqual([
+      'm:a0',
+      'm:a1',
+      'm:a2',
+      'm:a3',
+      'm:a4',
+      'm:a5',
+      's:delivered',
+    ]);
+    expect(await signalsOf(conversationWorkflowId('106540352242922', b))).toEqual(['m:b0', 'm:b1', 'm:b2', 's:read']);
   });
 });
 

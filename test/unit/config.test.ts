@@ -79,6 +79,7 @@ describe('loadConfig', () => {
         transcription: undefined,
       },
       workerMetricsPort: 9464,
+      workerMetricsHost: '127.0.0.1',
       admin: {
         authFailureLimit: 10,
         authFailureWindowSeconds: 300,
@@ -112,6 +113,7 @@ describe('loadConfig', () => {
       CONVERSATION_SEEN_IDS_MAX: '50',
       DATABASE_URL: 'postgresql://db/hotel',
       REDIS_URL: 'rediss://cache:6379',
+      WORKER_METRICS_HOST: '0.0.0.0',
     });
     expect(config.env).toBe('production');
     expect(config.logLevel).toBe('warn');
@@ -124,6 +126,7 @@ describe('loadConfig', () => {
     expect(config.conversation.seenIdsMax).toBe(50);
     expect(config.databaseUrl).toBe('postgresql://db/hotel');
     expect(config.redisUrl).toBe('rediss://cache:6379');
+    expect(config.workerMetricsHost).toBe('0.0.0.0');
   });
 
   it('names every bad variable in one ConfigError', () => {

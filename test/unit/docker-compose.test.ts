@@ -14,7 +14,7 @@ const root = path.resolve(__dirname, '..', '..');
 const composeText = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
 
 type EnvSection = Record<string, string | number | boolean | null> | string[];
-type PortSpec = string | number | { target?: number | string; published?: number | string };
+type PortSpec = string | number | { target?: number | string; published?: number | string; host_ip?: string };
 type VolumeSpec = string | { type?: string; source?: string; target?: string };
 
 interface ComposeService {
@@ -25,6 +25,7 @@ interface ComposeService {
   environment?: EnvSection;
   depends_on?: string[] | Record<string, { condition?: string }>;
   ports?: PortSpec[];
+  expose?: (string | number)[];
   volumes?: VolumeSpec[];
   healthcheck?: { test?: string | string[] };
   restart?: string;
@@ -71,8 +72,11 @@ const hostEnv = Object.fromEntries(
   requiredHostVariables.map((name) => [name, `dummy-${name.toLowerCase()}-value-0123456789abcdef`]),
 );
 
+/** The file as written, before interpolation; `<<` merge keys resolved as Compose does. */
+const rawCompose = parse(composeText, { merge: true }) as unknown;
+
 function loadCompose(env: Record<string, string>): ComposeFile {
-  return interpolateDeep(parse(composeText) as unknown, env) as ComposeFile;
+  return interpolateDeep(rawCompose, env) as ComposeFile;
 }
 
 const compose = loadCompose(hostEnv);
@@ -107,16 +111,23 @@ function scriptOf(s: ComposeService): string {
   return [...parts(s.entrypoint), ...parts(s.command)].join(' ');
 }
 
-function portsOf(s: ComposeService): { published: string; target: string }[] {
+/** Each port mapping; `hostIp` is '' when the mapping names none, which Docker binds on every interface. */
+function portsOf(s: ComposeService): { hostIp: string; published: string; target: string }[] {
   return (s.ports ?? []).map((p) => {
-    if (typeof p === 'object') return { published: String(p.published ?? ''), target: String(p.target ?? '') };
-    const parts = String(p)
-      .replace(/\/(tcp|udp)$/, '')
-      .split(':');
+    if (typeof p === 'object') {
+      return { hostIp: p.host_ip ?? '', published: String(p.published ?? ''), target: String(p.target ?? '') };
+    }
+    const text = String(p).replace(/\/(tcp|udp)$/, '');
+    // An IPv6 host address is bracketed: [::1]:8233:8080.
+    const v6 = /^\[([^\]]+)\]:(.*)$/.exec(text);
+    const parts = v6 ? [v6[1]!, ...v6[2]!.split(':')] : text.split(':');
     const target = parts[parts.length - 1] ?? '';
-    return { published: parts.length > 1 ? (parts[parts.length - 2] ?? '') : '', target };
+    const published = parts.length > 1 ? (parts[parts.length - 2] ?? '') : '';
+    return { hostIp: parts.length > 2 ? (parts[0] ?? '') : '', published, target };
   });
 }
+
+const loopback = ['127.0.0.1', '::1', 'localhost'];
 
 function volumesOf(s: ComposeService): { source: string; target: string }[] {
   return (s.volumes ?? []).map((v) => {
@@ -222,7 +233,7 @@ describe('docker-compose.yml', () => {
 
   it('publishes the API on 3000 with a readiness healthcheck that needs no curl', () => {
     const api = service('api');
-    expect(portsOf(api)).toContainEqual({ published: '3000', target: '3000' });
+    expect(portsOf(api)).toContainEqual({ hostIp: '', published: '3000', target: '3000' });
     const test = api.healthcheck?.test;
     expect(Array.isArray(test) ? test.join(' ') : test).toMatch(
       /node .*fetch\('http:\/\/127\.0\.0\.1:3000\/health\/ready'\)/,
@@ -244,10 +255,98 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it('publishes the Temporal Web UI on 8233', () => {
+  it('publishes the Temporal Web UI on 127.0.0.1:8233 only, unless the operator binds it elsewhere', () => {
     const ui = service('temporal-ui');
-    expect(portsOf(ui)).toContainEqual({ published: '8233', target: '8080' });
+    expect(portsOf(ui)).toEqual([{ hostIp: '127.0.0.1', published: '8233', target: '8080' }]);
     expect(environmentOf(ui).TEMPORAL_ADDRESS).toBe('temporal:7233');
+    const moved = loadCompose({ ...hostEnv, TEMPORAL_UI_BIND: '10.0.0.5', TEMPORAL_UI_PORT: '9233' });
+    expect(portsOf(moved.services['temporal-ui']!)).toEqual([
+      { hostIp: '10.0.0.5', published: '9233', target: '8080' },
+    ]);
+  });
+
+  it('disables the Web UI write actions (signal, cancel, terminate, reset, start) unless the operator opts in', () => {
+    expect(environmentOf(service('temporal-ui')).TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('true');
+    const optedIn = loadCompose({ ...hostEnv, TEMPORAL_DISABLE_WRITE_ACTIONS: 'false' });
+    expect(environmentOf(optedIn.services['temporal-ui']!).TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('false');
+  });
+
+  it("hands the operator's OIDC settings to the Web UI (temporalio/ui docker.yaml template), off by default", () => {
+    // The names the pinned image's config template (server/config/docker.yaml of temporalio/ui v2.42.1) reads.
+    const oidc = {
+      TEMPORAL_AUTH_ENABLED: 'true',
+      TEMPORAL_AUTH_PROVIDER_URL: 'https://accounts.example.com',
+      TEMPORAL_AUTH_ISSUER_URL: 'https://accounts.example.com',
+      TEMPORAL_AUTH_CLIENT_ID: 'hotel-ui',
+      TEMPORAL_AUTH_CLIENT_SECRET: 'oidc-client-secret-value',
+      TEMPORAL_AUTH_CALLBACK_URL: 'https://temporal.example.com/auth/sso/callback',
+      TEMPORAL_AUTH_SCOPES: 'openid,email',
+    };
+    const off = environmentOf(service('temporal-ui'));
+    expect(off.TEMPORAL_AUTH_ENABLED).toBe('false');
+    expect(off.TEMPORAL_AUTH_SCOPES).toBe('openid,profile,email');
+    const on = environmentOf(loadCompose({ ...hostEnv, ...oidc }).services['temporal-ui']!);
+    expect(on).toMatchObject(oidc);
+  });
+
+  it('publishes nothing but the API beyond loopback', () => {
+    const exposed = Object.entries(compose.services).flatMap(([name, s]) =>
+      portsOf(s)
+        .filter((p) => p.published !== '' && !loopback.includes(p.hostIp))
+        .map((p) => `${name}: ${p.hostIp || '*'}:${p.published}->${p.target}`),
+    );
+    expect(exposed).toEqual(['api: *:3000->3000']);
+  });
+
+  it("keeps the worker's /metrics on the compose network: listening on all its interfaces, published on none", () => {
+    const worker = service('worker');
+    const config = loadConfig(environmentOf(worker));
+    expect(config.workerMetricsHost).toBe('0.0.0.0');
+    expect(config.workerMetricsPort).toBeGreaterThan(0);
+    expect(portsOf(worker)).toEqual([]);
+    expect((worker.expose ?? []).map(String)).toEqual([String(config.workerMetricsPort)]);
+    // The API serves no metrics of this kind; the variable is the worker's alone.
+    expect(environmentOf(service('api')).WORKER_METRICS_HOST).toBeUndefined();
+  });
+
+  it('refuses to start without the Postgres and Redis passwords, and gives no secret a default', () => {
+    expect(requiredHostVariables).toEqual(expect.arrayContaining(['POSTGRES_PASSWORD', 'REDIS_PASSWORD']));
+    for (const name of ['POSTGRES_PASSWORD', 'REDIS_PASSWORD']) {
+      const { [name]: _missing, ...rest } = hostEnv;
+      expect(() => loadCompose(rest)).toThrow(name);
+      expect(() => loadCompose({ ...rest, [name]: '' })).toThrow(name);
+    }
+    // Every reference to a secret-looking variable is either required (`:?`) or optional with an empty default.
+    const secretName = /PASSWORD|PWD|SECRET|TOKEN|API_KEY/;
+    const defaulted = [...composeText.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?])?([^}]*)\}/g)]
+      .filter(([, name, op, arg]) => secretName.test(name!) && (op === undefined || op.endsWith('-')) && arg !== '')
+      .map(([ref]) => ref);
+    expect(defaulted).toEqual([]);
+    // No secret is written into the file: each secret-looking variable a service gets comes from the host.
+    const literal: string[] = [];
+    for (const [name, s] of Object.entries((rawCompose as ComposeFile).services)) {
+      for (const [key, value] of Object.entries(environmentOf(s))) {
+        const fromHost = /^\$\{[A-Za-z_][A-Za-z0-9_]*(:?[-?][^}]*)?\}$/.test(value ?? '');
+        if (secretName.test(key) && value !== undefined && !fromHost) literal.push(`${name}.${key}`);
+      }
+    }
+    expect(literal).toEqual([]);
+  });
+
+  it('puts a password on Redis, in the URL of the API and the worker and in its healthcheck', () => {
+    const redis = service('redis');
+    const password = hostEnv.REDIS_PASSWORD!;
+    expect(scriptOf(redis)).toContain(`--requirepass ${password}`);
+    const healthcheck = redis.healthcheck?.test;
+    const check = Array.isArray(healthcheck) ? healthcheck.join(' ') : (healthcheck ?? '');
+    expect(check).toMatch(/redis-cli/);
+    // The healthcheck reads the password from the container's environment, not from its own command line.
+    expect(check).toContain('REDISCLI_AUTH');
+    expect(environmentOf(redis).REDIS_PASSWORD).toBe(password);
+    for (const name of appServices) {
+      const url = new URL(loadConfig(environmentOf(service(name))).redisUrl);
+      expect(decodeURIComponent(url.password)).toBe(password);
+    }
   });
 
   it('applies the database migrations before the API and the worker start', () => {

@@ -1,4 +1,9 @@
-import { extractDeliveries, webhookPayloadSchema, type MessageDelivery } from '../../api/whatsapp-payload';
+import {
+  extractDeliveries,
+  parseWebhookPayload,
+  webhookPayloadSchema,
+  type MessageDelivery,
+} from '../../api/whatsapp-payload';
 import { fixtureNames, loadFixture } from '../helpers/webhooks';
 
 const phoneNumberId = '106540352242922';
@@ -41,6 +46,56 @@ describe('webhookPayloadSchema', () => {
     message.from = waId;
     delete message.id;
     expect(webhookPayloadSchema.safeParse(payload).success).toBe(false);
+  });
+});
+
+describe('parseWebhookPayload', () => {
+  it.each(fixtureNames())('gives %s.json exactly what webhookPayloadSchema gives', (name) => {
+    expect(parseWebhookPayload(loadFixture(name))).toEqual({
+      success: true,
+      data: webhookPayloadSchema.parse(loadFixture(name)),
+    });
+  });
+
+  it('names each bad field by its full path, the envelope first', () => {
+    expect(parseWebhookPayload({ object: 'page', entry: {} })).toEqual({
+      success: false,
+      issues: [
+        { path: 'object', message: expect.any(String) },
+        { path: 'entry', message: expect.any(String) },
+      ],
+      truncated: false,
+    });
+    const payload = loadFixture('text') as any;
+    payload.entry.push(structuredClone(payload.entry[0]));
+    payload.entry[1].changes[0].value.messages[0].from = 'a:b';
+    const parsed = parseWebhookPayload(payload);
+    expect(parsed).toEqual({
+      success: false,
+      issues: [{ path: 'entry.1.changes.0.value.messages.0.from', message: expect.stringMatching(/":"/) }],
+      truncated: false,
+    });
+  });
+
+  it('stops at maxIssues and says there were more', () => {
+    const payload = loadFixture('text') as any;
+    const value = payload.entry[0].changes[0].value;
+    value.messages = Array.from({ length: 500 }, () => ({}));
+    const parsed = parseWebhookPayload(payload, 5);
+    expect(parsed.success).toBe(false);
+    if (parsed.success) return;
+    expect(parsed.issues).toHaveLength(5);
+    expect(parsed.truncated).toBe(true);
+  });
+
+  it('refuses an array past its bound with one issue, without looking at its elements', () => {
+    const payload = loadFixture('text') as any;
+    payload.entry[0].changes[0].value.messages = Array.from({ length: 100_000 }, () => 1);
+    expect(parseWebhookPayload(payload)).toEqual({
+      success: false,
+      issues: [{ path: 'entry.0.changes.0.value.messages', message: expect.stringMatching(/<=1000/) }],
+      truncated: false,
+    });
   });
 });
 
