@@ -8,99 +8,28 @@ import type { Logger } from '../lib/log';
 import {
   createFileMediaStore,
   createMediaIndex,
-  isTenantId,
   MediaIntegrityError,
   MediaTooLargeError,
-  mediaTypes,
-  parseMediaRef,
   type MediaIndexEntry,
-  type MediaRejectionReason,
   type MediaStore,
-  type MediaType,
 } from '../lib/media-store';
+import {
+  isAllowedMime,
+  mediaPolicy,
+  mediaTypes,
+  mimeEssence,
+  parseMediaRef,
+  type DeletedMedia,
+  type DownloadMediaInput,
+  type DownloadMediaResult,
+  type MediaRejectionReason,
+  type TranscribeAudioInput,
+  type TranscribeAudioResult,
+} from '../lib/domain/media';
+import { isTenantId } from '../lib/domain/tenants';
 import { requireSecret, type SecretResolver } from '../lib/secrets';
 import { createTranscriber, noTranscriber, type Transcriber } from './transcription';
 import { errorCode, isNetworkError, parseJsonOrUndefined, retryAfterMs } from '../lib/http';
-
-export type { MediaRejectionReason, MediaType };
-
-// ---------------------------------------------------------------------------------------------------------------
-// The contract the conversation calls
-// ---------------------------------------------------------------------------------------------------------------
-
-export interface DownloadMediaInput {
-  tenantId: string;
-  /** Meta's media id, from the webhook (`audio.id`, `image.id`, ...). */
-  mediaId: string;
-  type: MediaType;
-  /** The tenant's WhatsApp token reference (`env:TENANT_<ID>_<NAME>`); the default token when absent. */
-  tokenRef?: string | null;
-  /** `mime_type` from the webhook; checked against the allowed types before anything is fetched. */
-  declaredMimeType?: string;
-  /** `sha256` from the webhook: base64, as Meta sends it. Checked as well as the one the media endpoint gives. */
-  declaredSha256?: string;
-}
-
-export type DownloadMediaResult =
-  | {
-      kind: 'stored';
-      mediaId: string;
-      /** Hex. */
-      sha256: string;
-      size: number;
-      /** As Meta reported it, e.g. `audio/ogg; codecs=opus`. */
-      mimeType: string;
-      /** `media/<tenant>/<sha256-hex>`: what the conversation keeps and shows; no filesystem path. */
-      ref: string;
-    }
-  | { kind: 'rejected'; reason: MediaRejectionReason };
-
-export interface TranscribeAudioInput {
-  tenantId: string;
-  /** A ref returned by `downloadMedia` for this tenant. */
-  ref: string;
-  language?: 'es' | 'en';
-  /** `mimeType` from `downloadMedia`; sniffed from the file's first bytes when absent. */
-  mimeType?: string;
-}
-
-export type TranscribeAudioResult = { text: string } | { text: null };
-
-const MB = 1024 * 1024;
-
-/**
- * What WhatsApp accepts per media type, from Meta's list of supported media types
- * (https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media#supported-media-types). MIME types
- * compare without parameters (`audio/ogg; codecs=opus` is `audio/ogg`). Sticker: 500 KB is the animated limit
- * (static ones are at most 100 KB).
- */
-export const mediaPolicy: Record<MediaType, { maxBytes: number; mimeTypes: readonly string[] }> = {
-  audio: { maxBytes: 16 * MB, mimeTypes: ['audio/aac', 'audio/amr', 'audio/mpeg', 'audio/mp4', 'audio/ogg'] },
-  image: { maxBytes: 5 * MB, mimeTypes: ['image/jpeg', 'image/png'] },
-  video: { maxBytes: 16 * MB, mimeTypes: ['video/mp4', 'video/3gpp'] },
-  document: {
-    maxBytes: 100 * MB,
-    mimeTypes: [
-      'text/plain',
-      'application/pdf',
-      'application/msword',
-      'application/vnd.ms-excel',
-      'application/vnd.ms-powerpoint',
-      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-      'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-    ],
-  },
-  sticker: { maxBytes: 500 * 1024, mimeTypes: ['image/webp'] },
-};
-
-export function mimeEssence(mimeType: string): string {
-  return mimeType.split(';')[0]!.trim().toLowerCase();
-}
-
-export function isAllowedMime(type: MediaType, mimeType: string): boolean {
-  return mediaPolicy[type].mimeTypes.includes(mimeEssence(mimeType));
-}
 
 /**
  * A sha256 as hex, from hex or base64 (the webhook sends base64; hex is accepted too), or undefined when it is
@@ -640,7 +569,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
      * in Redis at the same time), and partial files a killed download left behind. Run by the `media-cleanup`
      * schedule; heartbeats while it walks the store.
      */
-    async deleteExpiredMedia(): Promise<{ deleted: number; partialsDeleted: number }> {
+    async deleteExpiredMedia(): Promise<DeletedMedia> {
       const ctx = Context.current();
       const now = Date.now();
       // A live download writes at least every downloadTimeoutMs (or fails); anything this old is abandoned.

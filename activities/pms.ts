@@ -23,81 +23,18 @@ import { requireSecret, type SecretResolver } from '../lib/secrets';
 import type { TenantCache } from './tenants';
 import { isNetworkError, readCapped, ResponseTooLargeError, retryAfterMs } from '../lib/http';
 import { addressRefusal, serviceUrlProblem } from '../lib/network-policy';
-
-// ---------------------------------------------------------------------------------------------------------------
-// The contract the booking saga calls
-// ---------------------------------------------------------------------------------------------------------------
-
-/** Dates are YYYY-MM-DD; the stay is the nights [checkIn, checkOut). */
-export interface AvailabilityQuery {
-  tenantId: string;
-  checkIn: string;
-  checkOut: string;
-  adults: number;
-  children?: number;
-}
-
-export interface RoomOffer {
-  roomTypeId: string;
-  roomTypeName: string;
-  /** Rooms of this type free for every night of the stay. */
-  roomIds: string[];
-  /** Per night, tax included when the PMS says so. */
-  pricePerNight?: number;
-  currency?: string;
-}
-
-export interface AvailabilityResult {
-  rooms: RoomOffer[];
-  /** True when the PMS could not be asked and this is a cached answer: tell the guest it is not final. */
-  provisional: boolean;
-  /** When the PMS gave this answer (ISO). */
-  checkedAt: string;
-}
-
-export interface BookingRequest {
-  tenantId: string;
-  /** The booking workflow id: unique, and how a retried create finds the booking it already made. */
-  reference: string;
-  roomTypeId: string;
-  roomId: string;
-  checkIn: string;
-  checkOut: string;
-  adults: number;
-  children?: number;
-  guestName?: string;
-  /** The guest's WhatsApp id: the PMS sees only its keyed reference (`GUEST_REF_KEY`), in the placeholder e-mail. */
-  guestWaId?: string;
-}
-
-/** What a {@link PmsClient} books: the request, the guest named by a keyed reference instead of a number. */
-export type PmsBookingRequest = Omit<BookingRequest, 'tenantId' | 'guestWaId'> & { guestRef: string };
-
-export interface BookingRecord {
-  bookingId: string;
-  reference: string;
-  status: 'confirmed' | 'cancelled';
-  roomTypeId: string;
-  roomId: string;
-  checkIn: string;
-  checkOut: string;
-}
-
-/** A room gone at the PMS is an outcome, not an error. */
-export type CreateBookingResult = { kind: 'booked'; booking: BookingRecord } | { kind: 'unavailable' };
-
-/** One hotel's PMS. Errors are `ApplicationFailure`s whose type says whether retrying can help. */
-export interface PmsClient {
-  checkAvailability(q: Omit<AvailabilityQuery, 'tenantId'>): Promise<AvailabilityResult>;
-  /** Books without looking for an earlier booking of the same reference; the activity does that first. */
-  createBooking(r: PmsBookingRequest): Promise<CreateBookingResult>;
-  getBooking(bookingId: string): Promise<BookingRecord | null>;
-  findBookingByReference(reference: string): Promise<BookingRecord | null>;
-  /** Every booking made with this reference, live or cancelled, oldest first (normally one; see the saga). */
-  findBookingsByReference(reference: string): Promise<BookingRecord[]>;
-  /** Idempotent: a booking already cancelled is returned as it is. */
-  cancelBooking(bookingId: string): Promise<BookingRecord>;
-}
+import type {
+  AvailabilityQuery,
+  AvailabilityResult,
+  BookingLookup,
+  BookingRecord,
+  BookingRequest,
+  CancelledBookings,
+  CreateBookingResult,
+  PmsClient,
+  ReferenceLookup,
+  RoomOffer,
+} from '../lib/domain/pms';
 
 // ---------------------------------------------------------------------------------------------------------------
 // QloApps webservice client
@@ -930,18 +867,12 @@ export function createPmsActivities(deps: PmsActivityDeps) {
     },
 
     /** The booking, or null when the PMS has no booking with this id. */
-    async getBooking({ tenantId, bookingId }: { tenantId: string; bookingId: string }): Promise<BookingRecord | null> {
+    async getBooking({ tenantId, bookingId }: BookingLookup): Promise<BookingRecord | null> {
       return guarded(tenantId, 'get_booking', (client) => client.getBooking(bookingId));
     },
 
     /** The booking made with this reference (the booking workflow id), or null. */
-    async findBookingByReference({
-      tenantId,
-      reference,
-    }: {
-      tenantId: string;
-      reference: string;
-    }): Promise<BookingRecord | null> {
+    async findBookingByReference({ tenantId, reference }: ReferenceLookup): Promise<BookingRecord | null> {
       return guarded(tenantId, 'find_booking', (client) => client.findBookingByReference(reference));
     },
 
@@ -950,13 +881,7 @@ export function createPmsActivities(deps: PmsActivityDeps) {
      * create attempts that overlapped (an attempt timed out while still running) may each have booked; undoing
      * only one would leave the other booked in the guest's name. Returns the ids it cancelled; idempotent.
      */
-    async cancelBookingsByReference({
-      tenantId,
-      reference,
-    }: {
-      tenantId: string;
-      reference: string;
-    }): Promise<{ cancelled: string[] }> {
+    async cancelBookingsByReference({ tenantId, reference }: ReferenceLookup): Promise<CancelledBookings> {
       const found = await guarded(tenantId, 'find_booking', (client) => client.findBookingsByReference(reference));
       const cancelled: string[] = [];
       for (const booking of found.filter((b) => b.status !== 'cancelled')) {
@@ -968,7 +893,7 @@ export function createPmsActivities(deps: PmsActivityDeps) {
     },
 
     /** Cancels the booking; idempotent (a cancelled booking is returned as it is). Unknown id: `PmsRejected`. */
-    async cancelBooking({ tenantId, bookingId }: { tenantId: string; bookingId: string }): Promise<BookingRecord> {
+    async cancelBooking({ tenantId, bookingId }: BookingLookup): Promise<BookingRecord> {
       return guarded(tenantId, 'cancel_booking', (client) => client.cancelBooking(bookingId));
     },
   };

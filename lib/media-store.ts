@@ -5,6 +5,8 @@ import { mkdir, open, opendir, rename, rm, stat, statfs, unlink, utimes } from '
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { mediaRef, mediaTypes, parseMediaRef, type MediaRejectionReason, type MediaType } from './domain/media';
+import { tenantIdPattern } from './domain/tenants';
 
 /**
  * The media store: guests' voice notes, photos and documents, content-addressed by sha256, one folder per
@@ -22,29 +24,9 @@ import { pipeline } from 'node:stream/promises';
  * schedule) removes it then, and removes partial files a killed worker left behind.
  */
 
-/** Tenant ids are slugs (the `tenants.id` CHECK); nothing else may become a folder name. */
-const tenantIdPattern = /^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$/;
 const sha256HexPattern = /^[0-9a-f]{64}$/;
-const refPattern = /^media\/([a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?)\/([0-9a-f]{64})$/;
 const tmpDirName = '.tmp';
 const partSuffix = '.part';
-
-export function isTenantId(value: string): boolean {
-  return tenantIdPattern.test(value);
-}
-
-/** The reference callers store and pass around: `media/<tenant>/<sha256-hex>`. */
-export function mediaRef(tenantId: string, sha256: string): string {
-  if (!tenantIdPattern.test(tenantId)) throw new RangeError('tenant id must be a slug');
-  if (!sha256HexPattern.test(sha256)) throw new RangeError('sha256 must be 64 lowercase hex digits');
-  return `media/${tenantId}/${sha256}`;
-}
-
-/** The tenant and hash of a ref, or undefined when it is not one (so no path can be smuggled in). */
-export function parseMediaRef(ref: string): { tenantId: string; sha256: string } | undefined {
-  const match = refPattern.exec(ref);
-  return match ? { tenantId: match[1]!, sha256: match[3]! } : undefined;
-}
 
 /** More bytes than allowed arrived; the partial file is gone. */
 export class MediaTooLargeError extends Error {
@@ -389,15 +371,6 @@ export function createFileMediaStore({ dir }: { dir: string }): MediaStore {
 // ---------------------------------------------------------------------------------------------------------------
 // The Redis index: WhatsApp media id → stored object (or the reason it was refused), with a TTL
 // ---------------------------------------------------------------------------------------------------------------
-
-export const mediaTypes = ['audio', 'image', 'video', 'document', 'sticker'] as const;
-export type MediaType = (typeof mediaTypes)[number];
-/**
- * Why a media id was not stored. `quota_exceeded` (the tenant's `MEDIA_TENANT_QUOTA_BYTES`) and `storage_full`
- * (`MEDIA_MIN_FREE_BYTES`) are conditions of the moment, so they are not kept in the index.
- */
-export type MediaRejectionReason =
-  'too_large' | 'mime_not_allowed' | 'corrupt' | 'not_found' | 'quota_exceeded' | 'storage_full';
 
 const indexPrefix = 'media:idx:';
 

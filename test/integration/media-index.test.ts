@@ -1,8 +1,8 @@
 import { waitFor } from '../../dev/process';
+import { mediaRef } from '../../lib/domain/media';
 import {
   createMediaIndex,
   listMedia,
-  mediaRef,
   mediaStats,
   type MediaIndexEntry,
   type MediaListItem,

@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, u
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { createMediaActivities, type DownloadMediaResult } from '../../activities/media';
+import { createMediaActivities } from '../../activities/media';
+import type { DownloadMediaResult } from '../../lib/domain/media';
 import { waitFor } from '../../dev/process';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
 import type { Config } from '../../lib/config';

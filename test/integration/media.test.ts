@@ -17,13 +17,8 @@ import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  createMediaActivities,
-  mediaPolicy,
-  mismatchMarkerKey,
-  type DownloadMediaInput,
-  type DownloadMediaResult,
-} from '../../activities/media';
+import { createMediaActivities, mismatchMarkerKey } from '../../activities/media';
+import { mediaPolicy, type DownloadMediaInput, type DownloadMediaResult } from '../../lib/domain/media';
 import { waitFor } from '../../dev/process';
 import { startRedis, type RedisServer } from '../../dev/redis';
 import { generatedBody, startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';

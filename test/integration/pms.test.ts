@@ -7,10 +7,9 @@ import {
   availabilityCacheKey,
   closePmsActivities,
   createPmsActivities,
-  type AvailabilityQuery,
-  type BookingRequest,
   type PmsActivities,
 } from '../../activities/pms';
+import type { AvailabilityQuery, BookingRequest } from '../../lib/domain/pms';
 import { TenantCache } from '../../activities/tenants';
 import { startPmsStandin, type PmsStandin } from '../../dev/pms-standin';
 import { getFreePort, waitFor } from '../../dev/process';
