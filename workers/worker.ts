@@ -8,13 +8,14 @@ import { holdAuditOutboxKey, startHoldAuditFlusher } from '../activities/hold-au
 import { createRuleBasedUnderstander, type Understander } from '../activities/nlu';
 import { closePmsActivities } from '../activities/pms';
 import { TenantCache } from '../activities/tenants';
-import { createWhatsAppClient } from '../activities/whatsapp';
 import type { Config } from '../lib/config';
-import { createHttpAgent } from '../lib/http';
 import { createGuestRefs } from '../lib/guest-refs';
 import type { Logger } from '../lib/log';
 import type { Metrics } from '../lib/metrics';
 import type { SecretResolver } from '../lib/secrets';
+import { createMediaIndex } from '../lib/media-index';
+import { createFileMediaStore } from '../lib/media-store';
+import { graphClientFor, transcriberFor } from './resources';
 
 export interface ConversationWorkerDeps {
   config: Config;
@@ -44,13 +45,7 @@ export interface ConversationWorker {
 /** Builds the clients, the activities and the worker for the `conversations` task queue. */
 export async function createConversationWorker(deps: ConversationWorkerDeps): Promise<ConversationWorker> {
   const { config, log, connection, http, db, redis, secrets } = deps;
-  const whatsapp = createWhatsAppClient({
-    baseUrl: config.whatsapp.graphBaseUrl,
-    apiVersion: config.whatsapp.graphApiVersion,
-    accessToken: config.whatsapp.accessToken,
-    timeoutMs: config.whatsapp.httpTimeoutMs,
-    dispatcher: http,
-  });
+  const graph = graphClientFor(config, http);
   const tenants = new TenantCache({
     db,
     databaseUrl: config.databaseUrl,
@@ -60,15 +55,9 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
   });
   // Does not fail while Postgres is down: the first resolveTenant then retries until it is back.
   await tenants.start();
-  // The transcription URL is operator settings, but it gets the same address rule as a tenant's PMS (its own flag).
-  const transcriptionHttp = config.media.transcription
-    ? createHttpAgent({
-        maxConnectionsPerOrigin: config.http.maxConnectionsPerOrigin,
-        addressPolicy: { allowPrivateNetworks: config.media.transcription.allowPrivateNetworks },
-      })
-    : undefined;
+  const transcription = transcriberFor(config);
   const activities = createActivities({
-    whatsapp,
+    graph,
     tenants,
     db,
     redis,
@@ -76,8 +65,9 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
     config,
     log,
     nlu: deps.nlu ?? createRuleBasedUnderstander(),
-    http,
-    ...(transcriptionHttp ? { transcriptionHttp } : {}),
+    mediaStore: createFileMediaStore({ dir: config.media.dir }),
+    mediaIndex: createMediaIndex(redis, { ttlSeconds: config.media.indexTtlSeconds }),
+    transcriber: transcription.transcriber,
     guestRefs: createGuestRefs(config.guestRefKey),
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
@@ -103,7 +93,7 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
     close: async () => {
       await holdAudit.stop();
       await closePmsActivities(activities);
-      await transcriptionHttp?.close();
+      await transcription.close();
     },
   };
 }

@@ -6,7 +6,7 @@ import {
   mediaStats,
   type MediaIndexEntry,
   type MediaListItem,
-} from '../../lib/media-store';
+} from '../../lib/media-index';
 import { createRedis, type Redis } from '../../lib/redis';
 import { testEnv } from '../helpers/env';
 

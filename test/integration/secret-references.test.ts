@@ -3,10 +3,10 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createMediaActivities } from '../../activities/media';
+import { mediaActivities } from '../helpers/media';
 import { closePmsActivities, createPmsActivities, type PmsActivities } from '../../activities/pms';
 import { TenantCache } from '../../activities/tenants';
-import { createWhatsAppActivities, createWhatsAppClient } from '../../activities/whatsapp';
+import { createWhatsAppActivities } from '../../activities/whatsapp';
 import { startPmsStandin, type PmsStandin } from '../../dev/pms-standin';
 import { waitFor } from '../../dev/process';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
@@ -19,6 +19,7 @@ import { createRedis, type Redis } from '../../lib/redis';
 import { createSecretResolver } from '../../lib/secrets';
 import { testConfig, testSecrets } from '../helpers/env';
 import { createTestTenant } from '../helpers/tenants';
+import { graphClientFor } from '../../workers/resources';
 
 /**
  * Finding 1 of the security review, at resolution time: a tenant row that names a secret outside its own
@@ -128,21 +129,14 @@ describe('a PMS credentials reference outside the tenant namespace, written dire
 });
 
 describe('a WhatsApp token reference outside the tenant namespace', () => {
-  const whatsapp = () =>
-    createWhatsAppClient({
-      baseUrl: graph.url,
-      apiVersion: 'v23.0',
-      accessToken: testSecrets.WHATSAPP_ACCESS_TOKEN,
-      timeoutMs: 2_000,
-      dispatcher: http,
-    });
+  const graphClient = () => graphClientFor(testConfig({ WHATSAPP_GRAPH_BASE_URL: graph.url }), http);
 
   it.each([
     ['the worker’s app secret', 'env:WHATSAPP_APP_SECRET'],
     ['another tenant’s secret', 'victim'],
   ])('sending a reply with %s sends nothing', async (_name, ref) => {
     const { id, phoneNumberId } = await createTestTenant(db);
-    const acts = createWhatsAppActivities({ whatsapp: whatsapp(), secrets: createSecretResolver(env) });
+    const acts = createWhatsAppActivities({ graph: graphClient(), secrets: createSecretResolver(env) });
     const failure = await failureOf(
       quiet().run(acts.sendMessage, {
         tenantId: id,
@@ -160,7 +154,7 @@ describe('a WhatsApp token reference outside the tenant namespace', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'secret-refs-'));
     try {
       const { id } = await createTestTenant(db);
-      const acts = createMediaActivities({
+      const acts = mediaActivities({
         http,
         redis,
         config: testConfig({ WHATSAPP_GRAPH_BASE_URL: graph.url, MEDIA_DIR: dir }),

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createHttpAgent } from '../../lib/http';
-import { isAllowedMediaHost, sha256Hex, sniffAudioMime } from '../../activities/media';
-import { createTranscriber, noTranscriber, transcriptionEndpoint } from '../../activities/transcription';
+import { createTranscriber, noTranscriber, transcriptionEndpoint } from '../../clients/transcriber';
+import { sniffAudioMime } from '../../clients/transcriber/audio';
+import { isAllowedMediaHost, sha256Hex } from '../../clients/whatsapp-graph';
 import { isAllowedMime, mediaPolicy, mediaRef, parseMediaRef, type MediaType } from '../../lib/domain/media';
 import * as workflows from '../../workflows';
 import { mediaCleanupWorkflowType } from '../../workers/schedules';
