@@ -1,5 +1,6 @@
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
+import type { PmsOrigins } from '../clients/qloapps';
 import type { Transcriber } from '../clients/transcriber';
 import type { GraphClient } from '../clients/whatsapp-graph';
 import type { Config } from '../lib/config';
@@ -29,6 +30,8 @@ export interface ActivityDeps {
   config: Config;
   log: Logger;
   nlu: Understander;
+  /** The pools and breakers of the PMS origins. */
+  pmsOrigins: PmsOrigins;
   mediaStore: MediaStore;
   mediaIndex: MediaIndex;
   transcriber: Transcriber;

@@ -6,7 +6,6 @@ import { createActivities } from '../activities';
 import { configFailureInterceptor } from '../activities/config-failures';
 import { holdAuditOutboxKey, startHoldAuditFlusher } from '../activities/hold-audit';
 import { createRuleBasedUnderstander, type Understander } from '../activities/nlu';
-import { closePmsActivities } from '../activities/pms';
 import { TenantCache } from '../activities/tenants';
 import type { Config } from '../lib/config';
 import { createGuestRefs } from '../lib/guest-refs';
@@ -15,7 +14,7 @@ import type { Metrics } from '../lib/metrics';
 import type { SecretResolver } from '../lib/secrets';
 import { createMediaIndex } from '../lib/media-index';
 import { createFileMediaStore } from '../lib/media-store';
-import { graphClientFor, transcriberFor } from './resources';
+import { graphClientFor, pmsOriginsFor, transcriberFor } from './resources';
 
 export interface ConversationWorkerDeps {
   config: Config;
@@ -56,8 +55,10 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
   // Does not fail while Postgres is down: the first resolveTenant then retries until it is back.
   await tenants.start();
   const transcription = transcriberFor(config);
+  const pmsOrigins = pmsOriginsFor(config, { log, metrics: deps.metrics, tenants });
   const activities = createActivities({
     graph,
+    pmsOrigins,
     tenants,
     db,
     redis,
@@ -92,7 +93,7 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
     tenants,
     close: async () => {
       await holdAudit.stop();
-      await closePmsActivities(activities);
+      await pmsOrigins.close();
       await transcription.close();
     },
   };

@@ -11,6 +11,7 @@ import {
   retryAfterMs,
 } from '../../lib/http';
 import { addressRefusal } from '../../lib/network-policy';
+import { retryableFailure } from '../../lib/failures';
 import { audioFileExtension } from './audio';
 
 /** An OpenAI-compatible transcription service (`TRANSCRIPTION_*`). */
@@ -146,12 +147,7 @@ export function createTranscriber(
       const message = `Transcription failed: HTTP ${status}: ${serviceMessage}`;
       if (status >= 500 || status === 429 || status === 408) {
         const delay = retryAfterMs(response.headers['retry-after']);
-        throw ApplicationFailure.create({
-          type: ErrorType.TranscriptionUnavailable,
-          message,
-          details: [{ httpStatus: status }],
-          ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
-        });
+        throw retryableFailure(ErrorType.TranscriptionUnavailable, message, { httpStatus: status }, delay);
       }
       throw ApplicationFailure.nonRetryable(message, ErrorType.TranscriptionRejected, { httpStatus: status });
     },

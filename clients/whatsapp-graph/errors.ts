@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { ErrorType, type ErrorTypeName } from '../../lib/domain/errors';
+import { retryableFailure } from '../../lib/failures';
 import { retryAfterMs } from '../../lib/http';
 
 /**
@@ -120,15 +121,8 @@ export function graphFailure(
 ): ApplicationFailure {
   const details = graphErrorDetails(error);
   switch (error.kind) {
-    case 'rate_limited': {
-      const delay = retryAfterMs(retryAfter);
-      return ApplicationFailure.create({
-        type: ErrorType.WhatsAppRateLimited,
-        message,
-        details: [details],
-        ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
-      });
-    }
+    case 'rate_limited':
+      return retryableFailure(ErrorType.WhatsAppRateLimited, message, details, retryAfterMs(retryAfter));
     case 'auth':
       return ApplicationFailure.retryable(message, ErrorType.WhatsAppAuthError, details);
     case 'permanent':

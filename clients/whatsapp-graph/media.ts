@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { ErrorType } from '../../lib/domain/errors';
+import { retryableFailure } from '../../lib/failures';
 import { describeError, isNetworkError, parseJsonOrUndefined } from '../../lib/http';
 import { classifyGraphError, graphFailure } from './errors';
 import type { GraphClientOptions } from './options';
@@ -37,13 +38,7 @@ export type MediaFileAnswer =
 
 /** A retryable `MediaUnavailable`: Meta's media endpoints or the network failed in a way that may pass. */
 export function mediaUnavailable(message: string, details: Record<string, unknown> = {}, nextRetryDelayMs?: number) {
-  return ApplicationFailure.create({
-    type: ErrorType.MediaUnavailable,
-    message,
-    nonRetryable: false,
-    details: [details],
-    ...(nextRetryDelayMs !== undefined ? { nextRetryDelay: nextRetryDelayMs } : {}),
-  });
+  return retryableFailure(ErrorType.MediaUnavailable, message, details, nextRetryDelayMs);
 }
 
 /** Whether `host` is one of `allowed` (exact, or a subdomain of a `*.domain` entry). */

@@ -1,6 +1,6 @@
 import { type Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import { createQloAppsClient } from '../../activities/pms';
+import { createQloAppsClient } from '../../clients/qloapps';
 import { createApp } from '../../api/app';
 import { demoHotels, startPmsStandin, OrderState, type PmsStandin, type StandinHotel } from '../../dev/pms-standin';
 import { englishDate, spanishDate } from '../../dev/dates';

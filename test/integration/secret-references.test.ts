@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { mediaActivities } from '../helpers/media';
-import { closePmsActivities, createPmsActivities, type PmsActivities } from '../../activities/pms';
+import { createPmsActivities } from '../../activities/pms';
+import type { PmsOrigins } from '../../clients/qloapps';
 import { TenantCache } from '../../activities/tenants';
 import { createWhatsAppActivities } from '../../activities/whatsapp';
 import { startPmsStandin, type PmsStandin } from '../../dev/pms-standin';
@@ -19,7 +20,7 @@ import { createRedis, type Redis } from '../../lib/redis';
 import { createSecretResolver } from '../../lib/secrets';
 import { testConfig, testSecrets } from '../helpers/env';
 import { createTestTenant } from '../helpers/tenants';
-import { graphClientFor } from '../../workers/resources';
+import { graphClientFor, pmsOriginsFor } from '../../workers/resources';
 
 /**
  * Finding 1 of the security review, at resolution time: a tenant row that names a secret outside its own
@@ -52,7 +53,7 @@ let victim: { id: string; ref: string };
 let evilPms: PmsStandin;
 let graph: WhatsAppStandin;
 let redis: Redis;
-const opened: PmsActivities[] = [];
+const opened: PmsOrigins[] = [];
 
 /** The namespace prefix of a tenant id, as the README states the rule. */
 const prefix = (tenantId: string) => `TENANT_${tenantId.toUpperCase().replace(/-/g, '_')}_`;
@@ -73,7 +74,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(opened.map((a) => closePmsActivities(a)));
+  await Promise.all(opened.map((origins) => origins.close()));
   await Promise.allSettled([evilPms?.close(), graph?.close(), tenants.stop()]);
   redis?.disconnect();
   await db.end();
@@ -111,15 +112,17 @@ describe('a PMS credentials reference outside the tenant namespace, written dire
       ref === 'victim' ? victim.ref : ref,
     ]);
     await tenants.reload();
+    const pmsOrigins = pmsOriginsFor(config, { log, tenants });
+    opened.push(pmsOrigins);
     const acts = createPmsActivities({
       tenants,
       secrets: createSecretResolver(env),
       redis,
       config,
       log,
+      pmsOrigins,
       guestRefs: createGuestRefs(config.guestRefKey),
     });
-    opened.push(acts);
     const failure = await failureOf(
       quiet().run(acts.checkAvailability, { tenantId: id, checkIn: '2031-03-10', checkOut: '2031-03-12', adults: 2 }),
     );
@@ -187,15 +190,17 @@ describe('a reference inside the tenant namespace', () => {
         victim.ref,
       ]);
       await tenants.reload();
+      const pmsOrigins = pmsOriginsFor(config, { log, tenants });
+      opened.push(pmsOrigins);
       const acts = createPmsActivities({
         tenants,
         secrets: createSecretResolver(env),
         redis,
         config,
         log,
+        pmsOrigins,
         guestRefs: createGuestRefs(config.guestRefKey),
       });
-      opened.push(acts);
       const result: { rooms: unknown[] } = await quiet().run(acts.checkAvailability, {
         tenantId: victim.id,
         checkIn: '2031-03-10',
