@@ -10,12 +10,13 @@ import type { MediaIndex } from '../lib/media-index';
 import type { MediaStore } from '../lib/media-store';
 import type { Metrics } from '../lib/metrics';
 import type { SecretResolver } from '../lib/secrets';
+import type { TenantCache } from '../lib/tenant-directory';
 import { holdAuditOutboxKey } from './hold-audit';
 import { createLockActivities } from './locks';
 import { createMediaActivities } from './media';
 import { createNluActivities, type Understander } from './nlu';
 import { createPmsActivities } from './pms';
-import { createTenantActivities, type TenantCache } from './tenants';
+import { createTenantActivities } from './tenants';
 import { createTranscriptionActivities } from './transcription';
 import { createWhatsAppActivities } from './whatsapp';
 

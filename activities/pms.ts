@@ -23,7 +23,7 @@ import type { PmsOperation } from '../lib/metrics';
 import { serviceUrlProblem } from '../lib/network-policy';
 import { withTimeout } from '../lib/redis';
 import { requireSecret, type SecretResolver } from '../lib/secrets';
-import type { TenantCache } from './tenants';
+import type { TenantCache } from '../lib/tenant-directory';
 
 const isoDate = /^\d{4}-\d{2}-\d{2}$/;
 

@@ -1,4 +1,3 @@
-import type { TenantCache, TenantDirectory } from '../activities/tenants';
 import { createPmsOrigins, type PmsOrigins } from '../clients/qloapps';
 import { createTranscriber, noTranscriber, type Transcriber } from '../clients/transcriber';
 import { createGraphClient, type GraphClient } from '../clients/whatsapp-graph';
@@ -6,6 +5,7 @@ import type { Config } from '../lib/config';
 import { createHttpAgent } from '../lib/http';
 import type { Logger } from '../lib/log';
 import type { Metrics } from '../lib/metrics';
+import type { TenantCache, TenantDirectory } from '../lib/tenant-directory';
 import { serviceUrlProblem } from '../lib/network-policy';
 import type { Dispatcher } from 'undici';
 

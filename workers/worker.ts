@@ -6,7 +6,7 @@ import { createActivities } from '../activities';
 import { configFailureInterceptor } from '../activities/config-failures';
 import { holdAuditOutboxKey, startHoldAuditFlusher } from '../activities/hold-audit';
 import { createRuleBasedUnderstander, type Understander } from '../activities/nlu';
-import { TenantCache } from '../activities/tenants';
+import { TenantCache } from '../lib/tenant-directory';
 import type { Config } from '../lib/config';
 import { createGuestRefs } from '../lib/guest-refs';
 import type { Logger } from '../lib/log';

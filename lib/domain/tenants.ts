@@ -35,6 +35,12 @@ export interface TenantProfile {
   whatsappTokenRef: string | null;
 }
 
+/** Whose message this is: the business number it was sent to and the guest who sent it. */
+export interface ResolveTenantInput {
+  phoneNumberId: string;
+  waId: string;
+}
+
 /** The result of resolving a message's tenant. A refusal for isolation is a failure, not a result. */
 export type TenantResolution =
   { kind: 'resolved'; tenant: TenantProfile } | { kind: 'unknown' } | { kind: 'suspended'; tenantId: string };

@@ -7,7 +7,7 @@ import { postgresServer, type PostgresServer } from '../../dev/postgres';
 import { redisServer, type RedisServer } from '../../dev/redis';
 import { loadConfig, type Config } from '../../lib/config';
 import type { Pool } from 'pg';
-import type { TenantCache } from '../../activities/tenants';
+import type { TenantCache } from '../../lib/tenant-directory';
 import { createPool } from '../../lib/db/pool';
 import { createHttpAgent } from '../../lib/http';
 import { createRedis } from '../../lib/redis';

@@ -5,7 +5,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { availabilityCacheKey, createPmsActivities } from '../../activities/pms';
 import type { AvailabilityQuery, BookingRequest } from '../../lib/domain/pms';
-import { TenantCache } from '../../activities/tenants';
+import { TenantCache } from '../../lib/tenant-directory';
 import { startPmsStandin, type PmsStandin } from '../../dev/pms-standin';
 import { getFreePort, waitFor } from '../../dev/process';
 import { createPool } from '../../lib/db/pool';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { mediaActivities } from '../helpers/media';
 import { createPmsActivities } from '../../activities/pms';
 import type { PmsOrigins } from '../../clients/qloapps';
-import { TenantCache } from '../../activities/tenants';
+import { TenantCache } from '../../lib/tenant-directory';
 import { createWhatsAppActivities } from '../../activities/whatsapp';
 import { startPmsStandin, type PmsStandin } from '../../dev/pms-standin';
 import { waitFor } from '../../dev/process';
