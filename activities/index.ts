@@ -12,7 +12,7 @@ import type { MediaStore } from '../lib/media-store';
 import type { Metrics } from '../lib/metrics';
 import type { SecretResolver } from '../lib/secrets';
 import type { TenantCache } from '../lib/tenant-directory';
-import { holdAuditOutboxKey } from './hold-audit';
+import { holdAuditOutboxKey } from '../lib/hold-audit';
 import { createLockActivities } from './locks';
 import { createMediaActivities } from './media';
 import { createNluActivities } from './nlu';

@@ -1,13 +1,89 @@
 import { createPmsOrigins, type PmsOrigins } from '../clients/qloapps';
+import type { Pool } from 'pg';
+import type { Dispatcher } from 'undici';
 import { createTranscriber, noTranscriber, type Transcriber } from '../clients/transcriber';
 import { createGraphClient, type GraphClient } from '../clients/whatsapp-graph';
 import type { Config } from '../lib/config';
+import { createPool } from '../lib/db/pool';
+import { holdAuditOutboxKey, startHoldAuditFlusher, type HoldAuditFlusher } from '../lib/hold-audit';
 import { createHttpAgent } from '../lib/http';
 import type { Logger } from '../lib/log';
+import { createMediaIndex, type MediaIndex } from '../lib/media-index';
+import { createFileMediaStore, type MediaStore } from '../lib/media-store';
 import type { Metrics } from '../lib/metrics';
-import type { TenantCache, TenantDirectory } from '../lib/tenant-directory';
 import { serviceUrlProblem } from '../lib/network-policy';
-import type { Dispatcher } from 'undici';
+import { createRedis, type Redis } from '../lib/redis';
+import { TenantCache, type TenantDirectory } from '../lib/tenant-directory';
+
+/**
+ * Every long-lived resource of a worker, built once from the configuration and closed once on shutdown: the Postgres
+ * pool and the Redis client, the tenant directory with its LISTEN connection, the Graph API client and its pool, the
+ * PMS pools and breakers, the media store and index, the transcriber and its pool, and the hold-audit flusher.
+ * Nothing below builds one of its own: the activities get these.
+ */
+export interface WorkerResources {
+  db: Pool;
+  redis: Redis;
+  tenants: TenantCache;
+  graph: GraphClient;
+  pmsOrigins: PmsOrigins;
+  mediaStore: MediaStore;
+  mediaIndex: MediaIndex;
+  transcriber: Transcriber;
+  holdAudit: HoldAuditFlusher;
+  /** Closes each of them, users before what they use: call once the worker has stopped. */
+  close: () => Promise<void>;
+}
+
+/**
+ * Opens the worker's resources. `applicationName` names its Postgres connections (`pg_stat_activity`) and its Redis
+ * client (`CLIENT LIST`). Does not fail while Postgres is down: the first `resolveTenant` then retries until it is
+ * back.
+ */
+export async function openWorkerResources(
+  config: Config,
+  {
+    log,
+    metrics,
+    applicationName = 'worker',
+  }: { log: Logger; metrics?: Metrics | undefined; applicationName?: string },
+): Promise<WorkerResources> {
+  const db = createPool(config.databaseUrl, { applicationName });
+  const redis = createRedis(config.redisUrl, { connectionName: applicationName });
+  const graphHttp = createHttpAgent({ maxConnectionsPerOrigin: config.http.maxConnectionsPerOrigin });
+  const tenants = new TenantCache({
+    db,
+    databaseUrl: config.databaseUrl,
+    applicationName,
+    log,
+    refreshMs: config.tenants.cacheRefreshSeconds * 1000,
+    maxStalenessMs: config.tenants.cacheMaxStalenessSeconds * 1000,
+  });
+  await tenants.start();
+  const transcription = transcriberFor(config);
+  const pmsOrigins = pmsOriginsFor(config, { log, metrics, tenants });
+  // Moves the hold audit from its Redis outbox into Postgres, retrying while Postgres is down.
+  const holdAudit = startHoldAuditFlusher({ redis, db, log, outboxKey: holdAuditOutboxKey(config.databaseUrl) });
+  return {
+    db,
+    redis,
+    tenants,
+    graph: graphClientFor(config, graphHttp),
+    pmsOrigins,
+    mediaStore: createFileMediaStore({ dir: config.media.dir }),
+    mediaIndex: createMediaIndex(redis, { ttlSeconds: config.media.indexTtlSeconds }),
+    transcriber: transcription.transcriber,
+    holdAudit,
+    close: async () => {
+      // The last flush needs Postgres and Redis; the directory's reloads drop PMS origins: both go first.
+      await holdAudit.stop();
+      await tenants.stop();
+      await Promise.all([pmsOrigins.close(), transcription.close(), graphHttp.close()]);
+      await db.end();
+      redis.disconnect();
+    },
+  };
+}
 
 /** The worker's Graph API client, as `WHATSAPP_*` and `MEDIA_*` say, over `dispatcher` (which the caller closes). */
 export function graphClientFor(config: Config, dispatcher: Dispatcher): GraphClient {
