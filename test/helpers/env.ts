@@ -99,7 +99,7 @@ export interface RunningWorker {
   tenants: TenantCache;
   /** The worker's own Postgres pool. */
   db: Pool;
-  /** Stops the worker, waits for it to finish and closes what it opened. */
+  /** Stops the worker, waits for it to finish and closes what it opened; a second call waits for the first. */
   stop(): Promise<void>;
 }
 
@@ -120,15 +120,19 @@ export async function startWorker(
     workflowBundle: { codePath: testEnv().workflowBundlePath },
   });
   const running = worker.run();
+  let stopped: Promise<void> | undefined;
   return {
     worker,
     tenants,
     db,
-    async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-      await close();
-      await connection.close();
+    stop() {
+      stopped ??= (async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+        await close();
+        await connection.close();
+      })();
+      return stopped;
     },
   };
 }
