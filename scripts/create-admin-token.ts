@@ -10,7 +10,8 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { adminScopes } from '../lib/admin-tokens';
-import { createAdminToken, MissingTenantError } from '../lib/db/admin';
+import { MissingTenantError } from '../lib/db/queries';
+import { createAdminToken } from '../lib/db/tokens';
 import { createPool } from '../lib/db/pool';
 import { tenantIdPattern } from '../lib/domain/tenants';
 
