@@ -1,9 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { Client, type Pool } from 'pg';
-import { tenantsChangedChannel } from './db/tenants';
+import { tenantProfileOf, tenantsChangedChannel, type TenantsRow } from './db/tenants';
 import { ErrorType } from './domain/errors';
-import type { Language } from './domain/language';
-import type { BusinessHours, TenantProfile, TenantStatus } from './domain/tenants';
+import type { TenantProfile } from './domain/tenants';
 import type { Logger } from './log';
 
 /**
@@ -27,21 +26,8 @@ export interface TenantDirectory {
   loadedAt: number;
 }
 
-interface TenantRow {
-  id: string;
-  name: string;
-  status: TenantStatus;
-  locale: Language;
-  timezone: string;
-  business_hours: BusinessHours;
-  info: Record<string, string>;
-  whatsapp_token_ref: string | null;
-  pms_base_url: string | null;
-  pms_credentials_ref: string | null;
-  pms_hotel_id: number | null;
-  phone_number_ids: string[];
-  identifiers: string[];
-}
+/** What the directory query selects: the tenant's columns but its timestamps, with its numbers and identifiers. */
+type TenantRow = Omit<TenantsRow, 'created_at' | 'updated_at'> & { phone_number_ids: string[]; identifiers: string[] };
 
 /** One statement, no N+1: the numbers and identifiers come as arrays from correlated subqueries. */
 const directoryQuery = `
@@ -61,16 +47,7 @@ export async function loadTenantDirectory(db: Pool, now: number): Promise<Tenant
     loadedAt: now,
   };
   for (const row of rows) {
-    directory.tenants.set(row.id, {
-      id: row.id,
-      name: row.name,
-      status: row.status,
-      locale: row.locale,
-      timezone: row.timezone,
-      businessHours: row.business_hours,
-      info: row.info,
-      whatsappTokenRef: row.whatsapp_token_ref,
-    });
+    directory.tenants.set(row.id, tenantProfileOf(row));
     directory.pms.set(row.id, {
       baseUrl: row.pms_base_url,
       credentialsRef: row.pms_credentials_ref,

@@ -3,6 +3,7 @@ import type { Language } from '../domain/language';
 import type { BusinessHours, TenantStatus } from '../domain/tenants';
 import type { GuestRefs } from '../guest-refs';
 import { run, type Queryable } from './queries';
+import { tenantProfileOf, type TenantsRow } from './tenants';
 
 /**
  * SQL behind the admin API: tenants, their numbers and identifiers (admin tokens are in tokens.ts). Functions take a
@@ -80,22 +81,8 @@ function presentFields(fields: TenantFields): { columns: string[]; values: unkno
   return { columns, values };
 }
 
-interface TenantRow {
-  id: string;
-  name: string;
-  status: TenantStatus;
-  locale: Language;
-  timezone: string;
-  business_hours: BusinessHours;
-  info: Record<string, string>;
-  pms_base_url: string | null;
-  pms_credentials_ref: string | null;
-  pms_hotel_id: number | null;
-  whatsapp_token_ref: string | null;
-  phone_number_ids: string[];
-  created_at: Date;
-  updated_at: Date;
-}
+/** What `tenantSelect` returns: the tenant's row with its phone number ids. */
+type TenantRow = TenantsRow & { phone_number_ids: string[] };
 
 const tenantSelect = `
   SELECT t.*,
@@ -104,18 +91,13 @@ const tenantSelect = `
   FROM tenants t`;
 
 function toTenant(row: TenantRow): Tenant {
+  const { whatsappTokenRef, ...profile } = tenantProfileOf(row);
   return {
-    id: row.id,
-    name: row.name,
-    status: row.status,
-    locale: row.locale,
-    timezone: row.timezone,
-    businessHours: row.business_hours,
-    info: row.info,
+    ...profile,
     pmsBaseUrl: row.pms_base_url,
     pmsCredentialsRef: row.pms_credentials_ref,
     pmsHotelId: row.pms_hotel_id,
-    whatsappTokenRef: row.whatsapp_token_ref,
+    whatsappTokenRef,
     phoneNumberIds: row.phone_number_ids,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
