@@ -14,8 +14,12 @@ import { sections, suite, type Plan, type Section } from './suite';
 import { startDevServer } from './system';
 import { startTemporalPostgres } from './temporal-postgres';
 
+const usage =
+  'Usage: npm run bench -- [--quick] [--only steps,e2e,booking,ingress,density] [--temporal-postgres] [--dev-server-config key=value]...';
+
 function parseArgs(argv: string[]) {
   const only = new Set<Section>();
+  const devServerConfig: Record<string, string | number | boolean> = {};
   let quick = false;
   let postgres = false;
   for (let i = 0; i < argv.length; i++) {
@@ -27,10 +31,14 @@ function parseArgs(argv: string[]) {
         if (!sections.includes(name as Section)) throw new Error(`--only takes ${sections.join(', ')}; got "${name}"`);
         only.add(name as Section);
       }
-    } else
-      throw new Error(`Unknown argument ${arg}. Usage: npm run bench -- [--quick] [--only a,b] [--temporal-postgres]`);
+    } else if (arg === '--dev-server-config') {
+      const [key, value] = (argv[++i] ?? '').split('=');
+      if (!key || value === undefined) throw new Error('--dev-server-config takes key=value');
+      const number = Number(value);
+      devServerConfig[key] = value === 'true' || (value !== 'false' && (Number.isNaN(number) ? value : number));
+    } else throw new Error(`Unknown argument ${arg}. ${usage}`);
   }
-  return { quick, postgres, sections: only.size > 0 ? [...only] : [...sections] };
+  return { quick, postgres, devServerConfig, sections: only.size > 0 ? [...only] : [...sections] };
 }
 
 /** Durations and counts: full (the committed result) and quick (a smoke run of a few minutes). */
@@ -104,7 +112,7 @@ async function main(): Promise<void> {
     versions: versions(),
   };
   try {
-    const devServer = await startDevServer(path.join(dir, 'temporal'));
+    const devServer = await startDevServer(path.join(dir, 'temporal'), args.devServerConfig);
     try {
       results.devServer = await suite(path.join(dir, 'dev'), devServer, args.sections, plan);
     } finally {

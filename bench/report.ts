@@ -103,20 +103,21 @@ function suiteMarkdown(title: string, s: SuiteResult): string {
       "### Where the time goes: a new guest's first message, step by step (ms, from the workflow history)",
       '',
       stepsTable([
-        [`one at a time (${s.steps?.messages ?? 0})`, s.steps?.firstMessage],
+        [`back to back (${s.steps?.messages ?? 0})`, s.steps?.firstMessage],
+        [`each after ${s.steps?.idleMs ?? 0} ms idle`, s.steps?.firstMessageAfterIdle],
         ['new guests at 10/s', s.e2e?.newGuests10Steps],
       ]),
     );
   }
   if (s.steps) {
     out.push(
-      '### A follow-up in an open conversation, step by step (ms, one at a time)',
+      '### A follow-up in an open conversation, step by step (ms, one at a time, back to back)',
       '',
-      stepsTable([[`one at a time (${s.steps.messages})`, s.steps.followUp]]),
-      '### SDK metrics (worker side, mean ms over the messages above)',
+      stepsTable([[`back to back (${s.steps.messages})`, s.steps.followUp]]),
+      '### SDK metrics (worker side, mean ms: the back-to-back messages above, and the 10/s run)',
       '',
       table(
-        ['metric', 'one at a time: count', 'mean', 'new guests at 10/s: count', 'mean'],
+        ['metric', 'back to back: count', 'mean', 'new guests at 10/s: count', 'mean'],
         s.steps.sdkMeans.map((m, i) => {
           const load = s.e2e?.newGuests10.sdkMeans[i];
           return [m.metric, m.count, ms(m.meanMs), load?.count ?? '–', ms(load?.meanMs)];

@@ -20,24 +20,31 @@ export interface Plan {
   density: { conversations: number; probes: number };
 }
 
-async function stepsSection(system: System, messages: number) {
+/**
+ * One message at a time, each path cut into steps from its history: new guests back to back, the same guests'
+ * follow-ups back to back, then new guests each after `idleMs` of quiet (nothing else running).
+ */
+async function stepsSection(system: System, messages: number, idleMs = 1_500) {
   const before = await scrape(system.worker.metricsUrl);
-  const paths = { first: [] as Step[][], followUp: [] as Step[][] };
-  const guests: Sample[] = [];
-  for (let i = 0; i < messages; i++) {
-    const sample = await converse(system, newGuest(), 'Hola, buenas tardes');
-    guests.push(sample);
-    paths.first.push(messageSteps(await eventsOfMessage(system.client, system.phoneNumberId, sample, false), sample));
-  }
-  for (const guest of guests) {
-    const sample = await converse(system, guest.waId, '¿A qué hora es el check-in?');
-    paths.followUp.push(messageSteps(await eventsOfMessage(system.client, system.phoneNumberId, sample, true), sample));
-  }
+  const paths = { first: [] as Step[][], followUp: [] as Step[][], afterIdle: [] as Step[][] };
+  const steps = async (waId: string, text: string, followUp: boolean) => {
+    const sample = await converse(system, waId, text);
+    return messageSteps(await eventsOfMessage(system.client, system.phoneNumberId, sample, followUp), sample);
+  };
+  const guests = Array.from({ length: messages }, () => newGuest());
+  for (const waId of guests) paths.first.push(await steps(waId, 'Hola, buenas tardes', false));
+  for (const waId of guests) paths.followUp.push(await steps(waId, '¿A qué hora es el check-in?', true));
   const after = await scrape(system.worker.metricsUrl);
+  for (let i = 0; i < messages; i++) {
+    await new Promise((r) => setTimeout(r, idleMs));
+    paths.afterIdle.push(await steps(newGuest(), 'Hola, buenas tardes', false));
+  }
   return {
     messages,
+    idleMs,
     firstMessage: stepTable(paths.first),
     followUp: stepTable(paths.followUp),
+    firstMessageAfterIdle: stepTable(paths.afterIdle),
     sdkMeans: meanLatencies(before, after),
   };
 }

@@ -25,10 +25,17 @@ export interface TemporalUnderTest {
   stop(): Promise<void>;
 }
 
-/** A fresh dev server (`temporal server start-dev`) with its SQLite database in a file under `dir`. */
-export async function startDevServer(dir: string): Promise<TemporalUnderTest> {
+/**
+ * A fresh dev server (`temporal server start-dev`) with its SQLite database in a file under `dir`, and extra
+ * dynamic config (`--dev-server-config key=value`) for experiments.
+ */
+export async function startDevServer(
+  dir: string,
+  dynamicConfig: Record<string, string | number | boolean> = {},
+): Promise<TemporalUnderTest> {
   const dbFile = path.join(dir, 'temporal.db');
-  const server = await startTemporalDevServer({ headless: true, dbFile, logDir: dir });
+  const server = await startTemporalDevServer({ headless: true, dbFile, logDir: dir, dynamicConfig });
+  const extra = Object.entries(dynamicConfig).map(([k, v]) => `${k}=${String(v)}`);
   const size = (file: string) => {
     try {
       return statSync(file).size;
@@ -37,7 +44,7 @@ export async function startDevServer(dir: string): Promise<TemporalUnderTest> {
     }
   };
   return {
-    label: 'dev server (SQLite file, WAL, synchronous=OFF)',
+    label: `dev server (SQLite file, WAL, synchronous=OFF${extra.length ? `; ${extra.join(', ')}` : ''})`,
     address: server.address,
     pid: server.service.child.pid ?? 0,
     dbBytes: () => Promise.resolve(size(dbFile) + size(`${dbFile}-wal`) + size(`${dbFile}-shm`)),
