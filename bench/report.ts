@@ -55,7 +55,8 @@ function loadRow(name: string, r: LoadResult | undefined): (string | number)[] {
   ];
 }
 
-function stepsTable(columns: [string, StepRow[] | undefined][]): string {
+function stepsTable(all: [string, StepRow[] | undefined][]): string {
+  const columns = all.filter(([, rows]) => rows !== undefined);
   const labels = [...new Set(columns.flatMap(([, rows]) => (rows ?? []).map((r) => r.label)))];
   const cell = (rows: StepRow[] | undefined, label: string) => {
     const row = rows?.find((r) => r.label === label);
@@ -103,9 +104,10 @@ function suiteMarkdown(title: string, s: SuiteResult): string {
       "### Where the time goes: a new guest's first message, step by step (ms, from the workflow history)",
       '',
       stepsTable([
-        [`back to back (${s.steps?.messages ?? 0})`, s.steps?.firstMessage],
-        [`each after ${s.steps?.idleMs ?? 0} ms idle`, s.steps?.firstMessageAfterIdle],
+        [`one at a time, back to back (${s.steps?.messages ?? 0})`, s.steps?.firstMessage],
+        [`one at a time, each after ${s.steps?.idleMs ?? 0} ms idle`, s.steps?.firstMessageAfterIdle],
         ['new guests at 10/s', s.e2e?.newGuests10Steps],
+        ['new guests at 50/s', s.e2e?.newGuests50Steps],
       ]),
     );
   }

@@ -49,12 +49,14 @@ async function stepsSection(system: System, messages: number, idleMs = 1_500) {
   };
 }
 
-/** Steps of up to `max` messages of a load run (new conversations only), to compare with the unloaded table. */
+/** Steps of up to `max` new conversations of a load run, spread evenly over it, to compare with the unloaded table. */
 async function stepsUnderLoad(system: System, samples: Sample[], max: number) {
-  const picked = samples.filter((s) => s.replyAt !== undefined).slice(0, max);
+  const replied = samples.filter((s) => s.replyAt !== undefined);
+  const every = Math.max(1, Math.floor(replied.length / max));
   const paths: Step[][] = [];
-  for (const s of picked)
+  for (const s of replied.filter((_, i) => i % every === 0).slice(0, max)) {
     paths.push(messageSteps(await eventsOfMessage(system.client, system.phoneNumberId, s, false), s));
+  }
   return stepTable(paths);
 }
 
@@ -74,6 +76,7 @@ async function e2eSection(system: System, plan: Plan, withSteps: boolean) {
   const at10 = await load('new guests', 10, newGuests('Hola, buenas tardes'));
   const at10Steps = withSteps ? await stepsUnderLoad(system, at10.samples, 100) : undefined;
   const at50 = await load('new guests', 50, newGuests('Hola, buenas tardes'));
+  const at50Steps = withSteps ? await stepsUnderLoad(system, at50.samples, 100) : undefined;
   const regulars = await openConversations(system, plan.followUpGuests);
   const followUps = await load('follow-ups', 10, (i) => ({
     waId: regulars[i % regulars.length]!,
@@ -83,6 +86,7 @@ async function e2eSection(system: System, plan: Plan, withSteps: boolean) {
     newGuests10: { ...at10.result, sdkMeans: at10.sdkMeans },
     newGuests10Steps: at10Steps,
     newGuests50: { ...at50.result, sdkMeans: at50.sdkMeans },
+    newGuests50Steps: at50Steps,
     followUps10: { ...followUps.result, guests: plan.followUpGuests, sdkMeans: followUps.sdkMeans },
   };
 }
