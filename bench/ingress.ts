@@ -103,7 +103,10 @@ export async function ingress(
   const summary = options.connections.flatMap((connections) =>
     order.map((target) => {
       const mine = rounds.filter((r) => r.target === target && r.connections === connections);
-      const med = (pick: (r: Round) => number | null) => median(mine.map(pick).filter((v): v is number => v !== null));
+      const med = (pick: (r: Round) => number | null) => {
+        const m = median(mine.map(pick).filter((v): v is number => v !== null));
+        return m === null ? null : Number(m.toFixed(2));
+      };
       const cpuKeys = Object.keys(mine[0]?.cpu ?? {});
       return {
         target,

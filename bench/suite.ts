@@ -1,3 +1,4 @@
+import { chmodSync, mkdirSync } from 'node:fs';
 import { density } from './density';
 import { bookingConversations, converse, openConversations, paced, type LoadResult, type Sample } from './e2e';
 import { ingress } from './ingress';
@@ -107,6 +108,8 @@ export async function suite(
   chosen: readonly Section[],
   plan: Plan,
 ): Promise<SuiteResult> {
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o755); // the postgres user must reach its data directory
   const system = await startSystem(dir, temporal);
   const out: SuiteResult = { temporal: temporal.label };
   try {

@@ -10,12 +10,13 @@ import { Client, Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal as proto } from '@temporalio/proto';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startPostgres } from '../dev/postgres';
-import { getFreePort, spawnService, waitFor } from '../dev/process';
+import { spawnService, waitFor } from '../dev/process';
 import { ConversationStatus, searchAttributeDefinitions } from '../lib/domain/search-attributes';
 import type { TemporalUnderTest } from './system';
 
@@ -103,6 +104,8 @@ function serverConfig(pgPort: number, ports: number[], dynamicConfigFile: string
 /** Starts Postgres and the Temporal server under `dir`, ready for the system: namespace and search attributes. */
 export async function startTemporalPostgres(dir: string): Promise<TemporalUnderTest> {
   const build = await ensureServerBuild();
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o755); // the postgres user must reach its data directory
   const postgres = await startPostgres({ dataDir: path.join(dir, 'postgres'), user: 'temporal', database: 'postgres' });
   const sql = async (database: string, ...args: string[]) => {
     const flags = ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', String(postgres.port), '-u', 'temporal'];
@@ -117,7 +120,11 @@ export async function startTemporalPostgres(dir: string): Promise<TemporalUnderT
       await sql(database, 'setup-schema', '-v', '0.0');
       await sql(database, 'update-schema', '-d', path.join(build.schemaDir, folder, 'versioned'));
     }
-    const ports = await Promise.all(Array.from({ length: 9 }, () => getFreePort()));
+    const ports: number[] = [];
+    while (ports.length < 9) {
+      const port = await lowFreePort();
+      if (!ports.includes(port)) ports.push(port);
+    }
     const configDir = path.join(dir, 'config');
     mkdirSync(configDir, { recursive: true });
     const dynamicConfigFile = path.join(configDir, 'dynamic.yaml');
@@ -160,6 +167,22 @@ export async function startTemporalPostgres(dir: string): Promise<TemporalUnderT
   }
 }
 
+/**
+ * A free port below 32768: the server stores its membership ports in a Postgres `smallint`, so the kernel's
+ * ephemeral ports (32768 and up) make it exit with "out of range for type smallint".
+ */
+async function lowFreePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+
 /** Registers the `default` namespace and the project's search attributes once the frontend answers. */
 async function register(address: string, logFile: string, exited: () => boolean): Promise<void> {
   const Indexed = proto.api.enums.v1.IndexedValueType;
@@ -174,13 +197,17 @@ async function register(address: string, logFile: string, exited: () => boolean)
   await waitFor(
     `the Temporal server on ${address} (log: ${logFile})`,
     async () => {
-      if (exited()) throw new Error('the server exited');
+      if (exited()) return true;
       connection ??= await Connection.connect({ address, connectTimeout: 1_000 });
       await connection.workflowService.getSystemInfo({});
       return true;
     },
     { timeoutMs: 90_000, intervalMs: 500 },
   );
+  if (exited()) {
+    const log = readFileSync(logFile, 'utf8').split('\n').slice(-5).join('\n');
+    throw new Error(`The Temporal server exited during start; the end of its log:\n${log}`);
+  }
   const c = connection!;
   try {
     await waitFor(
