@@ -208,6 +208,8 @@ export async function startWhatsAppStandin(options: {
   host?: string;
   /** How long a media URL stays valid; Meta's live 5 minutes. */
   mediaUrlTtlMs?: number;
+  /** Called as each message is accepted, before the answer is written (the benchmark times replies by it). */
+  onSent?: (message: SentMessage) => void;
 }): Promise<WhatsAppStandin> {
   const faults: Fault[] = [];
   const mediaFaults: Fault[] = [];
@@ -295,7 +297,7 @@ export async function startWhatsAppStandin(options: {
       return;
     }
     const id = `wamid.standin.${Date.now().toString(36)}.${(++counter).toString(36)}`;
-    standin.sent.push({
+    const sent: SentMessage = {
       id,
       phoneNumberId,
       to: body.to,
@@ -303,7 +305,9 @@ export async function startWhatsAppStandin(options: {
       text: body.text?.body,
       replyTo: body.context?.message_id,
       at: Date.now(),
-    });
+    };
+    standin.sent.push(sent);
+    options.onSent?.(sent);
     if (fault?.kind === 'acceptedWithoutId') {
       json(res, 200, { messaging_product: 'whatsapp', contacts: [{ input: body.to, wa_id: body.to }] });
       return;
