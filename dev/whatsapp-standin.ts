@@ -213,6 +213,8 @@ export async function startWhatsAppStandin(options: {
   mediaUrlTtlMs?: number;
   /** How long an idle keep-alive connection is kept (Node's 5 s by default). */
   keepAliveTimeoutMs?: number;
+  /** Called as each message is accepted, before the answer is written (the benchmark times replies by it). */
+  onSent?: (message: SentMessage) => void;
 }): Promise<WhatsAppStandin> {
   const faults: Fault[] = [];
   const mediaFaults: Fault[] = [];
@@ -300,7 +302,7 @@ export async function startWhatsAppStandin(options: {
       return;
     }
     const id = `wamid.standin.${Date.now().toString(36)}.${(++counter).toString(36)}`;
-    standin.sent.push({
+    const sent: SentMessage = {
       id,
       phoneNumberId,
       to: body.to,
@@ -308,7 +310,9 @@ export async function startWhatsAppStandin(options: {
       text: body.text?.body,
       replyTo: body.context?.message_id,
       at: Date.now(),
-    });
+    };
+    standin.sent.push(sent);
+    options.onSent?.(sent);
     if (fault?.kind === 'acceptedWithoutId') {
       json(res, 200, { messaging_product: 'whatsapp', contacts: [{ input: body.to, wa_id: body.to }] });
       return;
