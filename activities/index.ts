@@ -1,21 +1,30 @@
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
-import type { Dispatcher } from 'undici';
+import type { PmsOrigins } from '../clients/qloapps';
+import type { Transcriber } from '../clients/transcriber';
+import type { GraphClient } from '../clients/whatsapp-graph';
 import type { Config } from '../lib/config';
+import type { Understander } from '../lib/domain/understanding';
 import type { GuestRefs } from '../lib/guest-refs';
 import type { Logger } from '../lib/log';
-import type { SecretResolver } from '../lib/secrets';
+import type { MediaIndex } from '../lib/media-index';
+import type { MediaStore } from '../lib/media-store';
 import type { Metrics } from '../lib/metrics';
-import { holdAuditOutboxKey } from './hold-audit';
+import type { SecretResolver } from '../lib/secrets';
+import type { TenantCache } from '../lib/tenant-directory';
+import { holdAuditOutboxKey } from '../lib/hold-audit';
 import { createLockActivities } from './locks';
 import { createMediaActivities } from './media';
-import { createNluActivities, type Understander } from './nlu';
+import { createNluActivities } from './nlu';
 import { createPmsActivities } from './pms';
-import { createTenantActivities, type TenantCache } from './tenants';
-import { createWhatsAppActivities, type WhatsAppClient } from './whatsapp';
+import { createTenantActivities } from './tenants';
+import { createTranscriptionActivities } from './transcription';
+import { createWhatsAppActivities } from './whatsapp';
 
+/** What the activities use; the worker builds each of these once and closes them on shutdown. */
 export interface ActivityDeps {
-  whatsapp: WhatsAppClient;
+  /** The Graph API client: sends and media downloads. */
+  graph: GraphClient;
   tenants: TenantCache;
   db: Pool;
   redis: Redis;
@@ -23,10 +32,11 @@ export interface ActivityDeps {
   config: Config;
   log: Logger;
   nlu: Understander;
-  /** The process's pooled keep-alive HTTP agent (Graph API media downloads). */
-  http: Dispatcher;
-  /** The transcription service's agent, with its network policy; see `createMediaActivities`. */
-  transcriptionHttp?: Dispatcher;
+  /** The pools and breakers of the PMS origins. */
+  pmsOrigins: PmsOrigins;
+  mediaStore: MediaStore;
+  mediaIndex: MediaIndex;
+  transcriber: Transcriber;
   metrics?: Metrics;
   /** Keyed guest pseudonyms (`GUEST_REF_KEY`) for audit rows and PMS placeholders. */
   guestRefs: GuestRefs;
@@ -48,7 +58,8 @@ export function createActivities(deps: ActivityDeps) {
     }),
     ...createPmsActivities(deps),
     ...createNluActivities(deps),
-    ...createMediaActivities(deps),
+    ...createMediaActivities({ ...deps, store: deps.mediaStore, index: deps.mediaIndex }),
+    ...createTranscriptionActivities({ ...deps, store: deps.mediaStore }),
   };
 }
 

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type Redis from 'ioredis';
 import { ErrorType } from '../lib/domain/errors';
 import type { Logger } from '../lib/log';
-import { holdAuditOutboxMax } from './hold-audit';
+import { holdAuditOutboxMax } from '../lib/hold-audit';
 
 /**
  * Room holds in Redis. All holds of one room live in one hash (`hold:<tenant>:<room>`, field = owner),

@@ -1,156 +1,25 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type Redis from 'ioredis';
-import { request, type Dispatcher } from 'undici';
-import { z } from 'zod';
+import type { Dispatcher } from 'undici';
+import { mediaUnavailable, sha256Hex, type GraphClient, type MediaMetadata } from '../clients/whatsapp-graph';
 import type { Config } from '../lib/config';
 import { ErrorType } from '../lib/domain/errors';
-import type { Logger } from '../lib/log';
 import {
-  createFileMediaStore,
-  createMediaIndex,
-  isTenantId,
-  MediaIntegrityError,
-  MediaTooLargeError,
+  isAllowedMime,
+  mediaPolicy,
   mediaTypes,
-  parseMediaRef,
-  type MediaIndexEntry,
+  type DeletedMedia,
+  type DownloadMediaInput,
+  type DownloadMediaResult,
   type MediaRejectionReason,
-  type MediaStore,
-  type MediaType,
-} from '../lib/media-store';
+} from '../lib/domain/media';
+import { isTenantId } from '../lib/domain/tenants';
+import { describeError, errorCode, isNetworkError, retryAfterMs } from '../lib/http';
+import type { Logger } from '../lib/log';
+import type { MediaIndex, MediaIndexEntry } from '../lib/media-index';
+import { MediaIntegrityError, MediaTooLargeError, type MediaStore } from '../lib/media-store';
+import { withTimeout } from '../lib/redis';
 import { requireSecret, type SecretResolver } from '../lib/secrets';
-import { createTranscriber, noTranscriber, type Transcriber } from './transcription';
-import { errorCode, isNetworkError, parseJsonOrUndefined, retryAfterMs } from '../lib/http';
-
-export type { MediaRejectionReason, MediaType };
-
-// ---------------------------------------------------------------------------------------------------------------
-// The contract the conversation calls
-// ---------------------------------------------------------------------------------------------------------------
-
-export interface DownloadMediaInput {
-  tenantId: string;
-  /** Meta's media id, from the webhook (`audio.id`, `image.id`, ...). */
-  mediaId: string;
-  type: MediaType;
-  /** The tenant's WhatsApp token reference (`env:TENANT_<ID>_<NAME>`); the default token when absent. */
-  tokenRef?: string | null;
-  /** `mime_type` from the webhook; checked against the allowed types before anything is fetched. */
-  declaredMimeType?: string;
-  /** `sha256` from the webhook: base64, as Meta sends it. Checked as well as the one the media endpoint gives. */
-  declaredSha256?: string;
-}
-
-export type DownloadMediaResult =
-  | {
-      kind: 'stored';
-      mediaId: string;
-      /** Hex. */
-      sha256: string;
-      size: number;
-      /** As Meta reported it, e.g. `audio/ogg; codecs=opus`. */
-      mimeType: string;
-      /** `media/<tenant>/<sha256-hex>`: what the conversation keeps and shows; no filesystem path. */
-      ref: string;
-    }
-  | { kind: 'rejected'; reason: MediaRejectionReason };
-
-export interface TranscribeAudioInput {
-  tenantId: string;
-  /** A ref returned by `downloadMedia` for this tenant. */
-  ref: string;
-  language?: 'es' | 'en';
-  /** `mimeType` from `downloadMedia`; sniffed from the file's first bytes when absent. */
-  mimeType?: string;
-}
-
-export type TranscribeAudioResult = { text: string } | { text: null };
-
-const MB = 1024 * 1024;
-
-/**
- * What WhatsApp accepts per media type, from Meta's list of supported media types
- * (https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media#supported-media-types). MIME types
- * compare without parameters (`audio/ogg; codecs=opus` is `audio/ogg`). Sticker: 500 KB is the animated limit
- * (static ones are at most 100 KB).
- */
-export const mediaPolicy: Record<MediaType, { maxBytes: number; mimeTypes: readonly string[] }> = {
-  audio: { maxBytes: 16 * MB, mimeTypes: ['audio/aac', 'audio/amr', 'audio/mpeg', 'audio/mp4', 'audio/ogg'] },
-  image: { maxBytes: 5 * MB, mimeTypes: ['image/jpeg', 'image/png'] },
-  video: { maxBytes: 16 * MB, mimeTypes: ['video/mp4', 'video/3gpp'] },
-  document: {
-    maxBytes: 100 * MB,
-    mimeTypes: [
-      'text/plain',
-      'application/pdf',
-      'application/msword',
-      'application/vnd.ms-excel',
-      'application/vnd.ms-powerpoint',
-      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-      'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-    ],
-  },
-  sticker: { maxBytes: 500 * 1024, mimeTypes: ['image/webp'] },
-};
-
-export function mimeEssence(mimeType: string): string {
-  return mimeType.split(';')[0]!.trim().toLowerCase();
-}
-
-export function isAllowedMime(type: MediaType, mimeType: string): boolean {
-  return mediaPolicy[type].mimeTypes.includes(mimeEssence(mimeType));
-}
-
-/**
- * A sha256 as hex, from hex or base64 (the webhook sends base64; hex is accepted too), or undefined when it is
- * neither.
- */
-export function sha256Hex(value: string): string | undefined {
-  const trimmed = value.trim();
-  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return trimmed.toLowerCase();
-  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(trimmed)) {
-    const bytes = Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-    if (bytes.length === 32) return bytes.toString('hex');
-  }
-  return undefined;
-}
-
-/** The MIME type of an audio file from its first bytes, for refs stored without one. */
-export function sniffAudioMime(head: Buffer): string | undefined {
-  const ascii = (start: number, end: number) => head.subarray(start, end).toString('latin1');
-  if (ascii(0, 4) === 'OggS') return 'audio/ogg';
-  if (ascii(0, 5) === '#!AMR') return 'audio/amr';
-  if (ascii(4, 8) === 'ftyp') return 'audio/mp4';
-  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WAVE') return 'audio/wav';
-  if (ascii(0, 3) === 'ID3') return 'audio/mpeg';
-  if (head.length >= 2 && head[0] === 0xff && (head[1]! & 0xe0) === 0xe0) {
-    // MPEG frame sync; layer bits 00 under MPEG-2/4 sync 0xFFF is an ADTS (AAC) header.
-    return (head[1]! & 0xf6) === 0xf0 ? 'audio/aac' : 'audio/mpeg';
-  }
-  return undefined;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Graph API media endpoints
-// ---------------------------------------------------------------------------------------------------------------
-
-const fileSize = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).transform(Number)]);
-/** `GET /<version>/<media-id>` (https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media). */
-const metadataSchema = z.object({
-  url: z.string().min(1),
-  mime_type: z.string().min(1),
-  sha256: z.string().optional(),
-  file_size: fileSize.optional(),
-  id: z.string().optional(),
-});
-type Metadata = z.output<typeof metadataSchema>;
-
-const graphErrorSchema = z.object({
-  error: z
-    .object({ code: z.number().int(), error_subcode: z.number().int().optional(), message: z.string() })
-    .partial(),
-});
 
 /** A media URL lives 5 minutes; a 404/401 on it fetches a fresh one this many times within one attempt. */
 const maxUrlRefreshes = 2;
@@ -165,29 +34,16 @@ function isStoreError(err: unknown): boolean {
   return typeof (err as { syscall?: unknown } | undefined)?.syscall === 'string';
 }
 
-function describeError(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+/** A retryable `MediaStoreUnavailable`: the store could not do `what`. */
+export function storeFailure(err: unknown, what: string): ApplicationFailure {
+  return ApplicationFailure.retryable(
+    `Media store failed to ${what}: ${errorCode(err) ?? describeError(err)}`,
+    ErrorType.MediaStoreUnavailable,
+  );
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function mediaUnavailable(message: string, details: Record<string, unknown> = {}, nextRetryDelayMs?: number) {
-  return ApplicationFailure.create({
-    type: ErrorType.MediaUnavailable,
-    message,
-    nonRetryable: false,
-    details: [details],
-    ...(nextRetryDelayMs !== undefined ? { nextRetryDelay: nextRetryDelayMs } : {}),
-  });
-}
-
-function invalid(message: string) {
+/** A non-retryable `MediaInvalidRequest`: the request can never succeed. */
+export function invalidMediaRequest(message: string) {
   return ApplicationFailure.nonRetryable(message, ErrorType.MediaInvalidRequest);
 }
 
@@ -203,43 +59,24 @@ interface DownloadProgress {
 }
 
 export interface MediaActivityDeps {
-  /** The process's pooled keep-alive dispatcher; every Graph and media request goes through it. */
-  http: Dispatcher;
-  /**
-   * The transcription service's dispatcher, with the network policy of `TRANSCRIPTION_ALLOW_PRIVATE_NETWORKS`
-   * (`createHttpAgent({ addressPolicy })`); required when `TRANSCRIPTION_URL` is set and no transcriber is given.
-   */
-  transcriptionHttp?: Dispatcher;
+  /** The worker's Graph API client: media metadata and file requests. */
+  graph: GraphClient;
+  /** Where the bytes go: the local filesystem store under `MEDIA_DIR` in the worker. */
+  store: MediaStore;
+  /** Media id → stored object or refusal, in Redis. */
+  index: MediaIndex;
   redis: Redis;
   config: Config;
   secrets: SecretResolver;
   log: Logger;
-  /** The local filesystem store under `MEDIA_DIR` by default. */
-  store?: MediaStore;
-  /** From `TRANSCRIPTION_*` by default: none, or the OpenAI-compatible one. */
-  transcriber?: Transcriber;
 }
 
 /**
- * The media activities: Meta's two-step download into the content-addressed store, voice-note transcription, and
- * the expiry job. Business outcomes (too large, MIME type not allowed, corrupt, gone at Meta) are return values;
+ * The media activities: Meta's two-step download into the content-addressed store, and the expiry job. Business outcomes (too large, MIME type not allowed, corrupt, gone at Meta) are return values;
  * failures are `ApplicationFailure`s whose type says whether retrying can help.
  */
 export function createMediaActivities(deps: MediaActivityDeps) {
-  const { http, redis, config, secrets, log } = deps;
-  const store = deps.store ?? createFileMediaStore({ dir: config.media.dir });
-  const index = createMediaIndex(redis, { ttlSeconds: config.media.indexTtlSeconds });
-  if (!deps.transcriber && config.media.transcription && !deps.transcriptionHttp) {
-    throw new Error('createMediaActivities: TRANSCRIPTION_URL is set, so transcriptionHttp is required');
-  }
-  const transcriber =
-    deps.transcriber ??
-    createTranscriber(config.media.transcription, deps.transcriptionHttp ?? http, {
-      timeoutMs: config.media.downloadTimeoutMs,
-    });
-  const graphBase = `${config.whatsapp.graphBaseUrl}/${config.whatsapp.graphApiVersion}`;
-  const graphIsHttps = config.whatsapp.graphBaseUrl.startsWith('https:');
-  const metadataTimeoutMs = config.whatsapp.httpTimeoutMs;
+  const { graph, store, index, redis, config, secrets, log } = deps;
   const downloadTimeoutMs = config.media.downloadTimeoutMs;
 
   /** Redis is only the index: when it is down, downloads go on (the store is content-addressed anyway). */
@@ -250,80 +87,6 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       log.warn({ err: describeError(err) }, `media index: ${what} failed (Redis); carrying on without it`);
       return undefined;
     }
-  }
-
-  function storeFailure(err: unknown, what: string): ApplicationFailure {
-    return ApplicationFailure.retryable(
-      `Media store failed to ${what}: ${errorCode(err) ?? describeError(err)}`,
-      ErrorType.MediaStoreUnavailable,
-    );
-  }
-
-  async function fetchMetadata(mediaId: string, token: string, signal: AbortSignal): Promise<Metadata | 'not_found'> {
-    let response: Dispatcher.ResponseData;
-    let text: string;
-    try {
-      response = await request(`${graphBase}/${encodeURIComponent(mediaId)}`, {
-        method: 'GET',
-        dispatcher: http,
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-        headersTimeout: metadataTimeoutMs,
-        bodyTimeout: metadataTimeoutMs,
-        signal,
-      });
-      text = await response.body.text();
-    } catch (err) {
-      if (signal.aborted) throw signal.reason;
-      if (isNetworkError(err)) throw mediaUnavailable(`Graph media endpoint unreachable: ${describeError(err)}`);
-      throw err;
-    }
-    const json = parseJsonOrUndefined(text);
-    const status = response.statusCode;
-    if (status >= 200 && status < 300) {
-      const parsed = metadataSchema.safeParse(json);
-      if (!parsed.success) throw mediaUnavailable(`Graph media endpoint answered HTTP ${status} without a media URL`);
-      return parsed.data;
-    }
-    const error = graphErrorSchema.safeParse(json).data?.error;
-    const details = { httpStatus: status, code: error?.code, subcode: error?.error_subcode };
-    const message = `Graph media endpoint answered HTTP ${status}${error?.code !== undefined ? `, code ${error.code}` : ''}`;
-    // Meta answers an id that does not exist (or no longer does: ids live 7 days) with 400, code 100, subcode 33.
-    if (status === 404 || status === 410 || (status === 400 && error?.code === 100)) return 'not_found';
-    if (status === 401 || error?.code === 190) {
-      throw ApplicationFailure.retryable(`${message}: access token refused`, ErrorType.WhatsAppAuthError, details);
-    }
-    if (status === 429 || error?.code === 4 || error?.code === 80007 || error?.code === 130429) {
-      const delay = retryAfterMs(response.headers['retry-after']);
-      throw ApplicationFailure.create({
-        type: ErrorType.WhatsAppRateLimited,
-        message,
-        details: [details],
-        ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
-      });
-    }
-    throw mediaUnavailable(message, details);
-  }
-
-  function checkMediaUrl(raw: string): string {
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw mediaUnavailable('Graph media endpoint answered with a media URL that is not a URL');
-    }
-    // The bearer token goes to this URL: only over TLS when the Graph API itself is spoken to over TLS.
-    const allowed = graphIsHttps ? url.protocol === 'https:' : url.protocol === 'https:' || url.protocol === 'http:';
-    if (!allowed) throw mediaUnavailable(`Graph media endpoint answered with a ${url.protocol} media URL`);
-    // ...and only to Meta's media hosts: a URL naming any other host would hand the tenant's token to it.
-    if (!isAllowedMediaHost(url.hostname, config.media.allowedHosts)) {
-      throw ApplicationFailure.nonRetryable(
-        `Graph media endpoint answered with a media URL on ${url.hostname}, which is not in MEDIA_ALLOWED_HOSTS ` +
-          `(${config.media.allowedHosts.join(', ')}); nothing was sent to it`,
-        ErrorType.ConfigurationFailure,
-        { kind: 'media_host' },
-      );
-    }
-    return url.toString();
   }
 
   /**
@@ -383,16 +146,17 @@ export function createMediaActivities(deps: MediaActivityDeps) {
   }
 
   /** The refusal Meta's declared metadata already justifies, before any byte is fetched. */
-  function refusalFor(input: DownloadMediaInput, meta: Metadata): MediaRejectionReason | undefined {
-    if (!isAllowedMime(input.type, meta.mime_type)) return 'mime_not_allowed';
-    if (meta.file_size !== undefined && meta.file_size > mediaPolicy[input.type].maxBytes) return 'too_large';
+  function refusalFor(input: DownloadMediaInput, meta: MediaMetadata): MediaRejectionReason | undefined {
+    if (!isAllowedMime(input.type, meta.mimeType)) return 'mime_not_allowed';
+    if (meta.fileSize !== undefined && meta.fileSize > mediaPolicy[input.type].maxBytes) return 'too_large';
     return undefined;
   }
 
   function validate(input: DownloadMediaInput): void {
-    if (!isTenantId(input.tenantId)) throw invalid('tenantId must be a tenant slug');
-    if (!mediaIdPattern.test(input.mediaId)) throw invalid('mediaId is not a WhatsApp media id');
-    if (!(mediaTypes as readonly string[]).includes(input.type)) throw invalid(`unknown media type ${input.type}`);
+    if (!isTenantId(input.tenantId)) throw invalidMediaRequest('tenantId must be a tenant slug');
+    if (!mediaIdPattern.test(input.mediaId)) throw invalidMediaRequest('mediaId is not a WhatsApp media id');
+    if (!(mediaTypes as readonly string[]).includes(input.type))
+      throw invalidMediaRequest(`unknown media type ${input.type}`);
   }
 
   async function download(input: DownloadMediaInput, progress: DownloadProgress): Promise<DownloadMediaResult> {
@@ -431,11 +195,11 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       throw storeFailure(err, 'discard partial files');
     }
 
-    let meta = await fetchMetadata(mediaId, token, signal);
+    let meta = await graph.media.metadata(mediaId, token, signal);
     if (meta === 'not_found') return reject(input, 'not_found');
     let refusal = refusalFor(input, meta);
-    if (refusal) return reject(input, refusal, { mimeType: meta.mime_type, ...sizeOf(meta) });
-    const room = await storageRefusal(tenantId, meta.file_size ?? policy.maxBytes);
+    if (refusal) return reject(input, refusal, { mimeType: meta.mimeType, ...sizeOf(meta) });
+    const room = await storageRefusal(tenantId, meta.fileSize ?? policy.maxBytes);
     if (room) {
       log.warn({ tenantId, mediaId, type, reason: room }, 'media not stored: no room');
       return { kind: 'rejected', reason: room };
@@ -443,42 +207,25 @@ export function createMediaActivities(deps: MediaActivityDeps) {
 
     let download: Dispatcher.ResponseData | undefined;
     for (let refreshes = 0; download === undefined; refreshes++) {
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await request(checkMediaUrl(meta.url), {
-          method: 'GET',
-          dispatcher: http,
-          headers: { authorization: `Bearer ${token}` },
-          headersTimeout: downloadTimeoutMs,
-          // Between chunks: a body that stalls this long fails the attempt (retried), however large the file.
-          bodyTimeout: downloadTimeoutMs,
-          signal,
-        });
-      } catch (err) {
-        if (signal.aborted) throw signal.reason;
-        if (isNetworkError(err)) throw mediaUnavailable(`Media download unreachable: ${describeError(err)}`);
-        throw err;
-      }
-      const status = response.statusCode;
-      if (status >= 200 && status < 300) {
-        download = response;
+      const answer = await graph.media.file(meta.url, token, signal);
+      if (answer.ok) {
+        download = answer.response;
         break;
       }
-      // A small error body: read it so the keep-alive connection is reused (dump() gives up on a large one).
-      await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+      const status = answer.httpStatus;
       // Media URLs expire after 5 minutes: a fresh metadata GET gives a new one.
       if ((status === 404 || status === 401 || status === 410) && refreshes < maxUrlRefreshes) {
         log.info({ tenantId, mediaId, status }, 'media URL refused; fetching a fresh one');
-        meta = await fetchMetadata(mediaId, token, signal);
+        meta = await graph.media.metadata(mediaId, token, signal);
         if (meta === 'not_found') return reject(input, 'not_found');
         refusal = refusalFor(input, meta);
-        if (refusal) return reject(input, refusal, { mimeType: meta.mime_type, ...sizeOf(meta) });
+        if (refusal) return reject(input, refusal, { mimeType: meta.mimeType, ...sizeOf(meta) });
         continue;
       }
       throw mediaUnavailable(
         `Media download answered HTTP ${status}${refreshes > 0 ? ` after ${refreshes} fresh URLs` : ''}`,
         { httpStatus: status },
-        status === 429 ? retryAfterMs(response.headers['retry-after']) : undefined,
+        status === 429 ? retryAfterMs(answer.retryAfter) : undefined,
       );
     }
 
@@ -486,7 +233,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     const contentLength = Number(download.headers['content-length'] ?? NaN);
     if (Number.isFinite(contentLength) && contentLength > policy.maxBytes) {
       body.on('error', () => undefined).destroy();
-      return reject(input, 'too_large', { mimeType: meta.mime_type, size: contentLength });
+      return reject(input, 'too_large', { mimeType: meta.mimeType, size: contentLength });
     }
 
     const expectedSha256 = [
@@ -499,7 +246,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
         }),
       ),
     ];
-    const total = meta.file_size;
+    const total = meta.fileSize;
     progress.total = total;
     let stored;
     try {
@@ -517,12 +264,12 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     } catch (err) {
       if (signal.aborted) throw signal.reason;
       if (err instanceof MediaTooLargeError) {
-        return reject(input, 'too_large', { mimeType: meta.mime_type, ...sizeOf(meta) });
+        return reject(input, 'too_large', { mimeType: meta.mimeType, ...sizeOf(meta) });
       }
       if (err instanceof MediaIntegrityError) {
         const mismatches = await countMismatch(tenantId, mediaId);
         log.warn({ tenantId, mediaId, what: err.what, mismatches }, 'media does not match what Meta declared');
-        if (mismatches >= 2) return reject(input, 'corrupt', { mimeType: meta.mime_type, ...sizeOf(meta) });
+        if (mismatches >= 2) return reject(input, 'corrupt', { mimeType: meta.mimeType, ...sizeOf(meta) });
         throw ApplicationFailure.retryable(
           `Downloaded media does not match its declared ${err.what}; retrying once`,
           ErrorType.MediaIntegrityError,
@@ -538,7 +285,7 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       mediaId,
       sha256: stored.sha256,
       size: stored.size,
-      mimeType: meta.mime_type,
+      mimeType: meta.mimeType,
       ref: stored.ref,
     };
     await tolerant('write', () =>
@@ -580,67 +327,11 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     },
 
     /**
-     * What the guest said in a voice note, through the configured {@link Transcriber}: `{ text: null }` when there
-     * is none (the default), when it heard nothing, or when the object is no longer stored. Failures:
-     * `TranscriptionUnavailable` (retryable), `TranscriptionRejected` and `MediaInvalidRequest` (not).
-     */
-    async transcribeAudio(input: TranscribeAudioInput): Promise<TranscribeAudioResult> {
-      const parsed = parseMediaRef(input.ref);
-      if (!parsed || parsed.tenantId !== input.tenantId) throw invalid('ref is not a media ref of this tenant');
-      if (transcriber === noTranscriber) return { text: null };
-      const ctx = Context.current();
-      let mimeType = input.mimeType;
-      let audio: Blob | undefined;
-      try {
-        if (mimeType === undefined) {
-          const head = await store.open(input.ref);
-          if (head) {
-            const first = await new Promise<Buffer>((resolve, reject) => {
-              const chunks: Buffer[] = [];
-              let length = 0;
-              head.on('data', (chunk: Buffer) => {
-                chunks.push(chunk);
-                length += chunk.length;
-                if (length >= 16) head.destroy();
-              });
-              head.on('close', () => resolve(Buffer.concat(chunks)));
-              head.on('error', reject);
-            });
-            mimeType = sniffAudioMime(first) ?? 'audio/ogg';
-          }
-        }
-        audio = await store.openBlob(input.ref, mimeType && mimeEssence(mimeType));
-      } catch (err) {
-        throw storeFailure(err, 'read an object');
-      }
-      if (!audio) {
-        log.warn({ tenantId: input.tenantId }, 'voice note no longer stored; not transcribed');
-        return { text: null };
-      }
-      // Proves the worker is alive while the service works (a heartbeat timeout then catches a dead worker).
-      const beat = setInterval(() => ctx.heartbeat(), 2_000);
-      try {
-        const text = await transcriber.transcribe({
-          audio,
-          mimeType: mimeType ?? 'audio/ogg',
-          signal: ctx.cancellationSignal,
-          ...(input.language ? { language: input.language } : {}),
-        });
-        return text === null ? { text: null } : { text };
-      } catch (err) {
-        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-        throw err;
-      } finally {
-        clearInterval(beat);
-      }
-    },
-
-    /**
      * Deletes stored objects not stored or asked for within `MEDIA_INDEX_TTL_SECONDS` (their index entries expire
      * in Redis at the same time), and partial files a killed download left behind. Run by the `media-cleanup`
      * schedule; heartbeats while it walks the store.
      */
-    async deleteExpiredMedia(): Promise<{ deleted: number; partialsDeleted: number }> {
+    async deleteExpiredMedia(): Promise<DeletedMedia> {
       const ctx = Context.current();
       const now = Date.now();
       // A live download writes at least every downloadTimeoutMs (or fails); anything this old is abandoned.
@@ -665,16 +356,8 @@ export function createMediaActivities(deps: MediaActivityDeps) {
   return activities;
 }
 
-/** Whether `host` is one of `allowed` (exact, or a subdomain of a `*.domain` entry). */
-export function isAllowedMediaHost(host: string, allowed: readonly string[]): boolean {
-  const name = host.toLowerCase();
-  return allowed.some((entry) =>
-    entry.startsWith('*.') ? name.endsWith(entry.slice(1)) && name.length > entry.length - 1 : name === entry,
-  );
-}
-
-function sizeOf(meta: Metadata): { size?: number } {
-  return meta.file_size !== undefined ? { size: meta.file_size } : {};
+function sizeOf(meta: MediaMetadata): { size?: number } {
+  return meta.fileSize !== undefined ? { size: meta.fileSize } : {};
 }
 
 export type MediaActivities = ReturnType<typeof createMediaActivities>;

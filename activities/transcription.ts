@@ -1,167 +1,81 @@
-import { ApplicationFailure } from '@temporalio/activity';
-import { FormData, request, type Dispatcher } from 'undici';
-import { z } from 'zod';
-import type { Config } from '../lib/config';
-import { ErrorType } from '../lib/domain/errors';
-import { isNetworkError, parseJsonOrUndefined, readCapped, ResponseTooLargeError, retryAfterMs } from '../lib/http';
-import { addressRefusal } from '../lib/network-policy';
+import { Context } from '@temporalio/activity';
+import { noTranscriber, type Transcriber } from '../clients/transcriber';
+import { sniffAudioMime } from '../clients/transcriber/audio';
+import { mimeEssence, parseMediaRef, type TranscribeAudioInput, type TranscribeAudioResult } from '../lib/domain/media';
+import type { Logger } from '../lib/log';
+import type { MediaStore } from '../lib/media-store';
+import { invalidMediaRequest, storeFailure } from './media';
 
-export interface TranscriptionInput {
-  /** The recording, read lazily as it is sent (the media store hands out a file-backed Blob). */
-  audio: Blob;
-  /** As Meta reported it, e.g. `audio/ogg; codecs=opus` for a voice note. */
-  mimeType: string;
-  /** ISO-639-1 hint (`es`, `en`); the service detects the language when absent. */
-  language?: string;
-  /** Aborts the request (the activity was cancelled). */
-  signal?: AbortSignal;
+export interface TranscriptionActivityDeps {
+  /** Where `downloadMedia` put the voice notes. */
+  store: MediaStore;
+  /** From `TRANSCRIPTION_*`: none ({@link noTranscriber}), or the OpenAI-compatible one. */
+  transcriber: Transcriber;
+  log: Logger;
 }
 
-/**
- * Turns a voice note into text. Pluggable: the default does no transcription (null), so the guest is told staff
- * will listen; {@link createTranscriber} returns one that calls an OpenAI-compatible service when configured.
- * Errors are `ApplicationFailure`s: `TranscriptionUnavailable` (retryable) or `TranscriptionRejected` (not).
- */
-export interface Transcriber {
-  /** The text spoken, or null when this transcriber does not transcribe or heard nothing. */
-  transcribe(input: TranscriptionInput): Promise<string | null>;
+/** Reads a stored file's first bytes (enough to tell its audio format). */
+async function head(store: MediaStore, ref: string): Promise<Buffer | undefined> {
+  const stream = await store.open(ref);
+  if (!stream) return undefined;
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    stream.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length >= 16) stream.destroy();
+    });
+    stream.on('close', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
 }
 
-/** The default: no transcription. */
-export const noTranscriber: Transcriber = {
-  transcribe: () => Promise.resolve(null),
-};
-
-/**
- * File extensions by MIME type. OpenAI's endpoint decides the format from the file name (it takes flac, mp3, mp4,
- * mpeg, mpga, m4a, ogg, wav, webm); servers built on ffmpeg (whisper.cpp, faster-whisper) take aac and amr too.
- */
-const extensions: Record<string, string> = {
-  'audio/ogg': 'ogg',
-  'audio/opus': 'ogg',
-  'audio/mpeg': 'mp3',
-  'audio/mp3': 'mp3',
-  'audio/mp4': 'm4a',
-  'audio/m4a': 'm4a',
-  'audio/x-m4a': 'm4a',
-  'audio/aac': 'aac',
-  'audio/amr': 'amr',
-  'audio/wav': 'wav',
-  'audio/x-wav': 'wav',
-  'audio/webm': 'webm',
-  'audio/flac': 'flac',
-};
-
-const transcriptionSchema = z.object({ text: z.string() });
-
-/** A transcript is a few kB; an answer larger than this is cut off rather than read into memory. */
-export const maxTranscriptionResponseBytes = 1024 * 1024;
-const errorSchema = z.object({ error: z.object({ message: z.string() }).partial() });
-
-/**
- * The endpoint to POST to. TRANSCRIPTION_URL may be the service's base (`https://api.openai.com`), its `/v1`
- * root, or the full `/v1/audio/transcriptions` URL.
- */
-export function transcriptionEndpoint(url: string): string {
-  const parsed = new URL(url);
-  const pathname = parsed.pathname.replace(/\/+$/, '');
-  if (/\/audio\/transcriptions$/.test(pathname)) parsed.pathname = pathname;
-  else if (/\/v\d+$/.test(pathname)) parsed.pathname = `${pathname}/audio/transcriptions`;
-  else parsed.pathname = `${pathname}/v1/audio/transcriptions`;
-  return parsed.toString();
-}
-
-/**
- * The transcriber for the configuration: none when `TRANSCRIPTION_URL` is unset; otherwise one that POSTs the
- * audio as multipart form data (`file`, `model`, `language`, `response_format=json`) to an OpenAI-compatible
- * `/v1/audio/transcriptions` endpoint, streaming the file. `http` must apply the network policy
- * (`createHttpAgent({ addressPolicy })` with `TRANSCRIPTION_ALLOW_PRIVATE_NETWORKS`): a refused address is a
- * non-retryable `ConfigurationFailure`. Answers over {@link maxTranscriptionResponseBytes} are cut off.
- */
-export function createTranscriber(
-  config: Config['media']['transcription'],
-  http: Dispatcher,
-  options: { timeoutMs?: number } = {},
-): Transcriber {
-  if (!config) return noTranscriber;
-  const endpoint = transcriptionEndpoint(config.url);
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  const { apiKey, model } = config;
-
+/** The voice-note activity; `createActivities` wires it to the worker's store and transcriber. */
+export function createTranscriptionActivities({ store, transcriber, log }: TranscriptionActivityDeps) {
   return {
-    async transcribe({ audio, mimeType, language, signal }) {
-      const essence = mimeType.split(';')[0]!.trim().toLowerCase();
-      const form = new FormData();
-      form.append('file', audio, `voice.${extensions[essence] ?? 'ogg'}`);
-      form.append('model', model);
-      form.append('response_format', 'json');
-      if (language) form.append('language', language);
-      let response: Dispatcher.ResponseData;
+    /**
+     * What the guest said in a voice note, through the configured {@link Transcriber}: `{ text: null }` when there
+     * is none (the default), when it heard nothing, or when the object is no longer stored. Failures:
+     * `TranscriptionUnavailable` (retryable), `TranscriptionRejected` and `MediaInvalidRequest` (not).
+     */
+    async transcribeAudio(input: TranscribeAudioInput): Promise<TranscribeAudioResult> {
+      const parsed = parseMediaRef(input.ref);
+      if (!parsed || parsed.tenantId !== input.tenantId)
+        throw invalidMediaRequest('ref is not a media ref of this tenant');
+      if (transcriber === noTranscriber) return { text: null };
+      const ctx = Context.current();
+      let mimeType = input.mimeType;
+      let audio: Blob | undefined;
       try {
-        response = await request(endpoint, {
-          method: 'POST',
-          dispatcher: http,
-          headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
-          body: form,
-          headersTimeout: timeoutMs,
-          bodyTimeout: timeoutMs,
-          ...(signal ? { signal } : {}),
-        });
+        if (mimeType === undefined) {
+          const first = await head(store, input.ref);
+          if (first) mimeType = sniffAudioMime(first) ?? 'audio/ogg';
+        }
+        audio = await store.openBlob(input.ref, mimeType && mimeEssence(mimeType));
       } catch (err) {
-        if (signal?.aborted) throw err;
-        const refused = addressRefusal(err);
-        if (refused) {
-          throw ApplicationFailure.nonRetryable(
-            `Transcription service address refused: ${refused.message}; set TRANSCRIPTION_ALLOW_PRIVATE_NETWORKS=true ` +
-              'for a self-hosted service on a private network',
-            ErrorType.ConfigurationFailure,
-            { kind: 'transcription_address' },
-          );
-        }
-        if (isNetworkError(err)) {
-          const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-          throw ApplicationFailure.retryable(
-            `Transcription unreachable: ${reason}`,
-            ErrorType.TranscriptionUnavailable,
-          );
-        }
+        throw storeFailure(err, 'read an object');
+      }
+      if (!audio) {
+        log.warn({ tenantId: input.tenantId }, 'voice note no longer stored; not transcribed');
+        return { text: null };
+      }
+      // Proves the worker is alive while the service works (a heartbeat timeout then catches a dead worker).
+      const beat = setInterval(() => ctx.heartbeat(), 2_000);
+      try {
+        const text = await transcriber.transcribe({
+          audio,
+          mimeType: mimeType ?? 'audio/ogg',
+          signal: ctx.cancellationSignal,
+          ...(input.language ? { language: input.language } : {}),
+        });
+        return text === null ? { text: null } : { text };
+      } catch (err) {
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
         throw err;
+      } finally {
+        clearInterval(beat);
       }
-      let text: string;
-      try {
-        text = await readCapped(response, maxTranscriptionResponseBytes);
-      } catch (err) {
-        if (signal?.aborted) throw err;
-        throw ApplicationFailure.retryable(
-          `Transcription answer ${err instanceof ResponseTooLargeError ? 'has' : 'cut off:'} ${err instanceof Error ? err.message : String(err)}`,
-          ErrorType.TranscriptionUnavailable,
-        );
-      }
-      const json = parseJsonOrUndefined(text);
-      const status = response.statusCode;
-      if (status >= 200 && status < 300) {
-        const parsed = transcriptionSchema.safeParse(json);
-        if (!parsed.success) {
-          throw ApplicationFailure.retryable(
-            `Transcription answered HTTP ${status} without a text`,
-            ErrorType.TranscriptionUnavailable,
-          );
-        }
-        const spoken = parsed.data.text.trim();
-        return spoken === '' ? null : spoken;
-      }
-      const serviceMessage = errorSchema.safeParse(json).data?.error.message?.slice(0, 200) ?? 'no error message';
-      const message = `Transcription failed: HTTP ${status}: ${serviceMessage}`;
-      if (status >= 500 || status === 429 || status === 408) {
-        const delay = retryAfterMs(response.headers['retry-after']);
-        throw ApplicationFailure.create({
-          type: ErrorType.TranscriptionUnavailable,
-          message,
-          details: [{ httpStatus: status }],
-          ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
-        });
-      }
-      throw ApplicationFailure.nonRetryable(message, ErrorType.TranscriptionRejected, { httpStatus: status });
     },
   };
 }

@@ -6,11 +6,8 @@
  */
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../lib/config';
-import { createPool } from '../lib/db/pool';
-import { createHttpAgent } from '../lib/http';
 import { createLogger } from '../lib/log';
 import { createMetrics } from '../lib/metrics';
-import { createRedis } from '../lib/redis';
 import { createSecretResolver } from '../lib/secrets';
 import { temporalConnectionOptions } from '../lib/temporal';
 import { createConversationWorker } from '../workers/worker';
@@ -25,26 +22,16 @@ async function main(): Promise<void> {
     },
   });
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
-  const http = createHttpAgent({ maxConnectionsPerOrigin: config.http.maxConnectionsPerOrigin });
-  const db = createPool(config.databaseUrl, { applicationName: 'worker' });
-  const redis = createRedis(config.redisUrl, { connectionName: 'worker' });
-  const { worker, tenants, close } = await createConversationWorker({
+  const { worker, close } = await createConversationWorker({
     config,
     log,
     connection,
-    http,
-    db,
-    redis,
     metrics: createMetrics({ defaultMetrics: true }),
     secrets: createSecretResolver(process.env),
   });
   console.log('bench worker running');
   await worker.run();
-  await tenants.stop();
   await close();
-  await db.end();
-  redis.disconnect();
-  await http.close();
   await connection.close();
 }
 

@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { serverControls } from './process';
 
 /**
  * A local stand-in for a QloApps PMS that speaks the subset of its webservice this project uses, with the
@@ -122,6 +123,8 @@ export interface PmsStandin {
   requests: StandinRequest[];
   /** TCP connections accepted so far (shows whether clients reuse keep-alive connections). */
   connections: number;
+  /** TCP connections open now (shows whether a client closed its pool). */
+  openConnections(): Promise<number>;
   /** Queues faults: each of the next `times` matching requests gets `fault` (default once). */
   inject(fault: PmsFault, times?: number): void;
   /** Drops the queued faults. */
@@ -254,6 +257,8 @@ export async function startPmsStandin(options: {
   port?: number;
   host?: string;
   hotels?: StandinHotel[];
+  /** How long an idle keep-alive connection is kept (Node's 5 s by default). */
+  keepAliveTimeoutMs?: number;
 }): Promise<PmsStandin> {
   const hotels = options.hotels ?? demoHotels();
   const faults: QueuedFault[] = [];
@@ -276,7 +281,7 @@ export async function startPmsStandin(options: {
     return taken;
   }
 
-  const standin: Omit<PmsStandin, 'url' | 'close'> = {
+  const standin: Omit<PmsStandin, 'url' | 'close' | 'openConnections'> = {
     hotels,
     bookings: [],
     requests: [],
@@ -884,10 +889,6 @@ export async function startPmsStandin(options: {
   const { port } = server.address() as AddressInfo;
   return Object.assign(standin, {
     url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    ...serverControls(server, { keepAliveTimeoutMs: options.keepAliveTimeoutMs }),
   });
 }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
+import type http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -15,6 +16,28 @@ export async function getFreePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * What a stand-in offers about its HTTP server: `close()` (cutting the connections clients keep alive) and
+ * `openConnections()`, the TCP connections open now (shows whether a client closed its pool). `keepAliveTimeoutMs`
+ * replaces Node's 5 s for idle keep-alive connections (clients follow the `Keep-Alive: timeout` hint), so a test
+ * can tell a client that closed its pool from one whose idle connection timed out.
+ */
+export function serverControls(
+  server: http.Server,
+  options: { keepAliveTimeoutMs?: number | undefined } = {},
+): { close(): Promise<void>; openConnections(): Promise<number> } {
+  if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+    openConnections: () =>
+      new Promise<number>((resolve, reject) => server.getConnections((err, n) => (err ? reject(err) : resolve(n)))),
+  };
 }
 
 /** Resolves once a TCP connection to host:port succeeds. */

@@ -3,6 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { serverControls } from './process';
 
 /**
  * A local stand-in for the WhatsApp Cloud API (Graph API) that speaks its wire protocol: the send
@@ -78,6 +79,8 @@ export interface WhatsAppStandin {
   attempts: number;
   /** TCP connections accepted so far (shows whether clients reuse keep-alive connections). */
   connections: number;
+  /** TCP connections open now (shows whether a client closed its pool). */
+  openConnections(): Promise<number>;
   /** Queues faults: each of the next `times` send requests gets `fault` (default: once). */
   inject(fault: Fault, times?: number): void;
   /** Recipients that get Meta's permanent "message undeliverable" error (131026). */
@@ -208,6 +211,8 @@ export async function startWhatsAppStandin(options: {
   host?: string;
   /** How long a media URL stays valid; Meta's live 5 minutes. */
   mediaUrlTtlMs?: number;
+  /** How long an idle keep-alive connection is kept (Node's 5 s by default). */
+  keepAliveTimeoutMs?: number;
   /** Called as each message is accepted, before the answer is written (the benchmark times replies by it). */
   onSent?: (message: SentMessage) => void;
 }): Promise<WhatsAppStandin> {
@@ -216,7 +221,7 @@ export async function startWhatsAppStandin(options: {
   const mediaFiles = new Map<string, MediaEntry>();
   const mediaUrlTtlMs = options.mediaUrlTtlMs ?? 5 * 60_000;
   let counter = 0;
-  const standin: Omit<WhatsAppStandin, 'url' | 'close'> = {
+  const standin: Omit<WhatsAppStandin, 'url' | 'close' | 'openConnections'> = {
     sent: [],
     attempts: 0,
     connections: 0,
@@ -471,10 +476,6 @@ export async function startWhatsAppStandin(options: {
   baseUrl = `http://127.0.0.1:${port}`;
   return Object.assign(standin, {
     url: baseUrl,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    ...serverControls(server, { keepAliveTimeoutMs: options.keepAliveTimeoutMs }),
   });
 }

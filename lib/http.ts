@@ -49,6 +49,11 @@ export function errorCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** An error as `Name: message` for a failure message (no stack, no cause). */
+export function describeError(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
 /**
  * Whether a failed request failed on the way (refused, reset, timed out, cut off) rather than with an answer:
  * such failures may pass, so callers map them to retryable `ApplicationFailure`s.

@@ -18,4 +18,16 @@ export function createRedis(url: string, options: { connectionName?: string } = 
   return redis;
 }
 
+/**
+ * Where Redis is only a cache or an index, an operation slower than `ms` is abandoned rather than waited for: the
+ * promise, or a rejection once `ms` pass.
+ */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 export type { Redis };

@@ -10,18 +10,17 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { adminScopes } from '../lib/admin-tokens';
-import { createAdminToken, MissingTenantError } from '../lib/db/admin';
+import { MissingTenantError } from '../lib/db/queries';
+import { createAdminToken } from '../lib/db/tokens';
 import { createPool } from '../lib/db/pool';
+import { tenantIdPattern } from '../lib/domain/tenants';
 
 const usage = 'usage: create-admin-token --name <name> [--scope admin|monitoring] [--tenant <tenant id>]';
 
 const argsSchema = z.object({
   name: z.string({ error: 'is required' }).trim().min(1, 'must not be empty').max(100),
   scope: z.enum(adminScopes, { error: 'must be admin or monitoring' }).default('admin'),
-  tenant: z
-    .string()
-    .regex(/^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$/, 'must be a tenant id (lowercase slug)')
-    .optional(),
+  tenant: z.string().regex(tenantIdPattern, 'must be a tenant id (lowercase slug)').optional(),
 });
 
 // Same default as lib/config.ts (the dev Postgres of `bash scripts/start.sh`).

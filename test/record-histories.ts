@@ -22,9 +22,7 @@ import { loadConfig, type Config } from '../lib/config';
 import { migrate } from '../lib/db/migrate';
 import { createPool } from '../lib/db/pool';
 import { demoPmsKeyVariable, demoTenantId, seedDemo } from '../lib/db/seed-demo';
-import { createRedis } from '../lib/redis';
 import { createSecretResolver } from '../lib/secrets';
-import { createHttpAgent } from '../lib/http';
 import { createLogger } from '../lib/log';
 import { conversationWorkflowId } from '../lib/domain/messages';
 import { startTemporalDevServer, temporalBinary } from '../temporal/dev-server';
@@ -216,7 +214,6 @@ async function main(): Promise<void> {
   const pms = await startPmsStandin({ webserviceKey: pmsKey });
   await db.query('UPDATE tenants SET pms_base_url = $1 WHERE id = $2', [pms.url, demoTenantId]);
   const redisServer = await startRedis({ dir: path.join(dir, 'redis') });
-  const redis = createRedis(redisServer.url);
   // The guest of the isolation scenario is registered to another hotel.
   await createTestTenant(db, { identifiers: ['+15550000004'] });
   const config: Config = loadConfig({
@@ -237,18 +234,14 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: server.address });
   const temporal = new Client({ connection });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
-  const http = createHttpAgent({ maxConnectionsPerOrigin: 4 });
   const bundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
     logger: new DefaultLogger('WARN'),
   });
-  const { worker, tenants, close } = await createConversationWorker({
+  const { worker, close } = await createConversationWorker({
     config,
     log,
     connection: nativeConnection,
-    http,
-    db,
-    redis,
     secrets: createSecretResolver({ [demoPmsKeyVariable]: pmsKey }),
     workflowBundle: bundle,
   });
@@ -295,11 +288,9 @@ async function main(): Promise<void> {
   } finally {
     worker.shutdown();
     await running;
-    await tenants.stop();
     await close();
-    redis.disconnect();
     await Promise.allSettled([pms.close(), redisServer.destroy()]);
-    await Promise.allSettled([http.close(), nativeConnection.close(), connection.close(), standin.close(), db.end()]);
+    await Promise.allSettled([nativeConnection.close(), connection.close(), standin.close(), db.end()]);
     await Promise.allSettled([server.stop(), postgres.destroy()]);
     rmSync(dir, { recursive: true, force: true });
   }

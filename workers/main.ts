@@ -1,10 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../lib/config';
-import { createHttpAgent } from '../lib/http';
-import { createPool } from '../lib/db/pool';
 import { createMetrics } from '../lib/metrics';
-import { createRedis } from '../lib/redis';
 import { createLogger } from '../lib/log';
 import { createSecretResolver } from '../lib/secrets';
 import { temporalConnectionOptions } from '../lib/temporal';
@@ -33,21 +30,15 @@ async function main(): Promise<void> {
     }),
   });
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
-  const http = createHttpAgent({ maxConnectionsPerOrigin: config.http.maxConnectionsPerOrigin });
-  const db = createPool(config.databaseUrl, { applicationName: 'worker' });
-  const redis = createRedis(config.redisUrl, { connectionName: 'worker' });
   const metrics = createMetrics({ defaultMetrics: true });
   const metricsServer =
     config.workerMetricsPort > 0
       ? await serveMetrics(metrics, { host: config.workerMetricsHost, port: config.workerMetricsPort })
       : undefined;
-  const { worker, tenants, close } = await createConversationWorker({
+  const { worker, close } = await createConversationWorker({
     config,
     log,
     connection,
-    http,
-    db,
-    redis,
     metrics,
     // Per-tenant secrets are referenced as env:NAME and read from this process's environment.
     secrets: createSecretResolver(process.env),
@@ -61,12 +52,8 @@ async function main(): Promise<void> {
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks are done (the Runtime's shutdown signals).
   await worker.run();
-  await tenants.stop();
   await close();
   metricsServer?.close();
-  await db.end();
-  redis.disconnect();
-  await http.close();
   await connection.close();
   await clientConnection.close();
   log.info('worker stopped');

@@ -1,15 +1,8 @@
 import { proxyActivities, setCurrentDetails } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { DeletedMedia } from '../lib/domain/media';
 
-/**
- * The one activity this workflow calls. `createMediaActivities` (activities/media.ts) implements it; a unit test
- * checks that the two agree. (Workflows may import only `activities/index` types, which do not list the media
- * activities until the worker merges them in.)
- */
-export interface MediaCleanupActivities {
-  deleteExpiredMedia(): Promise<{ deleted: number; partialsDeleted?: number }>;
-}
-
-const { deleteExpiredMedia } = proxyActivities<MediaCleanupActivities>({
+const { deleteExpiredMedia } = proxyActivities<Pick<Activities, 'deleteExpiredMedia'>>({
   startToCloseTimeout: '30 minutes',
   // It heartbeats while it walks the store: a killed worker's attempt is retried within a minute.
   heartbeatTimeout: '1 minute',
@@ -17,8 +10,9 @@ const { deleteExpiredMedia } = proxyActivities<MediaCleanupActivities>({
 });
 
 /** Started by the `media-cleanup` schedule: deletes media past `MEDIA_INDEX_TTL_SECONDS` and stale partial files. */
-export async function mediaCleanup(): Promise<{ deleted: number; partialsDeleted: number }> {
+export async function mediaCleanup(): Promise<DeletedMedia> {
   setCurrentDetails('Deleting expired media');
+  // A result recorded before partial files were counted has no partialsDeleted.
   const { deleted, partialsDeleted = 0 } = await deleteExpiredMedia();
   setCurrentDetails(`Deleted ${deleted} expired media objects and ${partialsDeleted} partial files`);
   return { deleted, partialsDeleted };

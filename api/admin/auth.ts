@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import type { Pool } from 'pg';
 import { burnVerification, parseToken, verifySecret, type AdminScope } from '../../lib/admin-tokens';
-import { findAdminTokenForAuth, touchAdminToken } from '../../lib/db/admin';
+import { findAdminTokenForAuth, touchAdminToken } from '../../lib/db/tokens';
 import type { Logger } from '../../lib/log';
 import { SemaphoreFullError, type BoundedSemaphore } from '../../lib/semaphore';
 import { HttpError } from '../errors';

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { z } from 'zod';
-import { listMedia, maxMediaPageSize, mediaStats } from '../../lib/media-store';
+import { listMedia, maxMediaPageSize, mediaStats } from '../../lib/media-index';
 import { HttpError } from '../errors';
 import type { AdminPrincipal } from './auth';
 import { defineRoute, type AdminRoute } from './route';

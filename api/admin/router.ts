@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config';
-import { isDatabaseUnavailable, MissingTenantError, UniqueViolationError } from '../../lib/db/admin';
+import { isDatabaseUnavailable, MissingTenantError, UniqueViolationError } from '../../lib/db/queries';
 import type { Logger } from '../../lib/log';
 import { BoundedSemaphore } from '../../lib/semaphore';
 import { HttpError } from '../errors';

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { adminScopes } from '../../lib/admin-tokens';
-import { businessHoursProblems, normalizeIdentifier, weekdays, type BusinessHours } from '../../lib/domain/tenants';
+import {
+  businessHoursProblems,
+  normalizeIdentifier,
+  tenantIdPattern,
+  weekdays,
+  type BusinessHours,
+} from '../../lib/domain/tenants';
 import { secretRefPattern } from '../../lib/secrets';
 import { serviceUrlProblem } from '../../lib/network-policy';
 
@@ -14,10 +20,7 @@ import { serviceUrlProblem } from '../../lib/network-policy';
 
 export const tenantId = z
   .string()
-  .regex(
-    /^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$/,
-    'must be 1-64 lowercase letters, digits or hyphens, not starting or ending with a hyphen',
-  )
+  .regex(tenantIdPattern, 'must be 1-64 lowercase letters, digits or hyphens, not starting or ending with a hyphen')
   .meta({ description: 'Tenant slug, chosen at creation and never changed', examples: ['hotel-sol'] });
 
 export const phoneNumberId = z

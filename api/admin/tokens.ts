@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
-import { createAdminToken, listAdminTokens, MissingTenantError, revokeAdminToken } from '../../lib/db/admin';
+import { MissingTenantError } from '../../lib/db/queries';
+import { createAdminToken, listAdminTokens, revokeAdminToken } from '../../lib/db/tokens';
 import { HttpError } from '../errors';
 import { defineRoute, type AdminRoute } from './route';
 import { createdTokenSchema, createTokenBody, tokenListSchema, tokenParams, tokenSchema } from './schemas';

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { withTransaction } from '../../lib/db/admin';
+import { withTransaction } from '../../lib/db/queries';
 import { notifyTenantsChanged, writeAudit } from '../../lib/db/tenants';
 import type { AdminPrincipal } from './auth';
 

@@ -1,16 +1,14 @@
-import type { ClientBase, Pool, PoolClient, QueryResultRow } from 'pg';
-import { generateToken, type AdminScope } from '../admin-tokens';
+import type { ClientBase } from 'pg';
 import type { Language } from '../domain/language';
 import type { BusinessHours, TenantStatus } from '../domain/tenants';
 import type { GuestRefs } from '../guest-refs';
-import { writeAudit } from './tenants';
+import { run, type Queryable } from './queries';
+import { tenantProfileOf, type TenantsRow } from './tenants';
 
 /**
- * SQL behind the admin API (and the token CLI): tenants, their numbers and identifiers, admin tokens.
- * Functions take a pool or a client, so a caller can run several in one transaction with {@link withTransaction}.
+ * SQL behind the admin API: tenants, their numbers and identifiers (admin tokens are in tokens.ts). Functions take a
+ * pool or a client, so a caller can run several in one transaction with `withTransaction` (queries.ts).
  */
-
-export type Queryable = Pool | ClientBase;
 
 export interface Tenant {
   id: string;
@@ -56,79 +54,6 @@ export interface NewTenant extends TenantFields {
   identifiers?: string[] | undefined;
 }
 
-export interface AdminTokenInfo {
-  id: string;
-  name: string;
-  scope: AdminScope;
-  tenantId: string | null;
-  createdAt: Date;
-  lastUsedAt: Date | null;
-  revokedAt: Date | null;
-}
-
-/** A row that would duplicate a unique key: a tenant id, a phone number id or a guest identifier. */
-export class UniqueViolationError extends Error {
-  override readonly name = 'UniqueViolationError';
-  constructor(readonly resource: 'tenant' | 'phone_number' | 'identifier' | 'token') {
-    super(`${resource} already exists`);
-  }
-}
-
-/** A reference to a tenant that does not exist. */
-export class MissingTenantError extends Error {
-  override readonly name = 'MissingTenantError';
-  constructor() {
-    super('tenant does not exist');
-  }
-}
-
-const uniqueConstraints: Record<string, UniqueViolationError['resource']> = {
-  tenants_pkey: 'tenant',
-  tenant_phone_numbers_pkey: 'phone_number',
-  tenant_user_identifiers_pkey: 'identifier',
-  admin_tokens_pkey: 'token',
-};
-
-/** Turns the Postgres errors a caller can act on into typed errors; the rest pass through. */
-function translate(err: unknown): unknown {
-  const { code, constraint } = (err ?? {}) as { code?: string; constraint?: string };
-  if (code === '23505' && constraint && uniqueConstraints[constraint]) {
-    return new UniqueViolationError(uniqueConstraints[constraint]);
-  }
-  if (code === '23503') return new MissingTenantError();
-  return err;
-}
-
-async function run<R extends QueryResultRow>(db: Queryable, sql: string, params: unknown[] = []): Promise<R[]> {
-  try {
-    return (await db.query<R>(sql, params)).rows;
-  } catch (err) {
-    throw translate(err);
-  }
-}
-
-/**
- * Runs `fn` in one transaction on one client: committed if it returns, rolled back if it throws.
- * A client whose rollback fails (the connection died) is discarded rather than returned to the pool.
- */
-export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
-    });
-    throw err;
-  } finally {
-    client.release(broken);
-  }
-}
-
 const fieldColumns = {
   name: 'name',
   locale: 'locale',
@@ -156,22 +81,8 @@ function presentFields(fields: TenantFields): { columns: string[]; values: unkno
   return { columns, values };
 }
 
-interface TenantRow {
-  id: string;
-  name: string;
-  status: TenantStatus;
-  locale: Language;
-  timezone: string;
-  business_hours: BusinessHours;
-  info: Record<string, string>;
-  pms_base_url: string | null;
-  pms_credentials_ref: string | null;
-  pms_hotel_id: number | null;
-  whatsapp_token_ref: string | null;
-  phone_number_ids: string[];
-  created_at: Date;
-  updated_at: Date;
-}
+/** What `tenantSelect` returns: the tenant's row with its phone number ids. */
+type TenantRow = TenantsRow & { phone_number_ids: string[] };
 
 const tenantSelect = `
   SELECT t.*,
@@ -180,18 +91,13 @@ const tenantSelect = `
   FROM tenants t`;
 
 function toTenant(row: TenantRow): Tenant {
+  const { whatsappTokenRef, ...profile } = tenantProfileOf(row);
   return {
-    id: row.id,
-    name: row.name,
-    status: row.status,
-    locale: row.locale,
-    timezone: row.timezone,
-    businessHours: row.business_hours,
-    info: row.info,
+    ...profile,
     pmsBaseUrl: row.pms_base_url,
     pmsCredentialsRef: row.pms_credentials_ref,
     pmsHotelId: row.pms_hotel_id,
-    whatsappTokenRef: row.whatsapp_token_ref,
+    whatsappTokenRef,
     phoneNumberIds: row.phone_number_ids,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -346,135 +252,4 @@ export async function removeIdentifier(client: ClientBase, tenantId: string, ide
 /** An identifier as it may appear in the audit log: its kind and its keyed guest reference. */
 export function auditIdentifier(guestRefs: GuestRefs, identifier: string): { kind: 'phone' | 'email'; ref: string } {
   return { kind: identifier.includes('@') ? 'email' : 'phone', ref: guestRefs.of(identifier) };
-}
-
-interface TokenRow {
-  id: string;
-  name: string;
-  scope: AdminScope;
-  tenant_id: string | null;
-  created_at: Date;
-  last_used_at: Date | null;
-  revoked_at: Date | null;
-}
-
-const tokenColumns = 'id, name, scope, tenant_id, created_at, last_used_at, revoked_at';
-
-function toTokenInfo(row: TokenRow): AdminTokenInfo {
-  return {
-    id: row.id,
-    name: row.name,
-    scope: row.scope,
-    tenantId: row.tenant_id,
-    createdAt: row.created_at,
-    lastUsedAt: row.last_used_at,
-    revokedAt: row.revoked_at,
-  };
-}
-
-/**
- * Creates an admin token and its audit row in one transaction. The returned `token` is the only copy of
- * the secret: show it once. Throws {@link MissingTenantError} when `tenantId` names no tenant.
- */
-export async function createAdminToken(
-  pool: Pool,
-  input: { name: string; scope: AdminScope; tenantId?: string | null | undefined },
-  actor: string,
-): Promise<AdminTokenInfo & { token: string }> {
-  const { id, token, secretHash } = await generateToken();
-  return withTransaction(pool, async (client) => {
-    const [row] = await run<TokenRow>(
-      client,
-      `INSERT INTO admin_tokens (id, name, secret_hash, scope, tenant_id) VALUES ($1, $2, $3, $4, $5)
-       RETURNING ${tokenColumns}`,
-      [id, input.name, secretHash, input.scope, input.tenantId ?? null],
-    );
-    await writeAudit(client, {
-      actor,
-      action: 'token.create',
-      tenantId: input.tenantId ?? null,
-      details: { tokenId: id, name: input.name, scope: input.scope },
-    });
-    return { ...toTokenInfo(row!), token };
-  });
-}
-
-/** Every admin token, oldest first; never the hash. */
-export async function listAdminTokens(db: Queryable): Promise<AdminTokenInfo[]> {
-  const rows = await run<TokenRow>(db, `SELECT ${tokenColumns} FROM admin_tokens ORDER BY created_at, id`);
-  return rows.map(toTokenInfo);
-}
-
-/** What authentication needs to know about a token id, hash included. */
-export async function findAdminTokenForAuth(
-  db: Queryable,
-  id: string,
-): Promise<
-  { id: string; secretHash: string; scope: AdminScope; tenantId: string | null; revoked: boolean } | undefined
-> {
-  const [row] = await run<{
-    id: string;
-    secret_hash: string;
-    scope: AdminScope;
-    tenant_id: string | null;
-    revoked: boolean;
-  }>(
-    db,
-    'SELECT id, secret_hash, scope, tenant_id, revoked_at IS NOT NULL AS revoked FROM admin_tokens WHERE id = $1',
-    [id],
-  );
-  return row
-    ? { id: row.id, secretHash: row.secret_hash, scope: row.scope, tenantId: row.tenant_id, revoked: row.revoked }
-    : undefined;
-}
-
-/** Revokes a token (a second revoke keeps the first time); `undefined` when there is no such token. */
-export async function revokeAdminToken(db: Queryable, id: string): Promise<AdminTokenInfo | undefined> {
-  const [row] = await run<TokenRow>(
-    db,
-    `UPDATE admin_tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 RETURNING ${tokenColumns}`,
-    [id],
-  );
-  return row ? toTokenInfo(row) : undefined;
-}
-
-/** Records that a token was used; writes at most once a minute per token, so it stays cheap. */
-export async function touchAdminToken(db: Queryable, id: string): Promise<void> {
-  await run(
-    db,
-    `UPDATE admin_tokens SET last_used_at = now()
-     WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
-    [id],
-  );
-}
-
-const networkCodes = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-]);
-const unavailableMessages =
-  /timeout exceeded when trying to connect|Connection terminated|Query read timeout|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery mode)/i;
-
-/**
- * Whether `err` means Postgres cannot be reached or is not accepting work right now (as opposed to a bad
- * query): network errors, pg's connect and query timeouts, SQLSTATE classes 08 (connection exception),
- * 57P01-57P03 (shutdown, cannot connect now) and 53300 (too many connections).
- */
-export function isDatabaseUnavailable(err: unknown): boolean {
-  // Duck-typed, not `instanceof Error`: errors made by Node's own net module come from another realm
-  // under some runners (jest's vm sandbox), where `instanceof Error` is false.
-  if (typeof err !== 'object' || err === null) return false;
-  const { code, message, errors } = err as { code?: unknown; message?: unknown; errors?: unknown };
-  if (typeof code === 'string') {
-    if (networkCodes.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code) || code === '53300') return true;
-  }
-  // Node reports a refused dual-stack connect (localhost: ::1 and 127.0.0.1) as an AggregateError.
-  if (Array.isArray(errors) && errors.some(isDatabaseUnavailable)) return true;
-  return typeof message === 'string' && unavailableMessages.test(message);
 }

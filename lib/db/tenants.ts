@@ -1,4 +1,37 @@
 import type { ClientBase, Pool } from 'pg';
+import type { Language } from '../domain/language';
+import type { BusinessHours, TenantProfile, TenantStatus } from '../domain/tenants';
+
+/** A row of `tenants` as pg returns it (jsonb columns parsed). */
+export interface TenantsRow {
+  id: string;
+  name: string;
+  status: TenantStatus;
+  locale: Language;
+  timezone: string;
+  business_hours: BusinessHours;
+  info: Record<string, string>;
+  whatsapp_token_ref: string | null;
+  pms_base_url: string | null;
+  pms_credentials_ref: string | null;
+  pms_hotel_id: number | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** The tenant as a conversation sees it, from its row. */
+export function tenantProfileOf(row: Omit<TenantsRow, 'created_at' | 'updated_at'>): TenantProfile {
+  return {
+    id: row.id,
+    name: row.name,
+    status: row.status,
+    locale: row.locale,
+    timezone: row.timezone,
+    businessHours: row.business_hours,
+    info: row.info,
+    whatsappTokenRef: row.whatsapp_token_ref,
+  };
+}
 
 /**
  * Postgres NOTIFY channel: the admin API announces every tenant change on it, and each worker's tenant

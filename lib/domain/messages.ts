@@ -60,6 +60,30 @@ export interface DeliveryStatusUpdate {
   errors?: { code: number; title: string }[];
 }
 
+/** A text reply to a guest: the `sendMessage` activity's input. */
+export interface SendTextInput {
+  /** The business number to send from (Meta's `phone_number_id`). */
+  phoneNumberId: string;
+  /** The guest's WhatsApp id. */
+  to: string;
+  text: string;
+  /** The inbound message this answers; shown as a quoted reply in WhatsApp. */
+  replyTo?: string;
+  /** The tenant's own access token reference (`env:TENANT_<ID>_<NAME>`); the default token when absent. */
+  tokenRef?: string | null;
+  /** The tenant whose namespace `tokenRef` must be in (a reference without it is refused); labels
+   * `config_failures_total` when its token fails. */
+  tenantId?: string | null;
+}
+
+export interface SendResult {
+  /**
+   * Meta's id of the message, or null when Meta answered 2xx without one: the message was accepted (it is
+   * delivered, and never sent again) but its id, and so its delivery statuses, are unknown.
+   */
+  messageId: string | null;
+}
+
 /** The workflow id of the conversation between one guest and one business number. */
 export function conversationWorkflowId(phoneNumberId: string, waId: string): string {
   return `wa:${phoneNumberId}:${waId}`;

@@ -3,6 +3,18 @@
  */
 import type { Language } from './language';
 
+/**
+ * A tenant id: a slug of 1-64 lowercase letters, digits and hyphens, not starting or ending with a hyphen. Written
+ * once here; the `tenants.id` CHECK in lib/db/migrations/001_tenants.sql states the same pattern (a unit test keeps
+ * the two equal). Nothing else may become a media folder name, a Redis key part or a secret namespace.
+ */
+export const tenantIdPattern = /^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$/;
+
+/** Whether `value` is a tenant id ({@link tenantIdPattern}). */
+export function isTenantId(value: string): boolean {
+  return tenantIdPattern.test(value);
+}
+
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 export const weekdays: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
@@ -21,6 +33,12 @@ export interface TenantProfile {
   businessHours: BusinessHours;
   info: Record<string, string>;
   whatsappTokenRef: string | null;
+}
+
+/** Whose message this is: the business number it was sent to and the guest who sent it. */
+export interface ResolveTenantInput {
+  phoneNumberId: string;
+  waId: string;
 }
 
 /** The result of resolving a message's tenant. A refusal for isolation is a failure, not a result. */

@@ -8,7 +8,7 @@ import { createApp } from '../../api/app';
 import { waitFor } from '../../dev/process';
 import type { AdminScope } from '../../lib/admin-tokens';
 import type { Config } from '../../lib/config';
-import { createAdminToken } from '../../lib/db/admin';
+import { createAdminToken } from '../../lib/db/tokens';
 import { createPool } from '../../lib/db/pool';
 import { tenantsChangedChannel } from '../../lib/db/tenants';
 import { captureLogger, testConfig, testEnv } from './env';

@@ -7,10 +7,7 @@ import { postgresServer, type PostgresServer } from '../../dev/postgres';
 import { redisServer, type RedisServer } from '../../dev/redis';
 import { loadConfig, type Config } from '../../lib/config';
 import type { Pool } from 'pg';
-import type { TenantCache } from '../../activities/tenants';
-import { createPool } from '../../lib/db/pool';
-import { createHttpAgent } from '../../lib/http';
-import { createRedis } from '../../lib/redis';
+import type { TenantCache } from '../../lib/tenant-directory';
 import { createSecretResolver } from '../../lib/secrets';
 import { createLogger, type Logger } from '../../lib/log';
 import type { Metrics } from '../../lib/metrics';
@@ -100,46 +97,42 @@ export async function temporalClient(config: Config): Promise<Client> {
 export interface RunningWorker {
   worker: Worker;
   tenants: TenantCache;
+  /** The worker's own Postgres pool. */
   db: Pool;
-  /** Stops the worker and waits for it to finish. */
+  /** Stops the worker, waits for it to finish and closes what it opened; a second call waits for the first. */
   stop(): Promise<void>;
 }
 
 /** Runs the real conversation worker (real activities, the run's workflow bundle) until `stop()`. */
 export async function startWorker(
   config: Config,
-  options: { secrets?: Record<string, string>; log?: Logger; metrics?: Metrics } = {},
+  options: { secrets?: Record<string, string>; log?: Logger; metrics?: Metrics; applicationName?: string } = {},
 ): Promise<RunningWorker> {
   quietRuntime();
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const http = createHttpAgent({ maxConnectionsPerOrigin: 8 });
-  const db = createPool(config.databaseUrl, { max: 4 });
-  const redis = createRedis(config.redisUrl);
-  const { worker, tenants, close } = await createConversationWorker({
+  const { worker, tenants, db, close } = await createConversationWorker({
     config,
     log: options.log ?? createLogger({ level: 'silent' }),
     connection,
-    http,
-    db,
-    redis,
     secrets: createSecretResolver(options.secrets ?? {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.applicationName ? { applicationName: options.applicationName } : {}),
     workflowBundle: { codePath: testEnv().workflowBundlePath },
   });
   const running = worker.run();
+  let stopped: Promise<void> | undefined;
   return {
     worker,
     tenants,
     db,
-    async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-      await tenants.stop();
-      await close();
-      await db.end();
-      redis.disconnect();
-      await http.close();
-      await connection.close();
+    stop() {
+      stopped ??= (async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+        await close();
+        await connection.close();
+      })();
+      return stopped;
     },
   };
 }

@@ -58,6 +58,25 @@ export function textWebhook(overrides: MessageOverrides = {}): Record<string, un
 }
 
 /**
+ * Meta's media example (`audio.json`, `image.json`) from `from` to `phoneNumberId`, naming a media id the WhatsApp
+ * stand-in serves; everything else stays as Meta published it.
+ */
+export function mediaWebhook(
+  fixture: 'audio' | 'image',
+  media: { phoneNumberId: string; from: string; mediaId: string; sha256: string; mimeType: string },
+): Record<string, unknown> {
+  const payload = loadFixture(fixture) as any;
+  const value = payload.entry[0].changes[0].value;
+  value.metadata.phone_number_id = media.phoneNumberId;
+  for (const contact of value.contacts ?? []) contact.wa_id = media.from;
+  const message = value.messages[0];
+  message.from = media.from;
+  message.id = uniqueMessageId();
+  message[fixture] = { ...message[fixture], id: media.mediaId, sha256: media.sha256, mime_type: media.mimeType };
+  return payload as Record<string, unknown>;
+}
+
+/**
  * Posts a webhook as Meta does: the raw JSON bytes, signed with the app secret. Expects 200, so a test
  * fails at the post rather than later while waiting for a reply.
  */

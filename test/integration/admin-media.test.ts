@@ -1,4 +1,4 @@
-import { createMediaIndex } from '../../lib/media-store';
+import { createMediaIndex } from '../../lib/media-index';
 import { createRedis, type Redis } from '../../lib/redis';
 import { waitFor } from '../../dev/process';
 import { adminTestApp, uniqueTenantId, type AdminTestApp } from '../helpers/admin';

@@ -1,26 +1,19 @@
 import { type Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import { createQloAppsClient } from '../../activities/pms';
-import { createApp } from '../../api/app';
-import { demoHotels, startPmsStandin, OrderState, type PmsStandin, type StandinHotel } from '../../dev/pms-standin';
+import { createQloAppsClient } from '../../clients/qloapps';
+import { demoHotels, OrderState, type PmsStandin, type StandinHotel } from '../../dev/pms-standin';
 import { englishDate, spanishDate } from '../../dev/dates';
 import { waitFor } from '../../dev/process';
-import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
+import type { WhatsAppStandin } from '../../dev/whatsapp-standin';
 import type { Config } from '../../lib/config';
 import { createHttpAgent } from '../../lib/http';
 import { conversationWorkflowId } from '../../lib/domain/messages';
 import { BookingReference } from '../../lib/domain/search-attributes';
 import { booking, bookingStatusQuery } from '../../workflows/booking';
 import { stateQuery } from '../../workflows/conversation';
-import {
-  captureLogger,
-  startWorker,
-  temporalClient,
-  testConfig,
-  testSecrets,
-  type RunningWorker,
-} from '../helpers/env';
-import { createTestTenant, tenantSecretVariable, type TestTenant } from '../helpers/tenants';
+import type { RunningWorker } from '../helpers/env';
+import { startStack, type Stack } from '../helpers/stack';
+import type { TestTenant } from '../helpers/tenants';
 import { textWebhook, uniqueMessageId, uniqueWaId, postSigned } from '../helpers/webhooks';
 
 /**
@@ -40,44 +33,32 @@ const singleRoomHotel: StandinHotel = {
 /** The stand-in's demo hotel (id 1, three room types) and a hotel with a single room. */
 const hotels = (): StandinHotel[] => [...demoHotels(), singleRoomHotel];
 
+let stack: Stack;
 let pmsServer: PmsStandin;
 let whatsapp: WhatsAppStandin;
 let config: Config;
 let temporal: Client;
 let worker: RunningWorker;
-let app: ReturnType<typeof createApp>;
+let app: Stack['app'];
 let demo: TestTenant;
 let uno: TestTenant;
 
 beforeAll(async () => {
-  [pmsServer, whatsapp] = await Promise.all([
-    startPmsStandin({ webserviceKey: pmsKey, hotels: hotels() }),
-    startWhatsAppStandin({ accessToken: testSecrets.WHATSAPP_ACCESS_TOKEN }),
-  ]);
-  config = testConfig({
-    WHATSAPP_GRAPH_BASE_URL: whatsapp.url,
-    PMS_BREAKER_CONSECUTIVE_FAILURES: '3',
-    PMS_BREAKER_HALF_OPEN_AFTER_MS: '2000',
-    BOOKING_PMS_TIMEOUT_SECONDS: '15',
-    AVAILABILITY_CACHE_TTL_SECONDS: '1',
+  stack = await startStack({
+    pms: { webserviceKey: pmsKey, hotels: hotels() },
+    config: {
+      PMS_BREAKER_CONSECUTIVE_FAILURES: '3',
+      PMS_BREAKER_HALF_OPEN_AFTER_MS: '2000',
+      BOOKING_PMS_TIMEOUT_SECONDS: '15',
+      AVAILABILITY_CACHE_TTL_SECONDS: '1',
+    },
   });
-  temporal = await temporalClient(config);
-  // Read at resolution time, so each tenant's key can be added once the tenant exists.
-  const secrets: Record<string, string> = {};
-  worker = await startWorker(config, { secrets });
-  const pms = { baseUrl: pmsServer.url };
-  demo = await createTestTenant(worker.db, { name: 'Hotel Demo Mar', locale: 'es', pms: { ...pms, hotelId: 1 } });
-  uno = await createTestTenant(worker.db, { name: 'Hotel Uno', locale: 'en', pms: { ...pms, hotelId: 7 } });
-  for (const tenant of [demo, uno]) secrets[tenantSecretVariable(tenant.id)] = pmsKey;
-  await worker.tenants.reload();
-  app = createApp({ temporal, config, log: captureLogger().log, db: worker.db });
+  ({ pms: pmsServer, whatsapp, config, temporal, worker, app } = stack);
+  demo = await stack.tenant({ name: 'Hotel Demo Mar', locale: 'es', pmsHotelId: 1 });
+  uno = await stack.tenant({ name: 'Hotel Uno', locale: 'en', pmsHotelId: 7 });
 });
 
-afterAll(async () => {
-  await worker?.stop();
-  await temporal?.connection.close();
-  await Promise.allSettled([pmsServer?.close(), whatsapp?.close()]);
-});
+afterAll(() => stack?.stop());
 
 afterEach(() => pmsServer.reset());
 

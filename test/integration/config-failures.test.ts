@@ -1,23 +1,14 @@
 import { type Client } from '@temporalio/client';
-import { createApp } from '../../api/app';
 import { englishDate } from '../../dev/dates';
-import { OrderState, startPmsStandin, type PmsStandin } from '../../dev/pms-standin';
+import { OrderState, type PmsStandin } from '../../dev/pms-standin';
 import { waitFor } from '../../dev/process';
-import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
-import type { Config } from '../../lib/config';
-import { createPool } from '../../lib/db/pool';
+import type { WhatsAppStandin } from '../../dev/whatsapp-standin';
 import { conversationWorkflowId } from '../../lib/domain/messages';
 import { createMetrics, type Metrics } from '../../lib/metrics';
 import { bookingStatusQuery } from '../../workflows/booking';
 import { stateQuery, type ConversationState } from '../../workflows/conversation';
-import {
-  captureLogger,
-  startWorker,
-  temporalClient,
-  testConfig,
-  testSecrets,
-  type RunningWorker,
-} from '../helpers/env';
+import type { RunningWorker } from '../helpers/env';
+import { startStack, type Stack } from '../helpers/stack';
 import { createTestTenant, type TestTenant } from '../helpers/tenants';
 import { postSigned, textWebhook, uniqueWaId } from '../helpers/webhooks';
 
@@ -28,14 +19,14 @@ import { postSigned, textWebhook, uniqueWaId } from '../helpers/webhooks';
  */
 const pmsKey = 'CFGPMSKEY0123456789ABCDEFGHIJKLM';
 const tenantToken = 'tenant-own-token-0123456789';
+let stack: Stack;
 let pms: PmsStandin;
 let whatsapp: WhatsAppStandin;
-let config: Config;
 let temporal: Client;
 let worker: RunningWorker;
-let app: ReturnType<typeof createApp>;
+let app: Stack['app'];
 let metrics: Metrics;
-/** Tenants and the secret names the worker's environment holds for them (made before the worker starts). */
+/** Tenants and the secret names the worker's environment holds for them. */
 let missingSecret: TestTenant;
 let revokedToken: TestTenant;
 let wrongPmsKey: TestTenant;
@@ -46,16 +37,15 @@ const secrets: Record<string, string> = {};
 const ref = (t: { id: string }, name: string) => `TENANT_${t.id.toUpperCase().replace(/-/g, '_')}_${name}`;
 
 beforeAll(async () => {
-  [pms, whatsapp] = await Promise.all([
-    startPmsStandin({ webserviceKey: pmsKey }),
-    startWhatsAppStandin({ accessToken: testSecrets.WHATSAPP_ACCESS_TOKEN }),
-  ]);
-  config = testConfig({
-    WHATSAPP_GRAPH_BASE_URL: whatsapp.url,
-    CONFIG_FAILURE_RETRY_SECONDS: '3',
-    BOOKING_PMS_TIMEOUT_SECONDS: '60',
+  metrics = createMetrics();
+  stack = await startStack({
+    pms: { webserviceKey: pmsKey },
+    config: { CONFIG_FAILURE_RETRY_SECONDS: '3', BOOKING_PMS_TIMEOUT_SECONDS: '60' },
+    secrets,
+    metrics,
   });
-  const db = createPool(config.databaseUrl, { max: 1 });
+  ({ pms, whatsapp, temporal, worker, app } = stack);
+  const db = worker.db;
   const pmsOf = (credentialsRef: string) => ({ baseUrl: pms.url, credentialsRef, hotelId: 1 });
   missingSecret = await createTestTenant(db, { locale: 'en' });
   await db.query('UPDATE tenants SET whatsapp_token_ref = $2 WHERE id = $1', [
@@ -84,21 +74,11 @@ beforeAll(async () => {
   ]);
   secrets[ref(booking, 'WA_TOKEN')] = tenantToken;
   secrets[ref(booking, 'PMS_KEY')] = pmsKey;
-  await db.end();
   whatsapp.acceptedTokens.add(tenantToken);
-
-  metrics = createMetrics();
-  temporal = await temporalClient(config);
-  worker = await startWorker(config, { secrets, metrics });
   await worker.tenants.reload();
-  app = createApp({ temporal, config, log: captureLogger().log, db: worker.db });
 });
 
-afterAll(async () => {
-  await worker?.stop();
-  await temporal?.connection.close();
-  await Promise.allSettled([pms?.close(), whatsapp?.close()]);
-});
+afterAll(() => stack?.stop());
 
 async function say(tenant: TestTenant, from: string, body: string): Promise<void> {
   await postSigned(

@@ -1,69 +1,32 @@
 import { type Client } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createApp } from '../../api/app';
 import { waitFor } from '../../dev/process';
-import { mediaSha256, startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
-import type { Config } from '../../lib/config';
+import { mediaSha256, type WhatsAppStandin } from '../../dev/whatsapp-standin';
 import { conversationWorkflowId } from '../../lib/domain/messages';
 import { stateQuery } from '../../workflows/conversation';
-import {
-  captureLogger,
-  startWorker,
-  temporalClient,
-  testConfig,
-  testSecrets,
-  type RunningWorker,
-} from '../helpers/env';
-import { createTestTenant, type TestTenant } from '../helpers/tenants';
-import { loadFixture, postSigned, uniqueMessageId, uniqueWaId } from '../helpers/webhooks';
+import { startStack, type Stack } from '../helpers/stack';
+import type { TestTenant } from '../helpers/tenants';
+import { mediaWebhook, postSigned, uniqueWaId } from '../helpers/webhooks';
 
 /** Voice notes and photos through the conversation: downloaded as they arrive, shown to staff in `state`. */
+let stack: Stack;
 let whatsapp: WhatsAppStandin;
-let config: Config;
 let temporal: Client;
-let worker: RunningWorker;
-let app: ReturnType<typeof createApp>;
+let app: Stack['app'];
 let tenant: TestTenant;
 
-/**
- * A small OpenAI-compatible transcription server: a voice note whose bytes carry `SAY:<words>|` is
- * transcribed to those words; any other is heard as silence (empty text).
- */
-let transcription: http.Server;
-
 beforeAll(async () => {
-  transcription = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const said = /SAY:([^|]*)\|/.exec(Buffer.concat(chunks).toString('latin1'));
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: said?.[1] ?? '' }));
-    });
-  });
-  await new Promise<void>((resolve) => transcription.listen(0, '127.0.0.1', resolve));
-  const { port } = transcription.address() as AddressInfo;
-  whatsapp = await startWhatsAppStandin({ accessToken: testSecrets.WHATSAPP_ACCESS_TOKEN });
-  config = testConfig({
-    WHATSAPP_GRAPH_BASE_URL: whatsapp.url,
-    TRANSCRIPTION_URL: `http://127.0.0.1:${port}`,
+  // The transcription stand-in hears `SAY:<words>|` in a recording's bytes as those words.
+  stack = await startStack({
+    transcription: true,
     // Every tenant of this file stores far less, except the one of the quota test.
-    MEDIA_TENANT_QUOTA_BYTES: String(4 * 1024 * 1024),
+    config: { MEDIA_TENANT_QUOTA_BYTES: String(4 * 1024 * 1024) },
   });
-  temporal = await temporalClient(config);
-  worker = await startWorker(config);
-  tenant = await createTestTenant(worker.db, { locale: 'en' });
-  await worker.tenants.reload();
-  app = createApp({ temporal, config, log: captureLogger().log, db: worker.db });
+  ({ whatsapp, temporal, app } = stack);
+  tenant = await stack.tenant({ locale: 'en' });
 });
 
-afterAll(async () => {
-  await worker?.stop();
-  await temporal?.connection.close();
-  await whatsapp?.close();
-  transcription?.close();
-});
+afterAll(() => stack?.stop());
 
 /** Meta's own media example (`audio.json`, `image.json`) from a new guest, pointing at media the stand-in serves. */
 async function sendMedia(
@@ -73,15 +36,8 @@ async function sendMedia(
   mimeType: string,
   to: TestTenant = tenant,
 ): Promise<string> {
-  const payload = loadFixture(fixture) as any;
-  const value = payload.entry[0].changes[0].value;
   const from = uniqueWaId();
-  value.metadata.phone_number_id = to.phoneNumberId;
-  for (const c of value.contacts ?? []) c.wa_id = from;
-  const message = value.messages[0];
-  message.from = from;
-  message.id = uniqueMessageId();
-  message[fixture] = { ...message[fixture], id: mediaId, sha256, mime_type: mimeType };
+  const payload = mediaWebhook(fixture, { phoneNumberId: to.phoneNumberId, from, mediaId, sha256, mimeType });
   await postSigned(app, payload);
   return from;
 }
@@ -143,8 +99,7 @@ it('downloads a photo and refuses a file over the limit with a clear answer', as
 });
 
 it("refuses a file over the hotel's media quota: the guest is told plainly, staff are flagged, nothing is fetched", async () => {
-  const hotel = await createTestTenant(worker.db, { locale: 'en' });
-  await worker.tenants.reload();
+  const hotel = await stack.tenant({ locale: 'en' });
   const photo = (seed: number) => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, seed]), randomBytes(3 * 1024 * 1024)]);
   const first = photo(1);
   const firstId = `image-quota-a-${Date.now()}`;

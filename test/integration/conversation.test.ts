@@ -1,44 +1,30 @@
 import { type Client } from '@temporalio/client';
 import { createApp } from '../../api/app';
-import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
+import type { WhatsAppStandin } from '../../dev/whatsapp-standin';
 import { waitFor } from '../../dev/process';
 import type { Config } from '../../lib/config';
 import { conversationWorkflowId } from '../../lib/domain/messages';
 import { ConversationStatus, LastIntent } from '../../lib/domain/search-attributes';
 import { stateQuery, type ConversationState } from '../../workflows/conversation';
-import {
-  captureLogger,
-  startWorker,
-  temporalClient,
-  testConfig,
-  testSecrets,
-  type RunningWorker,
-} from '../helpers/env';
-import { createTestTenant } from '../helpers/tenants';
+import { captureLogger, type RunningWorker } from '../helpers/env';
+import { startStack, type Stack } from '../helpers/stack';
 import { loadFixture, textWebhook, uniqueMessageId, uniqueWaId, postSigned } from '../helpers/webhooks';
 
 let phoneNumberId: string;
+let stack: Stack;
 let standin: WhatsAppStandin;
 let config: Config;
 let temporal: Client;
 let worker: RunningWorker;
-let app: ReturnType<typeof createApp>;
+let app: Stack['app'];
 
 beforeAll(async () => {
-  standin = await startWhatsAppStandin({ accessToken: testSecrets.WHATSAPP_ACCESS_TOKEN });
-  config = testConfig({ WHATSAPP_GRAPH_BASE_URL: standin.url, CONVERSATION_IDLE_TIMEOUT_SECONDS: '60' });
-  temporal = await temporalClient(config);
-  worker = await startWorker(config);
-  ({ phoneNumberId } = await createTestTenant(worker.db, { locale: 'es' }));
-  await worker.tenants.reload(); // what the admin API's NOTIFY does
-  app = createApp({ temporal, config, log: captureLogger().log, db: worker.db });
+  stack = await startStack({ config: { CONVERSATION_IDLE_TIMEOUT_SECONDS: '60' } });
+  ({ whatsapp: standin, config, temporal, worker, app } = stack);
+  ({ phoneNumberId } = await stack.tenant({ locale: 'es' }));
 });
 
-afterAll(async () => {
-  await worker?.stop();
-  await temporal?.connection.close();
-  await standin?.close();
-});
+afterAll(() => stack?.stop());
 
 /** Meta's text example, addressed to this file's tenant. */
 const text = (overrides: Parameters<typeof textWebhook>[0]) => textWebhook({ phoneNumberId, ...overrides });

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { holdAuditOutboxKey, startHoldAuditFlusher } from '../../activities/hold-audit';
+import { holdAuditOutboxKey, startHoldAuditFlusher } from '../../lib/hold-audit';
 import { createLockActivities } from '../../activities/locks';
 import { startPostgres, type PostgresServer } from '../../dev/postgres';
 import { waitFor } from '../../dev/process';

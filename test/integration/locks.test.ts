@@ -3,7 +3,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { holdAuditOutboxKey, startHoldAuditFlusher, type HoldAuditFlusher } from '../../activities/hold-audit';
+import { holdAuditOutboxKey, startHoldAuditFlusher, type HoldAuditFlusher } from '../../lib/hold-audit';
 import { createLockActivities, holdKey } from '../../activities/locks';
 import { waitFor } from '../../dev/process';
 import { startRedis, type RedisServer } from '../../dev/redis';

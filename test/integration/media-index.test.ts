@@ -1,12 +1,12 @@
 import { waitFor } from '../../dev/process';
+import { mediaRef } from '../../lib/domain/media';
 import {
   createMediaIndex,
   listMedia,
-  mediaRef,
   mediaStats,
   type MediaIndexEntry,
   type MediaListItem,
-} from '../../lib/media-store';
+} from '../../lib/media-index';
 import { createRedis, type Redis } from '../../lib/redis';
 import { testEnv } from '../helpers/env';
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { createMediaActivities } from '../../activities/media';
+import { mediaActivities } from '../helpers/media';
 import { waitFor } from '../../dev/process';
 import { generatedBody, mediaSha256, startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
 import { createHttpAgent } from '../../lib/http';
@@ -95,7 +95,7 @@ it('keeps memory flat while downloading a 100 MB document (streamed to disk, nev
     mimeType: 'application/pdf',
   });
   const config = testConfig({ WHATSAPP_GRAPH_BASE_URL: standin.url, MEDIA_DIR: dir });
-  const activities = createMediaActivities({
+  const activities = mediaActivities({
     http,
     redis,
     config,

@@ -4,7 +4,7 @@
  * prints "ready" once it polls.
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { createMediaActivities } from '../../activities/media';
+import { mediaActivities } from '../helpers/media';
 import { loadConfig } from '../../lib/config';
 import { createHttpAgent } from '../../lib/http';
 import { createLogger } from '../../lib/log';
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities: createMediaActivities({
+    activities: mediaActivities({
       http,
       redis,
       config,

@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, u
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { createMediaActivities, type DownloadMediaResult } from '../../activities/media';
+import { mediaActivities as buildMediaActivities } from '../helpers/media';
+import type { DownloadMediaResult } from '../../lib/domain/media';
 import { waitFor } from '../../dev/process';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
 import type { Config } from '../../lib/config';
@@ -52,7 +53,7 @@ function config(overrides: Record<string, string> = {}): Config {
 }
 
 function mediaActivities(cfg: Config) {
-  return createMediaActivities({ http, redis, config: cfg, secrets: () => undefined, log });
+  return buildMediaActivities({ http, redis, config: cfg, secrets: () => undefined, log });
 }
 
 const partials = () => (existsSync(path.join(dir, '.tmp')) ? readdirSync(path.join(dir, '.tmp')) : []);

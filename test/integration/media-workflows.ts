@@ -3,7 +3,8 @@
  * timeout so a killed worker's attempt is retried promptly. Bundled by test/integration/media-worker.test.ts.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type { DownloadMediaInput, DownloadMediaResult, MediaActivities } from '../../activities/media';
+import type { MediaActivities } from '../../activities/media';
+import type { DownloadMediaInput, DownloadMediaResult } from '../../lib/domain/media';
 
 const { downloadMedia } = proxyActivities<MediaActivities>({
   startToCloseTimeout: '1 minute',

@@ -17,13 +17,8 @@ import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  createMediaActivities,
-  mediaPolicy,
-  mismatchMarkerKey,
-  type DownloadMediaInput,
-  type DownloadMediaResult,
-} from '../../activities/media';
+import { mismatchMarkerKey } from '../../activities/media';
+import { mediaPolicy, type DownloadMediaInput, type DownloadMediaResult } from '../../lib/domain/media';
 import { waitFor } from '../../dev/process';
 import { startRedis, type RedisServer } from '../../dev/redis';
 import { generatedBody, startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
@@ -31,10 +26,12 @@ import type { Config } from '../../lib/config';
 import { ErrorType } from '../../lib/domain/errors';
 import { createHttpAgent } from '../../lib/http';
 import { createLogger } from '../../lib/log';
-import { createFileMediaStore, mediaIndexKey, mediaUsageKey } from '../../lib/media-store';
+import { mediaIndexKey, mediaUsageKey } from '../../lib/media-index';
+import { createFileMediaStore } from '../../lib/media-store';
 import { createRedis, type Redis } from '../../lib/redis';
 import { createSecretResolver } from '../../lib/secrets';
 import { testConfig, testEnv, testSecrets } from '../helpers/env';
+import { mediaActivities } from '../helpers/media';
 import { tenantSecretVariable } from '../helpers/tenants';
 
 const token = testSecrets.WHATSAPP_ACCESS_TOKEN;
@@ -81,7 +78,7 @@ function transcriptionAgent(allowPrivateNetworks: boolean) {
 
 function activities(options: { config?: Config; redis?: Redis } = {}) {
   const cfg = options.config ?? config();
-  return createMediaActivities({
+  return mediaActivities({
     http: http1,
     transcriptionHttp: transcriptionAgent(cfg.media.transcription?.allowPrivateNetworks ?? false),
     redis: options.redis ?? redis,
@@ -219,7 +216,7 @@ describe('downloadMedia: happy paths', () => {
   it('reuses pooled keep-alive connections across downloads', async () => {
     const agent = createHttpAgent({ maxConnectionsPerOrigin: 4 });
     try {
-      const acts = createMediaActivities({ http: agent, redis, config: config(), secrets: () => undefined, log });
+      const acts = mediaActivities({ http: agent, redis, config: config(), secrets: () => undefined, log });
       for (let i = 0; i < 8; i++) {
         const mediaId = nextMediaId();
         standin.addMedia(mediaId, { body: randomBytes(10_000), mimeType: 'image/png' });
@@ -362,6 +359,19 @@ describe('downloadMedia: Meta’s answers and the network', () => {
     expect(msToNumber(f.nextRetryDelay!)).toBe(5 * 60_000);
   });
 
+  it.each([
+    [131048, 'spam'],
+    [131056, 'pair'],
+  ])('reads Graph code %d as the %s rate limit, as a send does: retried after Retry-After', async (code, limit) => {
+    const mediaId = nextMediaId();
+    standin.addMedia(mediaId, { body: photo, mimeType: 'image/jpeg' });
+    standin.injectMedia({ kind: 'error', status: 400, code, message: 'rate limit hit', retryAfterSeconds: 6 });
+    const f = await failure(download({ mediaId, type: 'image' }));
+    expect(f).toMatchObject({ type: ErrorType.WhatsAppRateLimited, nonRetryable: false });
+    expect(f.details?.[0]).toMatchObject({ code, rateLimit: limit });
+    expect(msToNumber(f.nextRetryDelay!)).toBe(6_000);
+  });
+
   it('never sends the token to a host outside MEDIA_ALLOWED_HOSTS', async () => {
     const seen: (string | undefined)[] = [];
     const elsewhere = http.createServer((req, res) => {
@@ -429,7 +439,7 @@ describe('downloadMedia: Meta’s answers and the network', () => {
       type: ErrorType.MediaUnavailable,
       nonRetryable: false,
     });
-    const wrongToken = createMediaActivities({
+    const wrongToken = mediaActivities({
       http: http1,
       redis,
       config: config({ WHATSAPP_ACCESS_TOKEN: 'wrong-token-12345' }),

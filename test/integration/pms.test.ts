@@ -3,15 +3,9 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import {
-  availabilityCacheKey,
-  closePmsActivities,
-  createPmsActivities,
-  type AvailabilityQuery,
-  type BookingRequest,
-  type PmsActivities,
-} from '../../activities/pms';
-import { TenantCache } from '../../activities/tenants';
+import { availabilityCacheKey, createPmsActivities } from '../../activities/pms';
+import type { AvailabilityQuery, BookingRequest } from '../../lib/domain/pms';
+import { TenantCache } from '../../lib/tenant-directory';
 import { startPmsStandin, type PmsStandin } from '../../dev/pms-standin';
 import { getFreePort, waitFor } from '../../dev/process';
 import { createPool } from '../../lib/db/pool';
@@ -22,6 +16,8 @@ import { createMetrics, type Metrics } from '../../lib/metrics';
 import { createRedis, type Redis } from '../../lib/redis';
 import { createSecretResolver } from '../../lib/secrets';
 import { testConfig } from '../helpers/env';
+import type { PmsOrigins } from '../../clients/qloapps';
+import { pmsOriginsFor } from '../../workers/resources';
 import { createTestTenant, tenantSecretVariable } from '../helpers/tenants';
 
 /** QloApps webservice keys are 32 characters. */
@@ -35,7 +31,7 @@ const secretEnv: Record<string, string> = {};
 const secrets = createSecretResolver(secretEnv);
 const redis = createRedis(testConfig().redisUrl);
 let standin: PmsStandin;
-const opened: PmsActivities[] = [];
+const opened: PmsOrigins[] = [];
 /** Failed activities are expected here; the SDK would log each at WARN. */
 const activityLogger = new DefaultLogger('ERROR');
 
@@ -43,7 +39,7 @@ beforeAll(async () => {
   standin = await startPmsStandin({ webserviceKey });
 });
 afterEach(async () => {
-  await Promise.all(opened.splice(0).map((a) => closePmsActivities(a)));
+  await Promise.all(opened.splice(0).map((origins) => origins.close()));
   standin.reset();
 });
 afterAll(async () => {
@@ -74,16 +70,17 @@ async function pmsTenant(
 function pms(env: Record<string, string> = {}, options: { redis?: Redis } = {}) {
   const config = testConfig({ PMS_HTTP_TIMEOUT_MS: '1000', ...env });
   const metrics = createMetrics();
+  const pmsOrigins = pmsOriginsFor(config, { log, metrics, tenants });
+  opened.push(pmsOrigins);
   const acts = createPmsActivities({
     tenants,
     secrets,
     redis: options.redis ?? redis,
     config,
     log,
-    metrics,
+    pmsOrigins,
     guestRefs: createGuestRefs(config.guestRefKey),
   });
-  opened.push(acts);
   const run = <A, R>(fn: (arg: A) => Promise<R>, arg: A): Promise<R> =>
     new MockActivityEnvironment(undefined, { logger: activityLogger }).run(fn, arg);
   return { acts, metrics, config, run };

@@ -3,10 +3,11 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createMediaActivities } from '../../activities/media';
-import { closePmsActivities, createPmsActivities, type PmsActivities } from '../../activities/pms';
-import { TenantCache } from '../../activities/tenants';
-import { createWhatsAppActivities, createWhatsAppClient } from '../../activities/whatsapp';
+import { mediaActivities } from '../helpers/media';
+import { createPmsActivities } from '../../activities/pms';
+import type { PmsOrigins } from '../../clients/qloapps';
+import { TenantCache } from '../../lib/tenant-directory';
+import { createWhatsAppActivities } from '../../activities/whatsapp';
 import { startPmsStandin, type PmsStandin } from '../../dev/pms-standin';
 import { waitFor } from '../../dev/process';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
@@ -19,6 +20,7 @@ import { createRedis, type Redis } from '../../lib/redis';
 import { createSecretResolver } from '../../lib/secrets';
 import { testConfig, testSecrets } from '../helpers/env';
 import { createTestTenant } from '../helpers/tenants';
+import { graphClientFor, pmsOriginsFor } from '../../workers/resources';
 
 /**
  * Finding 1 of the security review, at resolution time: a tenant row that names a secret outside its own
@@ -51,7 +53,7 @@ let victim: { id: string; ref: string };
 let evilPms: PmsStandin;
 let graph: WhatsAppStandin;
 let redis: Redis;
-const opened: PmsActivities[] = [];
+const opened: PmsOrigins[] = [];
 
 /** The namespace prefix of a tenant id, as the README states the rule. */
 const prefix = (tenantId: string) => `TENANT_${tenantId.toUpperCase().replace(/-/g, '_')}_`;
@@ -72,7 +74,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(opened.map((a) => closePmsActivities(a)));
+  await Promise.all(opened.map((origins) => origins.close()));
   await Promise.allSettled([evilPms?.close(), graph?.close(), tenants.stop()]);
   redis?.disconnect();
   await db.end();
@@ -110,15 +112,17 @@ describe('a PMS credentials reference outside the tenant namespace, written dire
       ref === 'victim' ? victim.ref : ref,
     ]);
     await tenants.reload();
+    const pmsOrigins = pmsOriginsFor(config, { log, tenants });
+    opened.push(pmsOrigins);
     const acts = createPmsActivities({
       tenants,
       secrets: createSecretResolver(env),
       redis,
       config,
       log,
+      pmsOrigins,
       guestRefs: createGuestRefs(config.guestRefKey),
     });
-    opened.push(acts);
     const failure = await failureOf(
       quiet().run(acts.checkAvailability, { tenantId: id, checkIn: '2031-03-10', checkOut: '2031-03-12', adults: 2 }),
     );
@@ -128,21 +132,14 @@ describe('a PMS credentials reference outside the tenant namespace, written dire
 });
 
 describe('a WhatsApp token reference outside the tenant namespace', () => {
-  const whatsapp = () =>
-    createWhatsAppClient({
-      baseUrl: graph.url,
-      apiVersion: 'v23.0',
-      accessToken: testSecrets.WHATSAPP_ACCESS_TOKEN,
-      timeoutMs: 2_000,
-      dispatcher: http,
-    });
+  const graphClient = () => graphClientFor(testConfig({ WHATSAPP_GRAPH_BASE_URL: graph.url }), http);
 
   it.each([
     ['the worker’s app secret', 'env:WHATSAPP_APP_SECRET'],
     ['another tenant’s secret', 'victim'],
   ])('sending a reply with %s sends nothing', async (_name, ref) => {
     const { id, phoneNumberId } = await createTestTenant(db);
-    const acts = createWhatsAppActivities({ whatsapp: whatsapp(), secrets: createSecretResolver(env) });
+    const acts = createWhatsAppActivities({ graph: graphClient(), secrets: createSecretResolver(env) });
     const failure = await failureOf(
       quiet().run(acts.sendMessage, {
         tenantId: id,
@@ -160,7 +157,7 @@ describe('a WhatsApp token reference outside the tenant namespace', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'secret-refs-'));
     try {
       const { id } = await createTestTenant(db);
-      const acts = createMediaActivities({
+      const acts = mediaActivities({
         http,
         redis,
         config: testConfig({ WHATSAPP_GRAPH_BASE_URL: graph.url, MEDIA_DIR: dir }),
@@ -193,15 +190,17 @@ describe('a reference inside the tenant namespace', () => {
         victim.ref,
       ]);
       await tenants.reload();
+      const pmsOrigins = pmsOriginsFor(config, { log, tenants });
+      opened.push(pmsOrigins);
       const acts = createPmsActivities({
         tenants,
         secrets: createSecretResolver(env),
         redis,
         config,
         log,
+        pmsOrigins,
         guestRefs: createGuestRefs(config.guestRefKey),
       });
-      opened.push(acts);
       const result: { rooms: unknown[] } = await quiet().run(acts.checkAvailability, {
         tenantId: victim.id,
         checkIn: '2031-03-10',

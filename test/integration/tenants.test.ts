@@ -1,11 +1,10 @@
 import { type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createApp } from '../../api/app';
-import { createTenantActivities, TenantCache } from '../../activities/tenants';
+import { createTenantActivities } from '../../activities/tenants';
+import { TenantCache } from '../../lib/tenant-directory';
 import { waitFor } from '../../dev/process';
-import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
-import type { Config } from '../../lib/config';
+import type { WhatsAppStandin } from '../../dev/whatsapp-standin';
 import { createPool } from '../../lib/db/pool';
 import { ErrorType } from '../../lib/domain/errors';
 import { conversationWorkflowId } from '../../lib/domain/messages';
@@ -14,14 +13,8 @@ import { createHash } from 'node:crypto';
 import { createGuestRefs } from '../../lib/guest-refs';
 import { createLogger } from '../../lib/log';
 import { stateQuery } from '../../workflows/conversation';
-import {
-  captureLogger,
-  startWorker,
-  temporalClient,
-  testConfig,
-  testSecrets,
-  type RunningWorker,
-} from '../helpers/env';
+import { testConfig, type RunningWorker } from '../helpers/env';
+import { startStack, type Stack } from '../helpers/stack';
 import { createTestTenant, uniquePhoneNumberId } from '../helpers/tenants';
 import { textWebhook, uniqueWaId, postSigned } from '../helpers/webhooks';
 
@@ -109,25 +102,18 @@ describe('resolveTenant activity (real Postgres)', () => {
 });
 
 describe('conversations and their tenant', () => {
+  let stack: Stack;
   let standin: WhatsAppStandin;
-  let config: Config;
   let temporal: Client;
   let worker: RunningWorker;
-  let app: ReturnType<typeof createApp>;
+  let app: Stack['app'];
 
   beforeAll(async () => {
-    standin = await startWhatsAppStandin({ accessToken: testSecrets.WHATSAPP_ACCESS_TOKEN });
-    config = testConfig({ WHATSAPP_GRAPH_BASE_URL: standin.url });
-    temporal = await temporalClient(config);
-    worker = await startWorker(config);
-    app = createApp({ temporal, config, log: captureLogger().log, db: worker.db });
+    stack = await startStack();
+    ({ whatsapp: standin, temporal, worker, app } = stack);
   });
 
-  afterAll(async () => {
-    await worker?.stop();
-    await temporal?.connection.close();
-    await standin?.close();
-  });
+  afterAll(() => stack?.stop());
 
   async function deliver(payload: unknown): Promise<void> {
     const raw = JSON.stringify(payload);

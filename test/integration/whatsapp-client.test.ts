@@ -1,25 +1,33 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createWhatsAppActivities, createWhatsAppClient, type SendResult } from '../../activities/whatsapp';
+import { createWhatsAppActivities } from '../../activities/whatsapp';
+import { createGraphClient } from '../../clients/whatsapp-graph';
+import type { SendResult } from '../../lib/domain/messages';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
 import { ErrorType } from '../../lib/domain/errors';
 import { createHttpAgent } from '../../lib/http';
+import type { Dispatcher } from 'undici';
 import { createSecretResolver } from '../../lib/secrets';
 
 const token = 'test-access-token-abcdef';
 let standin: WhatsAppStandin;
 const http = createHttpAgent({ maxConnectionsPerOrigin: 4 });
 
-function activities(overrides: { accessToken?: string; timeoutMs?: number } = {}) {
-  const whatsapp = createWhatsAppClient({
-    baseUrl: standin.url,
+function graphClient(options: { baseUrl?: string; accessToken?: string; timeoutMs?: number; dispatcher?: Dispatcher }) {
+  return createGraphClient({
+    baseUrl: options.baseUrl ?? standin.url,
     apiVersion: 'v23.0',
-    accessToken: overrides.accessToken ?? token,
-    timeoutMs: overrides.timeoutMs ?? 2_000,
-    dispatcher: http,
+    accessToken: options.accessToken ?? token,
+    timeoutMs: options.timeoutMs ?? 2_000,
+    downloadTimeoutMs: 2_000,
+    allowedMediaHosts: ['127.0.0.1'],
+    dispatcher: options.dispatcher ?? http,
   });
-  return createWhatsAppActivities({ whatsapp, secrets: createSecretResolver({}) });
+}
+
+function activities(overrides: { accessToken?: string; timeoutMs?: number } = {}) {
+  return createWhatsAppActivities({ graph: graphClient(overrides), secrets: createSecretResolver({}) });
 }
 
 const input = { phoneNumberId: '106540352242922', to: '16505551234', text: 'Hola', replyTo: 'wamid.in.1' };
@@ -61,15 +69,8 @@ describe('sendMessage against the Graph API protocol', () => {
   it("sends with the tenant's own token when the tenant names one, and fails retryably when it resolves to nothing", async () => {
     const otherStandin = await startWhatsAppStandin({ accessToken: 'hotel-a-token-123' });
     try {
-      const whatsapp = createWhatsAppClient({
-        baseUrl: otherStandin.url,
-        apiVersion: 'v23.0',
-        accessToken: token,
-        timeoutMs: 2_000,
-        dispatcher: http,
-      });
       const acts = createWhatsAppActivities({
-        whatsapp,
+        graph: graphClient({ baseUrl: otherStandin.url }),
         secrets: createSecretResolver({ TENANT_HOTEL_A_WA_TOKEN: 'hotel-a-token-123' }),
       });
       const hotelA = { ...input, tenantId: 'hotel-a' };
@@ -103,6 +104,18 @@ describe('sendMessage against the Graph API protocol', () => {
     const failure = await sendFailure();
     expect(failure.type).toBe(ErrorType.WhatsAppRateLimited);
     expect(msToNumber(failure.nextRetryDelay!)).toBe(5 * 60_000);
+  });
+
+  it.each([
+    [131048, 'spam'],
+    [131056, 'pair'],
+  ])('maps Graph code %d (a 400) to a retryable WhatsAppRateLimited, the %s limit', async (code, limit) => {
+    standin.inject({ kind: 'error', status: 400, code, message: 'rate limit hit', retryAfterSeconds: 6 });
+    const failure = await sendFailure();
+    expect(failure.type).toBe(ErrorType.WhatsAppRateLimited);
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.details?.[0]).toMatchObject({ code, rateLimit: limit });
+    expect(msToNumber(failure.nextRetryDelay!)).toBe(6_000);
   });
 
   it('maps an undeliverable recipient (131026) to a non-retryable WhatsAppPermanentError without the number in the message', async () => {
@@ -153,14 +166,10 @@ describe('sendMessage against the Graph API protocol', () => {
   it('reuses pooled keep-alive connections across sends', async () => {
     const agent = createHttpAgent({ maxConnectionsPerOrigin: 4 });
     try {
-      const whatsapp = createWhatsAppClient({
-        baseUrl: standin.url,
-        apiVersion: 'v23.0',
-        accessToken: token,
-        timeoutMs: 2_000,
-        dispatcher: agent,
+      const acts = createWhatsAppActivities({
+        graph: graphClient({ dispatcher: agent }),
+        secrets: createSecretResolver({}),
       });
-      const acts = createWhatsAppActivities({ whatsapp, secrets: createSecretResolver({}) });
       for (let i = 0; i < 10; i++) await new MockActivityEnvironment().run(acts.sendMessage, input);
       expect(standin.sent).toHaveLength(10);
       // Sequential sends reuse the pool's keep-alive sockets (undici may open a second one while the first

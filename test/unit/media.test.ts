@@ -1,24 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createHttpAgent } from '../../lib/http';
-import {
-  isAllowedMediaHost,
-  isAllowedMime,
-  mediaPolicy,
-  sha256Hex,
-  sniffAudioMime,
-  type MediaActivities,
-  type MediaType,
-} from '../../activities/media';
-import { createTranscriber, noTranscriber, transcriptionEndpoint } from '../../activities/transcription';
-import { mediaRef, parseMediaRef } from '../../lib/media-store';
+import { createTranscriber, noTranscriber, transcriptionEndpoint } from '../../clients/transcriber';
+import { sniffAudioMime } from '../../clients/transcriber/audio';
+import { isAllowedMediaHost, sha256Hex } from '../../clients/whatsapp-graph';
+import { isAllowedMime, mediaPolicy, mediaRef, parseMediaRef, type MediaType } from '../../lib/domain/media';
 import * as workflows from '../../workflows';
-import type { MediaCleanupActivities } from '../../workflows/media-cleanup';
 import { mediaCleanupWorkflowType } from '../../workers/schedules';
-
-/** Fails to compile when `createMediaActivities` drifts from what the cleanup workflow proxies. */
-type Implements<Contract, Impl extends Contract> = Impl;
-export type CleanupContractHolds = Implements<MediaCleanupActivities, Pick<MediaActivities, 'deleteExpiredMedia'>>;
 
 const fixtures = path.join(__dirname, '../fixtures/whatsapp-webhooks');
 

@@ -1,5 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createNluActivities, createRuleBasedUnderstander, type UnderstandInput } from '../../activities/nlu';
+import { createNluActivities } from '../../activities/nlu';
+import { createRuleBasedUnderstander, type UnderstandInput } from '../../lib/domain/understanding';
 import { choiceReplyId, intents, replyIdFor, type StayProblem, type Understanding } from '../../lib/domain/intents';
 import type { Language } from '../../lib/domain/language';
 import { clarifyingQuestion } from '../../lib/domain/nlu-questions';

@@ -1,9 +1,28 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   businessHoursProblems,
+  isTenantId,
   normalizeIdentifier,
   staffAvailability,
+  tenantIdPattern,
   type BusinessHours,
 } from '../../lib/domain/tenants';
+
+describe('tenant ids', () => {
+  it('are the pattern the tenants table CHECKs', () => {
+    const migration = readFileSync(path.join(__dirname, '../../lib/db/migrations/001_tenants.sql'), 'utf8');
+    expect(migration).toContain(`CHECK (id ~ '${tenantIdPattern.source}')`);
+  });
+
+  it.each(['a', 'hotel-sol', 'h0tel-2', 'a'.repeat(64)])('%s is one', (id) => {
+    expect(isTenantId(id)).toBe(true);
+  });
+
+  it.each(['', '-hotel', 'hotel-', 'Hotel', 'hotel_sol', 'hotel sol', 'a'.repeat(65), '../etc'])('%j is not', (id) => {
+    expect(isTenantId(id)).toBe(false);
+  });
+});
 
 describe('normalizeIdentifier', () => {
   it.each([

@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import type { Logger } from '../lib/log';
+import type { Logger } from './log';
 
 /**
  * The audit trail of room holds, as a best-effort outbox. The hold scripts (activities/locks.ts) append each event
