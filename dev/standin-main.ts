@@ -28,7 +28,11 @@ async function main(): Promise<void> {
     });
   } else if (kind === 'pms') {
     if (!env.STANDIN_PMS_KEY) throw new Error('STANDIN_PMS_KEY is required');
-    standin = await startPmsStandin({ webserviceKey: env.STANDIN_PMS_KEY, host: env.STANDIN_HOST, port: env.STANDIN_PORT ?? 4020 });
+    standin = await startPmsStandin({
+      webserviceKey: env.STANDIN_PMS_KEY,
+      host: env.STANDIN_HOST,
+      port: env.STANDIN_PORT ?? 4020,
+    });
   } else {
     throw new Error('usage: standin-main whatsapp|pms');
   }

@@ -15,10 +15,7 @@ const legacyDemoPmsKeyRef = 'env:DEMO_PMS_KEY';
  * (perhaps edited through the admin API) is left as it is, except that a PMS reference still naming the
  * old `env:DEMO_PMS_KEY` moves to the namespaced `env:TENANT_HOTEL_DEMO_PMS_KEY`, which the worker resolves.
  */
-export async function seedDemo(
-  db: Pool,
-  options: { pmsBaseUrl?: string } = {},
-): Promise<{ created: boolean }> {
+export async function seedDemo(db: Pool, options: { pmsBaseUrl?: string } = {}): Promise<{ created: boolean }> {
   const client = await db.connect();
   try {
     await client.query('BEGIN');

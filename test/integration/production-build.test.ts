@@ -13,6 +13,7 @@ import { getFreePort, spawnService, waitFor, type Service } from '../../dev/proc
 import { projectRoot } from '../../dev/paths';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
 import { mediaCleanupScheduleId } from '../../workers/schedules';
+import { copiedFromContext, projectDockerfile } from '../helpers/dockerfile';
 import { temporalClient, testConfig, testSecrets } from '../helpers/env';
 import { createTestTenant, tenantSecretVariable, type TestTenant } from '../helpers/tenants';
 import { textWebhook, uniqueWaId } from '../helpers/webhooks';
@@ -149,6 +150,12 @@ describe(`the built JavaScript on Node ${process.version}`, () => {
     for (const entry of ['api/main.js', 'workers/main.js', 'scripts/migrate.js', 'workflow-bundle.js']) {
       expect(files).toContain(entry);
     }
+    // Every folder the build compiled from is copied into the Dockerfile's build stage, or `docker build` would fail.
+    const build = projectDockerfile(projectRoot).stages.find((s) => s.name === 'build')!;
+    const compiledFrom = readdirSync(path.join(runtimeDir, 'dist'), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
+    expect(copiedFromContext(build)).toEqual(expect.arrayContaining(compiledFrom));
   });
 
   it('migrates with the compiled migrator, which finds the SQL files that npm run build put beside it', () => {
