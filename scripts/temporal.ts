@@ -23,7 +23,9 @@ const binary = path.join(root, '.data', 'bin', 'temporal');
 function certificateVariables(name: string, source: ConfigDataSource | undefined): Record<string, string> {
   if (source === undefined) return {};
   if ('path' in source) return { [`${name}_PATH`]: source.path };
-  return { [`${name}_DATA`]: typeof source.data === 'string' ? source.data : Buffer.from(source.data).toString('utf8') };
+  return {
+    [`${name}_DATA`]: typeof source.data === 'string' ? source.data : Buffer.from(source.data).toString('utf8'),
+  };
 }
 
 /** The environment the CLI gets: ours, with the resolved connection in the standard names. */
