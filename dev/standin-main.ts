@@ -1,10 +1,11 @@
 /**
  * `node dist/dev/standin-main.js whatsapp|pms`: one stand-in as a process of its own, for compose's `demo` profile.
  * It listens on STANDIN_HOST (0.0.0.0) and STANDIN_PORT (4010 for WhatsApp, 4020 for the PMS). The WhatsApp stand-in
- * accepts WHATSAPP_ACCESS_TOKEN; the PMS stand-in's webservice key is STANDIN_PMS_KEY (the demo hotel's
- * TENANT_HOTEL_DEMO_PMS_KEY). SIGTERM closes it.
+ * accepts WHATSAPP_ACCESS_TOKEN; the PMS stand-in's webservice key is STANDIN_PMS_KEY, else the demo hotel's own
+ * TENANT_HOTEL_DEMO_PMS_KEY (compose gives it the worker's tenants.env). SIGTERM closes it.
  */
 import { z } from 'zod';
+import { demoPmsKeyVariable } from '../lib/db/seed-demo';
 import { startPmsStandin } from './pms-standin';
 import { startWhatsAppStandin } from './whatsapp-standin';
 
@@ -17,7 +18,7 @@ const envSchema = z.object({
 
 async function main(): Promise<void> {
   const kind = process.argv[2];
-  const env = envSchema.parse(process.env);
+  const env = envSchema.parse({ STANDIN_PMS_KEY: process.env[demoPmsKeyVariable], ...process.env });
   let standin: { url: string; close(): Promise<void> };
   if (kind === 'whatsapp') {
     if (!env.WHATSAPP_ACCESS_TOKEN) throw new Error('WHATSAPP_ACCESS_TOKEN is required');
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
       port: env.STANDIN_PORT ?? 4010,
     });
   } else if (kind === 'pms') {
-    if (!env.STANDIN_PMS_KEY) throw new Error('STANDIN_PMS_KEY is required');
+    if (!env.STANDIN_PMS_KEY) throw new Error(`STANDIN_PMS_KEY (or ${demoPmsKeyVariable}) is required`);
     standin = await startPmsStandin({
       webserviceKey: env.STANDIN_PMS_KEY,
       host: env.STANDIN_HOST,
