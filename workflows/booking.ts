@@ -3,8 +3,6 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
-  defineQuery,
-  defineSignal,
   isCancellation,
   log,
   patched,
@@ -17,70 +15,16 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { configFailureIn, ErrorType } from '../lib/domain/errors';
-import type { Language } from '../lib/domain/language';
+import {
+  bookingStatusQuery,
+  cancelBookingSignal,
+  type BookingInput,
+  type BookingOutcome,
+  type BookingStatus,
+  type BookingStep,
+} from '../lib/domain/booking';
 import { BookingReference, TenantId } from '../lib/domain/search-attributes';
 import { bookingText } from '../lib/domain/templates';
-
-/** The guest asked to cancel while the booking runs: what is done is undone, in reverse. */
-export const cancelBookingSignal = defineSignal('cancelBooking');
-export const bookingStatusQuery = defineQuery<BookingStatus>('status');
-
-export type BookingStep =
-  | 'holding'
-  | 'booking'
-  | 'confirming'
-  | 'releasing'
-  | 'compensating'
-  | 'confirmed'
-  | 'unavailable'
-  | 'failed'
-  | 'cancelled';
-
-export interface BookingStatus {
-  reference: string;
-  step: BookingStep;
-  roomId: string | undefined;
-  bookingId: string | undefined;
-}
-
-export interface BookingInput {
-  tenantId: string;
-  /** Where to tell the guest. */
-  phoneNumberId: string;
-  waId: string;
-  tokenRef: string | null;
-  /** The guest message that asked for the booking; replies quote it. */
-  replyTo?: string;
-  language: Language;
-  roomTypeId: string;
-  roomTypeName: string;
-  /** Rooms of that type to try, in order, until one can be held. */
-  roomIds: string[];
-  checkIn: string;
-  checkOut: string;
-  adults: number;
-  children?: number;
-  guestName?: string;
-  /** The hold's TTL and how often it may be extended (config); the saga extends it while the PMS is slow. */
-  holdTtlSeconds: number;
-  holdMaxExtensions: number;
-  /** How long to keep retrying the PMS before giving up and compensating. */
-  pmsTimeoutSeconds: number;
-  /** How long a message to the guest is retried before it counts as undeliverable; 24 h when absent. */
-  sendTimeoutSeconds?: number;
-}
-
-export type BookingOutcome =
-  | { kind: 'confirmed'; reference: string; bookingId: string; roomId: string }
-  | { kind: 'unavailable'; reference: string }
-  | {
-      kind: 'failed';
-      reference: string;
-      reason: string;
-      /** The booking failed on the configuration (a token or key refused, a secret missing): staff must act. */
-      configFailure?: { kind: string; message: string };
-    }
-  | { kind: 'cancelled'; reference: string };
 
 /**
  * `patched()` ids: each marks a change to the commands this workflow issues, so histories recorded before it (and

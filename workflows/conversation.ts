@@ -4,8 +4,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   log,
   proxyActivities,
   setCurrentDetails,
@@ -19,11 +17,32 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-
-type AvailabilityResult = Awaited<ReturnType<Activities['checkAvailability']>>;
+// contract: repoint to lib/domain/pms (restructure-io) at the merge, and drop the lint exception.
+// eslint-disable-next-line no-restricted-imports
+import type { AvailabilityResult } from '../activities/pms';
+// contract: repoint to lib/domain/media (restructure-io) at the merge, and drop the lint exception.
+// eslint-disable-next-line no-restricted-imports
+import type { DownloadMediaResult } from '../activities/media';
+import type { BookingOutcome } from '../lib/domain/booking';
+import { cancelBookingSignal } from '../lib/domain/booking';
+import {
+  defaultBookingSettings,
+  deliveryStatusSignal,
+  inboundMessageSignal,
+  stateQuery,
+  type BookingSummary,
+  type ConfigFailureRecord,
+  type ConversationCarryOver,
+  type ConversationInput,
+  type ConversationResult,
+  type ConversationStatusName,
+  type MessageRecord,
+  type Offer,
+  type TenantState,
+} from '../lib/domain/conversation';
 import { configFailureIn, ErrorType } from '../lib/domain/errors';
 import { detectLanguage, type Language } from '../lib/domain/language';
-import type { DeliveryStatusUpdate, InboundMessage } from '../lib/domain/messages';
+import type { InboundMessage } from '../lib/domain/messages';
 import type { InfoTopic, StayRequest, Understanding } from '../lib/domain/intents';
 import { clarifyingQuestion } from '../lib/domain/nlu-questions';
 import { BookingReference, ConversationStatus, LastIntent, TenantId } from '../lib/domain/search-attributes';
@@ -36,141 +55,7 @@ import {
   staffReply,
 } from '../lib/domain/templates';
 import { staffAvailability, type TenantProfile } from '../lib/domain/tenants';
-import { booking, cancelBookingSignal, type BookingOutcome } from './booking';
-
-/** A guest's message reaches the conversation. Duplicates (same WhatsApp id) are dropped. */
-export const inboundMessageSignal = defineSignal<[InboundMessage]>('inboundMessage');
-/** Meta reports sent/delivered/read/failed for a message the conversation sent. */
-export const deliveryStatusSignal = defineSignal<[DeliveryStatusUpdate]>('deliveryStatus');
-/** What an operator sees: status, language and the last messages both ways. */
-export const stateQuery = defineQuery<ConversationState>('state');
-
-export type ConversationStatusName = 'active' | 'closed';
-
-export interface MessageRecord {
-  direction: 'in' | 'out';
-  /** WhatsApp message id; for outbound messages known once Meta accepted them. */
-  id: string | undefined;
-  type: string;
-  text: string | undefined;
-  /** Unix milliseconds (workflow time for outbound messages, Meta's timestamp for inbound ones). */
-  at: number;
-  /** Outbound only: pending, sent, delivered, read, failed. */
-  status?: string;
-  /** Outbound only: why the reply could not be delivered. */
-  error?: string;
-  /** Inbound media: where it is stored (`media/<tenant>/<sha256>`), or why it could not be. */
-  media?: { ref: string; mimeType: string; size: number } | { rejected: string };
-}
-
-/**
- * A configuration failure the conversation ran into (a secret missing, a token or key refused for longer than
- * `CONFIG_FAILURE_RETRY_SECONDS`, an address refused): staff are flagged, and the next message re-reads the tenant.
- */
-export interface ConfigFailureRecord {
-  /** As in `config_failures_total{kind}`: secret, whatsapp_auth, pms_auth, pms_address, media_host, ... */
-  kind: string;
-  message: string;
-  /** Workflow time, Unix ms. */
-  at: number;
-}
-
-/** Whose conversation this is, as far as the workflow knows; no automated reply unless `resolved`. */
-export type TenantState =
-  | { kind: 'pending' }
-  | { kind: 'resolved'; tenantId: string; name: string }
-  | { kind: 'unknown' }
-  | { kind: 'suspended'; tenantId: string }
-  | { kind: 'refused'; reason: 'isolation' };
-
-/** The rooms last offered to the guest; "2" books the second. */
-export interface Offer {
-  checkIn: string;
-  checkOut: string;
-  adults: number;
-  children?: number;
-  rooms: AvailabilityResult['rooms'];
-  provisional: boolean;
-}
-
-export interface BookingSummary {
-  reference: string;
-  status: 'in_progress' | 'confirmed' | 'unavailable' | 'failed' | 'cancelled';
-  roomTypeName: string;
-  checkIn: string;
-  checkOut: string;
-  bookingId?: string;
-}
-
-export interface ConversationState {
-  status: ConversationStatusName;
-  offer: Offer | undefined;
-  /** The latest booking of this guest in this conversation. */
-  booking: BookingSummary | undefined;
-  phoneNumberId: string;
-  tenant: TenantState;
-  language: Language;
-  /** The guest asked for a person, or something only a person can sort out happened (see `configFailure`). */
-  staffRequested: boolean;
-  /** The latest configuration failure, if any. */
-  configFailure: ConfigFailureRecord | undefined;
-  received: number;
-  duplicatesDropped: number;
-  pending: number;
-  lastMessages: MessageRecord[];
-}
-
-/** What survives continue-as-new besides the input: the work still queued and what must stay remembered. */
-export interface ConversationCarryOver {
-  seenIds: string[];
-  pending: InboundMessage[];
-  lastMessages: MessageRecord[];
-  /** Set once the guest's language is known (detected, or the tenant's locale). */
-  language: Language | undefined;
-  staffRequested: boolean;
-  offer?: Offer | undefined;
-  booking?: BookingSummary | undefined;
-  configFailure?: ConfigFailureRecord | undefined;
-  received: number;
-  duplicatesDropped: number;
-}
-
-export interface ConversationInput {
-  phoneNumberId: string;
-  waId: string;
-  /** Close after this long without a message (WhatsApp's 24 h customer-service window by default). */
-  idleTimeoutSeconds: number;
-  /** How many message ids to remember for dropping duplicates. */
-  seenIdsMax: number;
-  /** Booking settings from the configuration (defaults apply when absent). */
-  booking?: BookingSettings;
-  /**
-   * How long a reply is retried before it is recorded as undeliverable (`WHATSAPP_SEND_TIMEOUT_SECONDS`); 24 h, the
-   * length of WhatsApp's customer-service window, for conversations started without it.
-   */
-  sendTimeoutSeconds?: number;
-  carryOver?: ConversationCarryOver;
-}
-
-export interface BookingSettings {
-  maxStayNights: number;
-  holdTtlSeconds: number;
-  holdMaxExtensions: number;
-  pmsTimeoutSeconds: number;
-}
-
-const defaultBookingSettings: BookingSettings = {
-  maxStayNights: 30,
-  holdTtlSeconds: 900,
-  holdMaxExtensions: 2,
-  pmsTimeoutSeconds: 600,
-};
-
-export interface ConversationResult {
-  status: 'closed';
-  received: number;
-  duplicatesDropped: number;
-}
+import { booking } from './booking';
 
 const lastMessagesMax = 20;
 /**
@@ -646,7 +531,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     const item = message.media;
     const type = message.type as 'audio' | 'image' | 'video' | 'document' | 'sticker';
     if (!item) return reply(message, receivedReply(lang, 'media'), 'media');
-    let stored: Awaited<ReturnType<typeof media.downloadMedia>>;
+    let stored: DownloadMediaResult;
     try {
       stored = await media.downloadMedia.executeWithOptions(
         {

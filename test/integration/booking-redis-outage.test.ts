@@ -8,7 +8,7 @@ import { waitFor } from '../../dev/process';
 import { startRedis, type RedisServer } from '../../dev/redis';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
 import { conversationWorkflowId } from '../../lib/domain/messages';
-import { stateQuery } from '../../workflows/conversation';
+import { stateQuery } from '../../lib/domain/conversation';
 import { captureLogger, startWorker, temporalClient, testConfig, testSecrets } from '../helpers/env';
 import { createTestTenant, tenantSecretVariable } from '../helpers/tenants';
 import { textWebhook, uniqueMessageId, uniqueWaId, postSigned } from '../helpers/webhooks';

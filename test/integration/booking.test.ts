@@ -10,8 +10,9 @@ import type { Config } from '../../lib/config';
 import { createHttpAgent } from '../../lib/http';
 import { conversationWorkflowId } from '../../lib/domain/messages';
 import { BookingReference } from '../../lib/domain/search-attributes';
-import { booking, bookingStatusQuery } from '../../workflows/booking';
-import { stateQuery } from '../../workflows/conversation';
+import { bookingStatusQuery } from '../../lib/domain/booking';
+import { booking } from '../../workflows/booking';
+import { stateQuery } from '../../lib/domain/conversation';
 import {
   captureLogger,
   startWorker,

@@ -8,8 +8,8 @@ import type { Config } from '../../lib/config';
 import { createPool } from '../../lib/db/pool';
 import { conversationWorkflowId } from '../../lib/domain/messages';
 import { createMetrics, type Metrics } from '../../lib/metrics';
-import { bookingStatusQuery } from '../../workflows/booking';
-import { stateQuery, type ConversationState } from '../../workflows/conversation';
+import { bookingStatusQuery } from '../../lib/domain/booking';
+import { stateQuery, type ConversationState } from '../../lib/domain/conversation';
 import {
   captureLogger,
   startWorker,

@@ -7,7 +7,7 @@ import { waitFor } from '../../dev/process';
 import { mediaSha256, startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
 import type { Config } from '../../lib/config';
 import { conversationWorkflowId } from '../../lib/domain/messages';
-import { stateQuery } from '../../workflows/conversation';
+import { stateQuery } from '../../lib/domain/conversation';
 import {
   captureLogger,
   startWorker,

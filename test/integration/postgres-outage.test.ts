@@ -9,7 +9,7 @@ import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-s
 import { migrate } from '../../lib/db/migrate';
 import { createPool } from '../../lib/db/pool';
 import { conversationWorkflowId } from '../../lib/domain/messages';
-import { stateQuery } from '../../workflows/conversation';
+import { stateQuery } from '../../lib/domain/conversation';
 import { captureLogger, startWorker, temporalClient, testConfig, testSecrets } from '../helpers/env';
 import { createTestTenant } from '../helpers/tenants';
 import { textWebhook, uniqueWaId, postSigned } from '../helpers/webhooks';

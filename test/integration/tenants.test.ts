@@ -13,7 +13,7 @@ import { TenantId } from '../../lib/domain/search-attributes';
 import { createHash } from 'node:crypto';
 import { createGuestRefs } from '../../lib/guest-refs';
 import { createLogger } from '../../lib/log';
-import { stateQuery } from '../../workflows/conversation';
+import { stateQuery } from '../../lib/domain/conversation';
 import {
   captureLogger,
   startWorker,
