@@ -16,15 +16,13 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-// contract: repoint to lib/domain/pms (restructure-io) at the merge, and drop the lint exception.
-// eslint-disable-next-line no-restricted-imports
-import type { AvailabilityResult } from '../activities/pms';
-// contract: repoint to lib/domain/media (restructure-io) at the merge, and drop the lint exception.
-// eslint-disable-next-line no-restricted-imports
-import type { DownloadMediaResult } from '../activities/media';
-import type { BookingOutcome } from '../lib/domain/booking';
-import { cancelBookingSignal } from '../lib/domain/booking';
+import type { Activities } from '../../activities';
+// contract: repoint to lib/domain/pms (restructure-io) at the merge.
+import type { AvailabilityResult } from '../../activities/pms';
+// contract: repoint to lib/domain/media (restructure-io) at the merge.
+import type { DownloadMediaResult } from '../../activities/media';
+import type { BookingOutcome } from '../../lib/domain/booking';
+import { cancelBookingSignal } from '../../lib/domain/booking';
 import {
   defaultBookingSettings,
   deliveryStatusSignal,
@@ -39,13 +37,13 @@ import {
   type MessageRecord,
   type Offer,
   type TenantState,
-} from '../lib/domain/conversation';
-import { configFailureIn, ErrorType } from '../lib/domain/errors';
-import { detectLanguage, type Language } from '../lib/domain/language';
-import type { InboundMessage } from '../lib/domain/messages';
-import type { InfoTopic, StayRequest, Understanding } from '../lib/domain/intents';
-import { clarifyingQuestion } from '../lib/domain/nlu-questions';
-import { BookingReference, ConversationStatus, LastIntent, TenantId } from '../lib/domain/search-attributes';
+} from '../../lib/domain/conversation';
+import { configFailureIn, ErrorType } from '../../lib/domain/errors';
+import { detectLanguage, type Language } from '../../lib/domain/language';
+import type { InboundMessage } from '../../lib/domain/messages';
+import type { InfoTopic, StayRequest, Understanding } from '../../lib/domain/intents';
+import { clarifyingQuestion } from '../../lib/domain/nlu-questions';
+import { BookingReference, ConversationStatus, LastIntent, TenantId } from '../../lib/domain/search-attributes';
 import {
   acknowledgementWithHelp,
   bookingText,
@@ -53,9 +51,9 @@ import {
   mediaReply,
   receivedReply,
   staffReply,
-} from '../lib/domain/templates';
-import { staffAvailability, type TenantProfile } from '../lib/domain/tenants';
-import { booking } from './booking';
+} from '../../lib/domain/templates';
+import { staffAvailability, type TenantProfile } from '../../lib/domain/tenants';
+import { booking } from '../booking';
 
 const lastMessagesMax = 20;
 /**
