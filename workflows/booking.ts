@@ -1,20 +1,17 @@
 import {
-  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   isCancellation,
   log,
   patched,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { configFailureIn, ErrorType } from '../lib/domain/errors';
+import { configFailureIn } from '../lib/domain/errors';
 import {
   bookingStatusQuery,
   cancelBookingSignal,
@@ -25,6 +22,14 @@ import {
 } from '../lib/domain/booking';
 import { BookingReference, TenantId } from '../lib/domain/search-attributes';
 import { bookingText } from '../lib/domain/templates';
+import {
+  createBooking,
+  holds,
+  secondsDeadline,
+  sendDeadline,
+  sendMessage,
+  undo,
+} from './conversation/activity-options';
 
 /**
  * `patched()` ids: each marks a change to the commands this workflow issues, so histories recorded before it (and
@@ -34,19 +39,6 @@ const patches = {
   /** Compensation cancels every live PMS booking with the reference (one activity), not only the first found. */
   cancelEveryOrderByReference: 'cancel-every-order-by-reference',
 } as const;
-
-const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' } as const;
-
-const holds = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  // Unlimited attempts: while Redis is down the booking waits for it.
-  retry: { ...retry, nonRetryableErrorTypes: [ErrorType.InvalidDates] },
-});
-
-const { sendMessage } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { ...retry, maximumInterval: '1 minute', nonRetryableErrorTypes: [ErrorType.WhatsAppPermanentError] },
-});
 
 /**
  * The booking saga, a child of the guest's conversation. Hold the room, book it at the PMS with
@@ -67,25 +59,10 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
     { key: BookingReference, value: reference },
   ]);
 
-  const pms = proxyActivities<Activities>({
-    startToCloseTimeout: '30 seconds',
-    scheduleToCloseTimeout: `${input.pmsTimeoutSeconds} seconds`,
-    // Wait for an attempt in flight to finish before compensating, so its outcome is known.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: {
-      ...retry,
-      nonRetryableErrorTypes: [ErrorType.PmsRejected, ErrorType.PmsNotConfigured, ErrorType.InvalidDates],
-    },
-  });
-
   const tell = (text: string, summary: string) =>
     sendMessage.executeWithOptions(
-      {
-        startToCloseTimeout: '30 seconds',
-        // Bounded, so a guest who cannot be told (WhatsApp down past its window) ends in compensation, not in limbo.
-        scheduleToCloseTimeout: `${input.sendTimeoutSeconds ?? 24 * 60 * 60} seconds`,
-        summary,
-      },
+      // Bounded, so a guest who cannot be told (WhatsApp down past its window) ends in compensation, not in limbo.
+      { ...sendDeadline(input.sendTimeoutSeconds), summary },
       [
         {
           phoneNumberId: input.phoneNumberId,
@@ -97,16 +74,6 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
         },
       ],
     );
-
-  // Undoing must finish even if the PMS is down for a while: no deadline, Temporal retries until it answers.
-  const undo = proxyActivities<Activities>({
-    startToCloseTimeout: '30 seconds',
-    retry: {
-      ...retry,
-      maximumInterval: '1 minute',
-      nonRetryableErrorTypes: [ErrorType.PmsRejected, ErrorType.PmsNotConfigured],
-    },
-  });
 
   /** Undo steps, most recent first. */
   const compensations: { name: string; run: () => Promise<unknown> }[] = [];
@@ -130,7 +97,7 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
         };
         compensations.unshift(release);
         const hold = await holds.acquireHold.executeWithOptions(
-          { startToCloseTimeout: '10 seconds', summary: `hold ${roomId} ${input.checkIn}..${input.checkOut}` },
+          { summary: `hold ${roomId} ${input.checkIn}..${input.checkOut}` },
           [{ tenantId: input.tenantId, roomId, owner: reference, checkIn: input.checkIn, checkOut: input.checkOut }],
         );
         if (hold.kind === 'held') {
@@ -173,21 +140,24 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
         .catch((err: unknown) => {
           if (!isCancellation(err)) throw err;
         });
-      const created = await pms.createBooking
-        .executeWithOptions({ startToCloseTimeout: '30 seconds', summary: `book ${roomId} as ${reference}` }, [
-          {
-            tenantId: input.tenantId,
-            reference,
-            roomTypeId: input.roomTypeId,
-            roomId,
-            checkIn: input.checkIn,
-            checkOut: input.checkOut,
-            adults: input.adults,
-            ...(input.children !== undefined ? { children: input.children } : {}),
-            ...(input.guestName !== undefined ? { guestName: input.guestName } : {}),
-            guestWaId: input.waId,
-          },
-        ])
+      const created = await createBooking
+        .executeWithOptions(
+          { ...secondsDeadline(input.pmsTimeoutSeconds), summary: `book ${roomId} as ${reference}` },
+          [
+            {
+              tenantId: input.tenantId,
+              reference,
+              roomTypeId: input.roomTypeId,
+              roomId,
+              checkIn: input.checkIn,
+              checkOut: input.checkOut,
+              adults: input.adults,
+              ...(input.children !== undefined ? { children: input.children } : {}),
+              ...(input.guestName !== undefined ? { guestName: input.guestName } : {}),
+              guestWaId: input.waId,
+            },
+          ],
+        )
         .finally(() => keepAlive.cancel());
       await extending;
       if (created.kind === 'unavailable') {

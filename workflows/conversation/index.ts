@@ -5,7 +5,6 @@ import {
   condition,
   continueAsNew,
   log,
-  proxyActivities,
   setCurrentDetails,
   getExternalWorkflowHandle,
   ParentClosePolicy,
@@ -16,7 +15,6 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../../activities';
 // contract: repoint to lib/domain/pms (restructure-io) at the merge.
 import type { AvailabilityResult } from '../../activities/pms';
 // contract: repoint to lib/domain/media (restructure-io) at the merge.
@@ -54,6 +52,17 @@ import {
 } from '../../lib/domain/templates';
 import { staffAvailability, type TenantProfile } from '../../lib/domain/tenants';
 import { booking } from '../booking';
+import {
+  cancelConfirmedBooking,
+  checkAvailability,
+  defaultSendTimeoutSeconds,
+  downloadMedia,
+  resolveTenant,
+  sendDeadline,
+  sendMessage,
+  transcribeAudio,
+  understand,
+} from './activity-options';
 
 const lastMessagesMax = 20;
 /**
@@ -61,7 +70,6 @@ const lastMessagesMax = 20;
  * far below Temporal's 2 MB payload limit. Queued messages are carried whole: they have yet to be understood.
  */
 const carriedTextMax = 500;
-const defaultSendTimeoutSeconds = 24 * 60 * 60;
 
 function cut(text: string): string {
   return text.length > carriedTextMax ? `${text.slice(0, carriedTextMax - 1)}…` : text;
@@ -75,51 +83,6 @@ function forCarryOver(record: MessageRecord): MessageRecord {
     ...(record.error !== undefined ? { error: cut(record.error) } : {}),
   };
 }
-
-const { resolveTenant } = proxyActivities<Activities>({
-  startToCloseTimeout: '15 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    // Unlimited attempts: while Postgres is down (and the cached copy is too old) the conversation waits.
-    nonRetryableErrorTypes: [ErrorType.TenantIsolationError],
-  },
-});
-
-const { understand } = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },
-});
-
-const pms = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  // The guest is waiting: give up after two minutes and say so, rather than keep them waiting.
-  scheduleToCloseTimeout: '2 minutes',
-  retry: {
-    initialInterval: '1 second',
-    maximumInterval: '30 seconds',
-    nonRetryableErrorTypes: [ErrorType.PmsRejected, ErrorType.PmsNotConfigured, ErrorType.InvalidDates],
-  },
-});
-
-const media = proxyActivities<Activities>({
-  // Up to 100 MB documents; the heartbeat shows a stalled download long before this.
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
-
-const { sendMessage } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    // Unlimited attempts: a WhatsApp outage delays a reply, it does not lose it.
-    nonRetryableErrorTypes: [ErrorType.WhatsAppPermanentError],
-  },
-});
 
 /**
  * One guest's conversation with one business number: `wa:<phone_number_id>:<wa_id>`.
@@ -216,7 +179,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     setCurrentDetails('Resolving the hotel of this conversation');
     try {
       const resolution = await resolveTenant.executeWithOptions(
-        { startToCloseTimeout: '15 seconds', summary: `tenant of number ${input.phoneNumberId}` },
+        { summary: `tenant of number ${input.phoneNumberId}` },
         [{ phoneNumberId: input.phoneNumberId, waId: input.waId }],
       );
       if (resolution.kind === 'resolved') {
@@ -254,12 +217,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     upsertSearchAttributes([{ key: LastIntent, value: intent }]);
     try {
       const result = await sendMessage.executeWithOptions(
-        {
-          startToCloseTimeout: '30 seconds',
-          // Retried through outages, but not past WhatsApp's window: after that the reply is undeliverable anyway.
-          scheduleToCloseTimeout: `${sendTimeoutSeconds} seconds`,
-          summary: `reply (${intent}) to ${message.id}`,
-        },
+        { ...sendDeadline(input.sendTimeoutSeconds), summary: `reply (${intent}) to ${message.id}` },
         [
           {
             phoneNumberId: input.phoneNumberId,
@@ -347,12 +305,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     };
     let result: AvailabilityResult;
     try {
-      result = await pms.checkAvailability.executeWithOptions(
-        {
-          startToCloseTimeout: '30 seconds',
-          scheduleToCloseTimeout: '2 minutes',
-          summary: `availability ${stay.checkIn}..${stay.checkOut}`,
-        },
+      result = await checkAvailability.executeWithOptions(
+        { summary: `availability ${stay.checkIn}..${stay.checkOut}` },
         [query],
       );
     } catch (err) {
@@ -456,14 +410,9 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     }
     if (bookingSummary?.status === 'confirmed' && bookingSummary.bookingId) {
       try {
-        await pms.cancelBooking.executeWithOptions(
-          {
-            startToCloseTimeout: '30 seconds',
-            scheduleToCloseTimeout: '10 minutes',
-            summary: `cancel ${bookingSummary.reference}`,
-          },
-          [{ tenantId: hotel.id, bookingId: bookingSummary.bookingId }],
-        );
+        await cancelConfirmedBooking.executeWithOptions({ summary: `cancel ${bookingSummary.reference}` }, [
+          { tenantId: hotel.id, bookingId: bookingSummary.bookingId },
+        ]);
       } catch (err) {
         if (!(err instanceof ActivityFailure)) throw err;
         // The booking stands; a person follows up rather than the conversation failing.
@@ -500,7 +449,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     lang: Language,
   ) {
     const understanding = await understand
-      .executeWithOptions({ startToCloseTimeout: '10 seconds', summary: `understand ${message.id}` }, [
+      .executeWithOptions({ summary: `understand ${message.id}` }, [
         {
           ...(text !== undefined ? { text } : {}),
           ...(message.replyId !== undefined ? { replyId: message.replyId } : {}),
@@ -531,25 +480,16 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     if (!item) return reply(message, receivedReply(lang, 'media'), 'media');
     let stored: DownloadMediaResult;
     try {
-      stored = await media.downloadMedia.executeWithOptions(
+      stored = await downloadMedia.executeWithOptions({ summary: `download ${type} ${item.id}` }, [
         {
-          startToCloseTimeout: '10 minutes',
-          heartbeatTimeout: '30 seconds',
-          // Meta keeps media for 7 days; after an hour of failures staff take over rather than the guest waiting.
-          scheduleToCloseTimeout: '1 hour',
-          summary: `download ${type} ${item.id}`,
+          tenantId: hotel.id,
+          mediaId: item.id,
+          type,
+          tokenRef: hotel.whatsappTokenRef,
+          ...(item.mimeType !== undefined ? { declaredMimeType: item.mimeType } : {}),
+          ...(item.sha256 !== undefined ? { declaredSha256: item.sha256 } : {}),
         },
-        [
-          {
-            tenantId: hotel.id,
-            mediaId: item.id,
-            type,
-            tokenRef: hotel.whatsappTokenRef,
-            ...(item.mimeType !== undefined ? { declaredMimeType: item.mimeType } : {}),
-            ...(item.sha256 !== undefined ? { declaredSha256: item.sha256 } : {}),
-          },
-        ],
-      );
+      ]);
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       log.warn('Media could not be downloaded', { messageId: message.id, error: err.cause?.message });
@@ -569,10 +509,9 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     if (type !== 'audio') return reply(message, receivedReply(lang, 'media'), 'media');
     let transcript: string | null = null;
     try {
-      ({ text: transcript } = await media.transcribeAudio.executeWithOptions(
-        { startToCloseTimeout: '2 minutes', scheduleToCloseTimeout: '5 minutes', summary: `transcribe ${item.id}` },
-        [{ tenantId: hotel.id, ref: stored.ref, language: lang, mimeType: stored.mimeType }],
-      ));
+      ({ text: transcript } = await transcribeAudio.executeWithOptions({ summary: `transcribe ${item.id}` }, [
+        { tenantId: hotel.id, ref: stored.ref, language: lang, mimeType: stored.mimeType },
+      ]));
     } catch (err) {
       // Transcription is a convenience: when it fails, staff listen instead.
       if (!(err instanceof ActivityFailure)) throw err;
