@@ -1,6 +1,7 @@
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import type { ConversationInput } from '../../lib/domain/conversation';
 import path from 'node:path';
 import { testEnv } from '../helpers/env';
 import { historiesDir, listHistories, readHistoryJson, replayable, workflowTypeOf } from '../helpers/histories';
@@ -59,4 +60,26 @@ it('fails when the history and the code disagree (the replay test can fail)', as
       'replay-altered',
     ),
   ).rejects.toBeInstanceOf(DeterminismViolationError);
+});
+
+it('replays a version-1 conversation that crossed the history bound: the change is behind its patch', async () => {
+  // Version 1 read no `historyBound` from its input and continued as new only when the server suggested it. This is
+  // a version-1 recording with a small bound added to its input: what version 1 would have recorded for that input,
+  // since it ignored the field. Today's code, past the bound, continues as new only where the history carries the
+  // `continue-as-new-history-bound` marker; without the patch it would continue where version 1 waited for the
+  // next message, and this replay would fail.
+  const json = readHistoryJson(path.join(historiesDir, 'conversation', 'v1', 'staff-request.json'));
+  const payload = json.events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0];
+  const input = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as ConversationInput;
+  expect(input.historyBound).toBeUndefined();
+  const withBound: ConversationInput = { ...input, historyBound: { events: 10, bytes: 1024 } };
+  payload.data = Buffer.from(JSON.stringify(withBound)).toString('base64');
+  // The bound is crossed while the conversation answers: the reply's workflow task starts past 10 events.
+  const replied = json.events.find((e) => e.activityTaskScheduledEventAttributes?.activityType.name === 'sendMessage');
+  expect(Number(replied!.eventId)).toBeGreaterThan(10);
+  await Worker.runReplayHistory(
+    { workflowBundle: { codePath: testEnv().workflowBundlePath } },
+    historyFromJSON(json),
+    'replay-v1-past-the-bound',
+  );
 });

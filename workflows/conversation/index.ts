@@ -8,6 +8,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -32,6 +33,15 @@ import { receiveMedia } from './media-flow';
 import { reply } from './replies';
 import { ConversationMemory } from './state';
 import { resolveConversationTenant } from './tenant';
+
+/**
+ * `patched()` ids: each marks a change to the commands this workflow issues, so the conversations running on the
+ * code before it (and their recorded histories) replay on the old path. See README, "Changing workflow code".
+ */
+const patches = {
+  /** Continue as new on the project's own history bound, not only when the server suggests it. */
+  historyBound: 'continue-as-new-history-bound',
+} as const;
 
 /**
  * One guest's conversation with one business number: `wa:<phone_number_id>:<wa_id>`.
@@ -67,7 +77,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       memory.settleBookings();
       // Checked after every message: a burst must not grow one run's history without bound. Not while a
       // booking runs: its parent must stay the same run to receive its result.
-      if (workflowInfo().continueAsNewSuggested && !memory.activeBooking) {
+      if (continueAsNewDue(memory) && !memory.activeBooking) {
         await condition(allHandlersFinished);
         return continueAsNew<typeof conversation>({ ...input, carryOver: memory.carryOver() });
       }
@@ -78,6 +88,20 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   upsertSearchAttributes([{ key: ConversationStatus, value: memory.status }]);
   setCurrentDetails('Closed after the idle period');
   return { status: 'closed', received: memory.received, duplicatesDropped: memory.duplicatesDropped };
+}
+
+/**
+ * The server suggests continuing as new (`continueAsNewSuggested`: its `limit.historyCount` and `limit.historySize`
+ * thresholds, 4,096 events and 4 MB by default), or this run's history has reached the project's own bound, whatever
+ * the cluster is configured to suggest.
+ */
+function continueAsNewDue(memory: ConversationMemory): boolean {
+  const info = workflowInfo();
+  if (info.continueAsNewSuggested) return true;
+  const { events, bytes } = memory.historyBound;
+  const reached = info.historyLength >= events || info.historySize >= bytes;
+  // Asked only once the bound is reached, so only the runs that continue on it carry the patch marker.
+  return reached && patched(patches.historyBound);
 }
 
 /** Answers one message by its type, once the conversation has a tenant to answer for. */
