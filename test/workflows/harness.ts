@@ -35,6 +35,9 @@ export async function withWorker<T>(
     taskQueue,
     workflowBundle: { codePath: testEnv().workflowBundlePath },
     activities,
+    // A test that fails with a stub still waiting must not hang the file: in-flight activities are cancelled.
+    shutdownGraceTime: '1 second',
+    shutdownForceTime: '5 seconds',
   });
   return worker.runUntil(() => fn(taskQueue));
 }
