@@ -140,20 +140,21 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
         .catch((err: unknown) => {
           if (!isCancellation(err)) throw err;
         });
+      const { tenantId, roomTypeId, checkIn, checkOut, adults, children, guestName } = input;
       const created = await createBooking
         .executeWithOptions(
           { ...secondsDeadline(input.pmsTimeoutSeconds), summary: `book ${roomId} as ${reference}` },
           [
             {
-              tenantId: input.tenantId,
+              tenantId,
               reference,
-              roomTypeId: input.roomTypeId,
+              roomTypeId,
               roomId,
-              checkIn: input.checkIn,
-              checkOut: input.checkOut,
-              adults: input.adults,
-              ...(input.children !== undefined ? { children: input.children } : {}),
-              ...(input.guestName !== undefined ? { guestName: input.guestName } : {}),
+              checkIn,
+              checkOut,
+              adults,
+              ...(children !== undefined ? { children } : {}),
+              ...(guestName !== undefined ? { guestName } : {}),
               guestWaId: input.waId,
             },
           ],

@@ -7,7 +7,6 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Activities } from '../../activities';
 import { waitFor } from '../../dev/process';
-import type { BookingInput } from '../../lib/domain/booking';
 import {
   conversationWorkflowType,
   inboundMessageSignal,
@@ -18,7 +17,7 @@ import { conversationWorkflowId, type InboundMessage } from '../../lib/domain/me
 import { formatReport, replayCluster } from '../../scripts/replay-cluster';
 import { booking } from '../../workflows/booking';
 import { testEnv } from '../helpers/env';
-import { withWorker, workflowEnvironment } from '../workflows/harness';
+import { sagaInput, withWorker, workflowEnvironment } from '../workflows/harness';
 
 /**
  * `npm run replay:cluster`, the deploy gate, against this run's dev server: the conversations and bookings it just
@@ -78,26 +77,11 @@ beforeAll(async () => {
     };
     await write(waId, 600);
     await write(`${waId}9`, 1);
-    const sagaInput: BookingInput = {
-      tenantId: 'hotel-gate',
-      phoneNumberId: '100200300',
-      waId,
-      tokenRef: null,
-      language: 'en',
-      roomTypeId: '1',
-      roomTypeName: 'Double room',
-      roomIds: ['11'],
-      checkIn: '2031-03-01',
-      checkOut: '2031-03-03',
-      adults: 2,
-      holdTtlSeconds: 900,
-      holdMaxExtensions: 2,
-      pmsTimeoutSeconds: 60,
-    };
+    const saga = sagaInput({ tenantId: 'hotel-gate', waId, roomIds: ['11'] });
     await env.client.workflow.execute(booking, {
       workflowId: `booking-${randomUUID()}`,
       taskQueue: queue,
-      args: [sagaInput],
+      args: [saga],
     });
     await env.client.workflow.getHandle(conversationWorkflowId('100200300', `${waId}9`)).result();
     await waitFor('the open conversation answered', async () => {

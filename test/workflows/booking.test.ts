@@ -1,48 +1,20 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/workflow';
 import { randomUUID } from 'node:crypto';
 import type { Activities } from '../../activities';
 import type { BookingRecord } from '../../activities/pms';
-import { bookingStatusQuery, cancelBookingSignal, type BookingInput } from '../../lib/domain/booking';
+import { bookingStatusQuery, cancelBookingSignal } from '../../lib/domain/booking';
 import { ErrorType } from '../../lib/domain/errors';
 import { bookingText } from '../../lib/domain/templates';
 import { booking } from '../../workflows/booking';
-import { eventKinds, Gate, signalProcessed, withWorker, workflowEnvironment } from './harness';
+import { eventKinds, Gate, sagaInput, signalProcessed, useWorkflowEnvironment, withWorker } from './harness';
 
 /**
  * The booking saga alone, on the real dev server, with stub activities: the races and failures that the end-to-end
  * tests can reach only by luck, each made to happen at a chosen step.
  */
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await workflowEnvironment();
-});
-afterAll(async () => {
-  await env?.teardown();
-});
+const workflowEnv = useWorkflowEnvironment();
 
 const t = bookingText('en');
-
-function input(overrides: Partial<BookingInput> = {}): BookingInput {
-  return {
-    tenantId: 'hotel-test',
-    phoneNumberId: '100200300',
-    waId: '15550001111',
-    tokenRef: null,
-    replyTo: 'wamid.ask',
-    language: 'en',
-    roomTypeId: '1',
-    roomTypeName: 'Double room',
-    roomIds: ['11', '12'],
-    checkIn: '2031-03-01',
-    checkOut: '2031-03-03',
-    adults: 2,
-    holdTtlSeconds: 900,
-    holdMaxExtensions: 2,
-    pmsTimeoutSeconds: 60,
-    ...overrides,
-  };
-}
 
 /** The saga's world: what each stub was asked, the texts sent to the guest, and the booking the PMS makes. */
 function world() {
@@ -94,9 +66,13 @@ const reference = () => `booking-${randomUUID()}`;
 
 it('confirms: holds, books, tells the guest, releases the hold', async () => {
   const { calls, texts, activities } = world();
-  await withWorker(env, activities, async (taskQueue) => {
+  await withWorker(workflowEnv(), activities, async (taskQueue) => {
     const workflowId = reference();
-    const outcome = await env.client.workflow.execute(booking, { workflowId, taskQueue, args: [input()] });
+    const outcome = await workflowEnv().client.workflow.execute(booking, {
+      workflowId,
+      taskQueue,
+      args: [sagaInput()],
+    });
     expect(outcome).toEqual({ kind: 'confirmed', reference: workflowId, bookingId: '501', roomId: '11' });
     expect(calls).toEqual(['acquireHold 11', 'createBooking 11', 'releaseHold 11']);
     expect(texts).toEqual([t.confirmed('Double room', '2031-03-01', '2031-03-03', workflowId)]);
@@ -112,9 +88,13 @@ it('compensates in reverse when the PMS refuses the booking, and tells the guest
       return Promise.reject(ApplicationFailure.nonRetryable('Room type not sold', ErrorType.PmsRejected));
     },
   } satisfies Partial<Activities>;
-  await withWorker(env, refusing, async (taskQueue) => {
+  await withWorker(workflowEnv(), refusing, async (taskQueue) => {
     const workflowId = reference();
-    const outcome = await env.client.workflow.execute(booking, { workflowId, taskQueue, args: [input()] });
+    const outcome = await workflowEnv().client.workflow.execute(booking, {
+      workflowId,
+      taskQueue,
+      args: [sagaInput()],
+    });
     expect(outcome).toMatchObject({ kind: 'failed', reference: workflowId, reason: 'PmsRejected: Room type not sold' });
     // Undone most recent first: whatever the create may have booked, then the hold.
     expect(calls).toEqual([
@@ -124,7 +104,7 @@ it('compensates in reverse when the PMS refuses the booking, and tells the guest
       'releaseHold 11',
     ]);
     expect(texts).toEqual([t.failed()]);
-    expect((await env.client.workflow.getHandle(workflowId).query(bookingStatusQuery)).step).toBe('failed');
+    expect((await workflowEnv().client.workflow.getHandle(workflowId).query(bookingStatusQuery)).step).toBe('failed');
   });
 });
 
@@ -141,9 +121,13 @@ it('runs every compensation step even when one fails, and tells the guest a pers
       return Promise.reject(ApplicationFailure.nonRetryable('Order locked', ErrorType.PmsRejected));
     },
   } satisfies Partial<Activities>;
-  await withWorker(env, failing, async (taskQueue) => {
+  await withWorker(workflowEnv(), failing, async (taskQueue) => {
     const workflowId = reference();
-    const outcome = await env.client.workflow.execute(booking, { workflowId, taskQueue, args: [input()] });
+    const outcome = await workflowEnv().client.workflow.execute(booking, {
+      workflowId,
+      taskQueue,
+      args: [sagaInput()],
+    });
     expect(outcome.kind).toBe('failed');
     expect(calls).toEqual(['acquireHold 11', 'createBooking 11', 'cancelBookingsByReference', 'releaseHold 11']);
     expect(texts).toEqual([t.cancelFailed(workflowId)]);
@@ -161,9 +145,9 @@ it('cancel while acquiring: the hold that may have been taken is released, nothi
       return { kind: 'held', expiresAt: Date.now() + 900_000 };
     },
   } satisfies Partial<Activities>;
-  await withWorker(env, slowHold, async (taskQueue) => {
+  await withWorker(workflowEnv(), slowHold, async (taskQueue) => {
     const workflowId = reference();
-    const handle = await env.client.workflow.start(booking, { workflowId, taskQueue, args: [input()] });
+    const handle = await workflowEnv().client.workflow.start(booking, { workflowId, taskQueue, args: [sagaInput()] });
     await acquiring.reached;
     await handle.signal(cancelBookingSignal);
     const outcome = await handle.result().finally(() => acquiring.release());
@@ -187,9 +171,9 @@ it('cancel racing the end of the saga: a booking confirmed as the guest cancelle
       return { kind: 'released' };
     },
   } satisfies Partial<Activities>;
-  await withWorker(env, slowRelease, async (taskQueue) => {
+  await withWorker(workflowEnv(), slowRelease, async (taskQueue) => {
     const workflowId = reference();
-    const handle = await env.client.workflow.start(booking, { workflowId, taskQueue, args: [input()] });
+    const handle = await workflowEnv().client.workflow.start(booking, { workflowId, taskQueue, args: [sagaInput()] });
     try {
       await releasing.reached;
       expect((await handle.query(bookingStatusQuery)).step).toBe('releasing');
@@ -214,9 +198,13 @@ it('tries the next room when one is held by someone else, and is unavailable whe
       return Promise.resolve({ kind: 'conflict' });
     },
   } satisfies Partial<Activities>;
-  await withWorker(env, taken, async (taskQueue) => {
+  await withWorker(workflowEnv(), taken, async (taskQueue) => {
     const workflowId = reference();
-    const outcome = await env.client.workflow.execute(booking, { workflowId, taskQueue, args: [input()] });
+    const outcome = await workflowEnv().client.workflow.execute(booking, {
+      workflowId,
+      taskQueue,
+      args: [sagaInput()],
+    });
     expect(outcome).toEqual({ kind: 'unavailable', reference: workflowId });
     // Neither hold was taken, so none is released.
     expect(calls).toEqual(['acquireHold 11', 'acquireHold 12']);

@@ -1,5 +1,4 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { randomUUID } from 'node:crypto';
 import type { Activities } from '../../activities';
 import { waitFor } from '../../dev/process';
@@ -14,19 +13,13 @@ import type { Understanding } from '../../lib/domain/intents';
 import { conversationWorkflowId, type InboundMessage } from '../../lib/domain/messages';
 import { bookingText } from '../../lib/domain/templates';
 import type { TenantProfile } from '../../lib/domain/tenants';
-import { eventKinds, Gate, patchMarkers, withWorker, workflowEnvironment } from './harness';
+import { eventKinds, Gate, patchMarkers, useWorkflowEnvironment, withWorker } from './harness';
 
 /**
  * The conversation on the real dev server with stub activities: a booking saga as its child, cancellation, and
  * continue-as-new while a booking runs.
  */
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  env = await workflowEnvironment();
-});
-afterAll(async () => {
-  await env?.teardown();
-});
+const workflowEnv = useWorkflowEnvironment();
 
 const t = bookingText('en');
 const phoneNumberId = '100200300';
@@ -145,17 +138,20 @@ function guest(taskQueue: string, overrides: Partial<ConversationInput> = {}) {
     text,
   });
   return {
-    handle: env.client.workflow.getHandle<ConversationWorkflow>(workflowId),
+    handle: workflowEnv().client.workflow.getHandle<ConversationWorkflow>(workflowId),
     message,
     async write(text: string | InboundMessage): Promise<InboundMessage> {
       const m = typeof text === 'string' ? message(text) : text;
-      await env.client.workflow.signalWithStart<ConversationWorkflow, [InboundMessage]>(conversationWorkflowType, {
-        workflowId,
-        taskQueue,
-        args: [input],
-        signal: inboundMessageSignal,
-        signalArgs: [m],
-      });
+      await workflowEnv().client.workflow.signalWithStart<ConversationWorkflow, [InboundMessage]>(
+        conversationWorkflowType,
+        {
+          workflowId,
+          taskQueue,
+          args: [input],
+          signal: inboundMessageSignal,
+          signalArgs: [m],
+        },
+      );
       return m;
     },
   };
@@ -168,14 +164,14 @@ async function runOf(handle: WorkflowHandle): Promise<string> {
 it('continue-as-new in the middle of a booking: the run that started the saga stays until its outcome arrives', async () => {
   const w = world();
   const creating = w.holdCreateBooking();
-  await withWorker(env, w.activities, async (taskQueue) => {
+  await withWorker(workflowEnv(), w.activities, async (taskQueue) => {
     // A bound every run reaches at its first message: each message would end its run but for a running booking.
     const g = guest(taskQueue, { historyBound: { events: 1, bytes: 1024 * 1024 } });
     const first = await g.write('rooms');
     const firstRun = await runOf(g.handle);
     await waitFor('the offer', () => w.texts.length === 1);
     await waitFor('the first run continued as new', async () => (await runOf(g.handle)) !== firstRun);
-    expect(await patchMarkers(env.client.workflow.getHandle(g.handle.workflowId, firstRun))).toEqual([
+    expect(await patchMarkers(workflowEnv().client.workflow.getHandle(g.handle.workflowId, firstRun))).toEqual([
       'continue-as-new-history-bound',
     ]);
     // The offer crossed over: "1" books its first room.
@@ -200,13 +196,13 @@ it('continue-as-new in the middle of a booking: the run that started the saga st
     });
     expect(await runOf(g.handle)).toBe(bookingRun);
     const reference = (await g.handle.query(stateQuery)).booking!.reference;
-    const saga = await env.client.workflow.getHandle(reference).describe();
+    const saga = await workflowEnv().client.workflow.getHandle(reference).describe();
     expect(saga.parentExecution).toEqual({ workflowId: g.handle.workflowId, runId: bookingRun });
 
     // The next message is answered, and then the run continues as new, carrying the booking along.
     await g.write('thanks');
     await waitFor('a third run', async () => (await runOf(g.handle)) !== bookingRun);
-    const previous = env.client.workflow.getHandle(g.handle.workflowId, bookingRun);
+    const previous = workflowEnv().client.workflow.getHandle(g.handle.workflowId, bookingRun);
     expect((await previous.describe()).status.name).toBe('CONTINUED_AS_NEW');
     const kinds = await eventKinds(previous);
     expect(kinds.indexOf('childWorkflowExecutionCompleted')).toBeLessThan(
@@ -231,7 +227,7 @@ it('continue-as-new in the middle of a booking: the run that started the saga st
 it('a guest who cancels while the saga books: the saga undoes what it did and tells them', async () => {
   const w = world();
   const creating = w.holdCreateBooking();
-  await withWorker(env, w.activities, async (taskQueue) => {
+  await withWorker(workflowEnv(), w.activities, async (taskQueue) => {
     const g = guest(taskQueue);
     await g.write('rooms');
     await waitFor('the offer', () => w.texts.length === 1);
@@ -241,7 +237,7 @@ it('a guest who cancels while the saga books: the saga undoes what it did and te
     await g.write('cancel');
     try {
       await waitFor('the saga told to cancel', async () => {
-        const { events } = await env.client.workflow.getHandle(reference).fetchHistory();
+        const { events } = await workflowEnv().client.workflow.getHandle(reference).fetchHistory();
         return (events ?? []).some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'cancelBooking');
       });
     } finally {
@@ -256,7 +252,7 @@ it('a guest who cancels while the saga books: the saga undoes what it did and te
 
 it('a guest who cancels after the saga finished: the confirmed booking is cancelled at the PMS', async () => {
   const w = world();
-  await withWorker(env, w.activities, async (taskQueue) => {
+  await withWorker(workflowEnv(), w.activities, async (taskQueue) => {
     const g = guest(taskQueue);
     await g.write('rooms');
     await waitFor('the offer', () => w.texts.length === 1);

@@ -3,6 +3,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import type { Activities } from '../../activities';
+import type { BookingInput } from '../../lib/domain/booking';
 import { waitFor } from '../../dev/process';
 import { testEnv } from '../helpers/env';
 
@@ -21,6 +22,43 @@ export async function workflowEnvironment(): Promise<TestWorkflowEnvironment> {
     // already installed in this jest worker
   }
   return TestWorkflowEnvironment.createFromExistingServer({ address: testEnv().temporalAddress });
+}
+
+/** One environment for the test file: connected before its tests, torn down after them. */
+export function useWorkflowEnvironment(): () => TestWorkflowEnvironment {
+  let env: TestWorkflowEnvironment | undefined;
+  beforeAll(async () => {
+    env = await workflowEnvironment();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  return () => {
+    if (!env) throw new Error('The workflow environment is not connected yet');
+    return env;
+  };
+}
+
+/** A booking saga's input for two nights in a double room (rooms 11 and 12), in English. */
+export function sagaInput(overrides: Partial<BookingInput> = {}): BookingInput {
+  return {
+    tenantId: 'hotel-test',
+    phoneNumberId: '100200300',
+    waId: '15550001111',
+    tokenRef: null,
+    replyTo: 'wamid.ask',
+    language: 'en',
+    roomTypeId: '1',
+    roomTypeName: 'Double room',
+    roomIds: ['11', '12'],
+    checkIn: '2031-03-01',
+    checkOut: '2031-03-03',
+    adults: 2,
+    holdTtlSeconds: 900,
+    holdMaxExtensions: 2,
+    pmsTimeoutSeconds: 60,
+    ...overrides,
+  };
 }
 
 /** Runs `fn` while a worker with these stub activities serves a task queue of its own. */
