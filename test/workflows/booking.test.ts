@@ -1,7 +1,6 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import { randomUUID } from 'node:crypto';
 import type { Activities } from '../../activities';
-import type { BookingRecord } from '../../activities/pms';
 import { bookingStatusQuery, cancelBookingSignal } from '../../lib/domain/booking';
 import { ErrorType } from '../../lib/domain/errors';
 import { bookingText } from '../../lib/domain/templates';
@@ -20,10 +19,10 @@ const t = bookingText('en');
 function world() {
   const calls: string[] = [];
   const texts: string[] = [];
-  const record = (reference: string): BookingRecord => ({
+  const record = (reference: string) => ({
     bookingId: '501',
     reference,
-    status: 'confirmed',
+    status: 'confirmed' as const,
     roomTypeId: '1',
     roomId: '11',
     checkIn: '2031-03-01',
