@@ -1,6 +1,6 @@
 import { type Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import { createQloAppsClient } from '../../clients/qloapps';
+import { createQloAppsClient, createShopCache } from '../../clients/qloapps';
 import { demoHotels, OrderState, type PmsStandin, type StandinHotel } from '../../dev/pms-standin';
 import { englishDate, spanishDate } from '../../dev/dates';
 import { waitFor } from '../../dev/process';
@@ -278,6 +278,7 @@ it('compensation cancels every live order at the PMS that carries the booking re
     timeoutMs: 5_000,
     maxResponseBytes: 1024 * 1024,
     dispatcher: http,
+    cache: createShopCache({ ttlMs: 60_000 }),
   });
   for (const roomId of ['1', '2']) {
     const request = {
@@ -288,6 +289,7 @@ it('compensation cancels every live order at the PMS that carries the booking re
       checkOut: outDate,
       adults: 2,
       guestRef: 'g',
+      guestWaId: from,
     };
     expect(await qlo.createBooking(request)).toMatchObject({ kind: 'booked' });
   }
