@@ -331,10 +331,10 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
     return rows.sort((a, b) => Number(a.id) - Number(b.id));
   }
 
-  /** Records of these orders, with their rooms; an order without rooms at this shop is left out. */
-  async function records(found: OrderRow[]): Promise<BookingRecord[]> {
+  /** Records of these orders, with their rooms (read unless given); an order without rooms is left out. */
+  async function records(found: OrderRow[], rooms?: RoomBookingRow[]): Promise<BookingRecord[]> {
     if (!found.length) return [];
-    const [states, rows] = await Promise.all([cancelledStates(), roomBookings(found.map((o) => o.id))]);
+    const [states, rows] = await Promise.all([cancelledStates(), rooms ?? roomBookings(found.map((o) => o.id))]);
     return found.flatMap((order) => {
       // The saga books one room per booking; a booking made elsewhere with several rooms shows its first.
       const room = rows.find((r) => r.id_order === order.id);
@@ -484,11 +484,13 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
 
     async cancelBooking(bookingId) {
       const [order] = numericId.test(bookingId) ? await orders('id', bookingId) : [];
-      const [current] = order ? await records([order]) : [];
+      const rows = order ? (await roomBookings([order.id])).filter((row) => row.id_order === order.id) : [];
+      const [current] = order ? await records([order], rows) : [];
       if (!order || !current) throw pmsRejected(`Booking ${bookingId} does not exist at the PMS`, { httpStatus: 404 });
       if (current.status === 'cancelled') return current;
-      // A PUT removes the rooms it does not list, so every room of the order goes back, by type and dates.
-      const rows = (await roomBookings([order.id])).filter((row) => row.id_order === order.id);
+      // A PUT removes the rooms it does not list, so every room of the order goes back, by type and dates. Without
+      // `rooms[]` it keeps them, but drops the services booked with them (the fees): a cancelled order's total is its
+      // rooms' price.
       const groups = new Map<
         string,
         { id_room_type: number; checkin_date: string; checkout_date: string; n: number }

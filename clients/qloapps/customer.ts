@@ -12,10 +12,16 @@ const notInNames = /[!<>,;?=+()@#"°{}_$%:\\]/gu;
 /** Customer::$definition: firstname and lastname are at most 32 characters. */
 const maxNameLength = 32;
 
-/** A name part cleaned to QloApps' rule: refused characters and controls dropped, spaces folded, cut to 32. */
+/**
+ * A name part cleaned to QloApps' rule: refused characters and controls dropped, spaces folded, cut to 32. Characters
+ * beyond the Basic Multilingual Plane (emoji, mostly) go too: QloApps' tables are utf8mb3, which stores each as "?",
+ * and a stored name with "?" fails isName the next time the customer is saved, which every later booking or
+ * cancellation for that customer does (an empty 500, the booking left as it was).
+ */
 export function cleanName(raw: string): string {
   const cleaned = raw
     .normalize('NFC')
+    .replace(/[\u{10000}-\u{10FFFF}]/gu, '')
     .replace(/[0-9]/g, '')
     .replace(notInNames, ' ')
     .replace(/\p{C}/gu, '')
@@ -26,7 +32,7 @@ export function cleanName(raw: string): string {
 
 /**
  * First and last name from a WhatsApp profile name, each valid for QloApps and never empty (it requires both):
- * "Ana María López" → Ana / María López; "R2-D2 :)" → R-D / Guest; "🙂" → 🙂 / Guest; "" → WhatsApp / Guest.
+ * "Ana María López" → Ana / María López; "R2-D2 :)" → R-D / Guest; "Ana 🙂" → Ana / Guest; "" → WhatsApp / Guest.
  */
 export function customerName(profileName: string | undefined): { firstname: string; lastname: string } {
   const words = cleanName(profileName ?? '')

@@ -35,9 +35,13 @@ import {
  * - an empty phone is refused while `PS_ONE_PHONE_AT_LEAST` is on; a new customer whose name fails `isName` (or is
  *   longer than 32 characters) is a fatal error, an empty 500 with nothing created; an invalid phone is the same,
  *   after the customer was created; an existing customer keeps its name when the one sent is not valid;
+ * - names are stored in utf8mb3 columns: a character beyond the Basic Multilingual Plane (an emoji) is stored as
+ *   "????", which fails `isName` the next time the customer is saved (by any later POST or PUT for them): an empty
+ *   500, nothing changed;
  * - auto-added services are dropped unless listed in the room's `services` (removeAutoAddedServicesFromCart);
  * - a PUT takes the order id from the body (the URL's is ignored), needs `room_types` and an existing customer's
- *   e-mail, and removes the order's rooms that it does not list;
+ *   e-mail, removes the order's rooms that it does not list, and replaces the services of the rooms it keeps with
+ *   the ones listed in their `rooms[]` entry (none without one);
  * - on a shop showing prices tax excluded, GET and the replies to POST and PUT are a 500 with PHP warnings, after
  *   the work is done;
  * - answers carry no status; POST answers 200, not 201.
@@ -220,7 +224,13 @@ function assignRooms(
 }
 
 /** A booked room priced as QloApps does: the room for every night, and the services listed with it. */
-function bookedRoom(shop: Shop, hotel: StandinHotel, want: RequestedRoom, roomId: number): StandinBookedRoom {
+function bookedRoom(
+  shop: Shop,
+  hotel: StandinHotel,
+  want: RequestedRoom,
+  roomId: number,
+  newLine = true,
+): StandinBookedRoom {
   const type = hotel.roomTypes.find((t) => t.id === want.roomTypeId)!;
   const stay = nights(want.checkIn, want.checkOut);
   const price = round2(type.pricePerNight * stay);
@@ -230,7 +240,7 @@ function bookedRoom(shop: Shop, hotel: StandinHotel, want: RequestedRoom, roomId
     return { id, name: service.name, price: servicePrice, tax: round2(servicePrice * hotel.taxRate) };
   });
   return {
-    lineId: shop.next.line++,
+    lineId: newLine ? shop.next.line++ : 0,
     roomTypeId: want.roomTypeId,
     roomId,
     checkIn: want.checkIn,
@@ -258,14 +268,25 @@ function doneReply(shop: Shop, booking: StandinBooking, warnings: string[]): Rep
   return all.length ? phpWarnings(all) : { status: 200, body: bookingDetails(shop, booking) };
 }
 
-/** processCustomer for a known customer: names and phone change only when valid. */
-function updateCustomer(customer: StandinCustomer, detail: Record<string, unknown>): void {
+/** What a utf8mb3 column keeps of a string: each character beyond the Basic Multilingual Plane becomes "????". */
+function utf8mb3(value: string): string {
+  return value.replace(/[\u{10000}-\u{10FFFF}]/gu, '????');
+}
+
+const validName = (name: string) => isName(name) && [...name].length <= 32;
+
+/**
+ * processCustomer for a known customer: names and phone change only when valid, then the customer is saved, which
+ * validates every field again: a name stored invalid (see {@link utf8mb3}) is then a fatal error.
+ */
+function updateCustomer(customer: StandinCustomer, detail: Record<string, unknown>): Reply | undefined {
   const firstname = str(detail.firstname);
   const lastname = str(detail.lastname);
   const phone = str(detail.phone);
-  if (firstname && isName(firstname) && firstname.length <= 32) customer.firstname = firstname;
-  if (lastname && isName(lastname) && lastname.length <= 32) customer.lastname = lastname;
+  if (firstname && validName(firstname)) customer.firstname = utf8mb3(firstname);
+  if (lastname && validName(lastname)) customer.lastname = utf8mb3(lastname);
   if (phone && isPhoneNumber(phone)) customer.phone = phone;
+  return validName(customer.firstname) && validName(customer.lastname) ? undefined : emptyFatal;
 }
 
 function createBooking(shop: Shop, body: string): Reply {
@@ -308,13 +329,21 @@ function createBooking(shop: Shop, body: string): Reply {
     shop.customers.find((c) => c.id === idCustomer) ??
     shop.customers.find((c) => c.email.toLowerCase() === email.toLowerCase());
   if (customer) {
-    updateCustomer(customer, detail);
+    const fatal = updateCustomer(customer, detail);
+    if (fatal) return fatal;
   } else {
     const firstname = str(detail.firstname);
     const lastname = str(detail.lastname);
     // Customer::add() validates each field (isName, size 32) and throws; nothing catches it.
-    if (![firstname, lastname].every((n) => isName(n) && n.length <= 32)) return emptyFatal;
-    customer = { id: shop.next.customer++, firstname, lastname, email, phone: '', createdAt: now };
+    if (!validName(firstname) || !validName(lastname)) return emptyFatal;
+    customer = {
+      id: shop.next.customer++,
+      firstname: utf8mb3(firstname),
+      lastname: utf8mb3(lastname),
+      email,
+      phone: '',
+      createdAt: now,
+    };
     shop.customers.push(customer);
   }
   const phone = str(detail.phone);
@@ -369,7 +398,7 @@ function updateBooking(shop: Shop, body: string): Reply {
 
   // handlePutRequest: rooms of the order matched by room type and dates stay; the others are removed; what is asked
   // for beyond them is added.
-  const kept: StandinBookedRoom[] = [];
+  const kept: { room: StandinBookedRoom; services: StandinBookedService[] }[] = [];
   const toAdd: RequestedRoom[] = [];
   const remaining = [...booking.rooms];
   for (const want of wanted) {
@@ -380,8 +409,13 @@ function updateBooking(shop: Shop, body: string): Reply {
         r.checkOut === want.checkOut &&
         (want.roomId === undefined || want.roomId === r.roomId),
     );
-    if (index >= 0) kept.push(...remaining.splice(index, 1));
-    else toAdd.push(want);
+    if (index < 0) {
+      toAdd.push(want);
+      continue;
+    }
+    const room = remaining.splice(index, 1)[0]!;
+    // The room's services become the ones its rooms[] entry lists: none when it has no entry.
+    kept.push({ room, services: bookedRoom(shop, hotel, want, room.roomId, false).services });
   }
   const added = toAdd.length ? assignRooms(shop, hotel, toAdd, booking) : [];
   if (!added) return errors(400, 404, 'Requested room(s) not available');
@@ -390,12 +424,21 @@ function updateBooking(shop: Shop, body: string): Reply {
       ? booking.currentState
       : stateFor(shop, bookingStatus, p.payment_status === undefined ? undefined : int(p.payment_status));
   const reopening = !occupies(shop, booking) && occupies(shop, { ...booking, currentState: state });
-  if (reopening && kept.some((r) => takenRoomIds(shop, hotel.id, r.checkIn, r.checkOut, booking).has(r.roomId)))
+  if (
+    reopening &&
+    kept.some(({ room }) => takenRoomIds(shop, hotel.id, room.checkIn, room.checkOut, booking).has(room.roomId))
+  )
     return errors(400, 404, 'Requested room(s) not available');
+  if (customer) {
+    const fatal = updateCustomer(customer, detail);
+    if (fatal) return fatal;
+  }
 
-  booking.rooms = [...kept, ...toAdd.map((w, i) => bookedRoom(shop, hotel, w, added[i]!))];
+  booking.rooms = [
+    ...kept.map(({ room, services }) => ({ ...room, services })),
+    ...toAdd.map((w, i) => bookedRoom(shop, hotel, w, added[i]!)),
+  ];
   booking.currentState = state;
-  if (customer) updateCustomer(customer, detail);
   if (str(p.remark).trim()) booking.remarks.push(str(p.remark));
   booking.updatedAt = sqlDateTime(new Date());
   return doneReply(shop, booking, warnings);
