@@ -12,6 +12,7 @@ import {
   bookingStatus,
   cancelledStateKeys,
   configurationsSchema,
+  defaultCurrencyKey,
   createdBookingSchema,
   customersSchema,
   isPhpErrorBody,
@@ -274,16 +275,28 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
     return { rooms, currency };
   }
 
-  /** The order states in which QloApps frees a booking's rooms, as this shop numbers them (cached). */
-  function cancelledStates(): Promise<Set<string>> {
-    return cache.get(shop, 'cancelled-states', async () => {
+  /**
+   * What records need of the shop's configuration (cached): the order states in which QloApps frees a booking's
+   * rooms, as this shop numbers them, and its default currency's id.
+   */
+  function shopSettings(): Promise<{ cancelled: Set<string>; defaultCurrencyId: string | undefined }> {
+    return cache.get(shop, 'settings', async () => {
       const rows = await read(configurationsSchema, 'configurations', 'GET configurations', {
-        [`filter[name]`]: `[${cancelledStateKeys.join('|')}]`,
+        [`filter[name]`]: `[${[...cancelledStateKeys, defaultCurrencyKey].join('|')}]`,
         display: '[name,value]',
       });
-      const ids = new Set(rows.filter((r) => cancelledStateKeys.some((k) => k === r.name)).map((r) => r.value));
-      if (!ids.size) throw pmsUnavailable(`PMS configurations has none of ${cancelledStateKeys.join(', ')}`);
-      return ids;
+      const cancelled = new Set(rows.filter((r) => cancelledStateKeys.some((k) => k === r.name)).map((r) => r.value));
+      if (!cancelled.size) throw pmsUnavailable(`PMS configurations has none of ${cancelledStateKeys.join(', ')}`);
+      return { cancelled, defaultCurrencyId: rows.find((r) => r.name === defaultCurrencyKey)?.value };
+    });
+  }
+
+  /** The ISO code of the shop's default currency (cached): hotel_ari names it, for any dates. */
+  function shopCurrency(): Promise<string | undefined> {
+    return cache.get(shop, 'currency', async () => {
+      const today = new Date().toISOString().slice(0, 10);
+      const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+      return (await ari({ checkIn: today, checkOut: tomorrow, adults: 1 })).currency;
     });
   }
 
@@ -317,7 +330,7 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
   async function orders(field: 'id' | 'source', value: string): Promise<OrderRow[]> {
     return read(ordersSchema, 'orders', 'GET orders', {
       [`filter[${field}]`]: `[${value}]`,
-      display: '[id,current_state,source,id_customer,total_paid_tax_incl]',
+      display: '[id,current_state,source,id_customer,id_currency,total_paid_tax_incl]',
     });
   }
 
@@ -334,7 +347,11 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
   /** Records of these orders, with their rooms (read unless given); an order without rooms is left out. */
   async function records(found: OrderRow[], rooms?: RoomBookingRow[]): Promise<BookingRecord[]> {
     if (!found.length) return [];
-    const [states, rows] = await Promise.all([cancelledStates(), rooms ?? roomBookings(found.map((o) => o.id))]);
+    const [settings, currency, rows] = await Promise.all([
+      shopSettings(),
+      shopCurrency(),
+      rooms ?? roomBookings(found.map((o) => o.id)),
+    ]);
     return found.flatMap((order) => {
       // The saga books one room per booking; a booking made elsewhere with several rooms shows its first.
       const room = rows.find((r) => r.id_order === order.id);
@@ -342,12 +359,15 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
       const record: BookingRecord = {
         bookingId: order.id,
         reference: order.source ?? '',
-        status: order.current_state !== undefined && states.has(order.current_state) ? 'cancelled' : 'confirmed',
+        status:
+          order.current_state !== undefined && settings.cancelled.has(order.current_state) ? 'cancelled' : 'confirmed',
         roomTypeId: room.id_product,
         roomId: room.id_room,
         checkIn: room.date_from.slice(0, 10),
         checkOut: room.date_to.slice(0, 10),
         ...(order.total_paid_tax_incl !== undefined ? { total: order.total_paid_tax_incl } : {}),
+        // Our orders are in the default currency (hotel_ari's); another order's is not named.
+        ...(currency && order.id_currency === settings.defaultCurrencyId ? { currency } : {}),
       };
       return [record];
     });
@@ -467,7 +487,7 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
         const booked = created?.success
           ? await getBooking(created.data.booking.id)
           : await findBookingByReference(r.reference);
-        if (booked) return { kind: 'booked', booking: { ...booked, currency } };
+        if (booked) return { kind: 'booked', booking: booked };
         const message = `PMS answered HTTP ${res.status} to POST bookings but has no order with source ${r.reference}`;
         throw ok(res) ? pmsUnavailable(message) : pmsMaybeDone(`${message}: ${qloErrorMessages(res.text)}`);
       }

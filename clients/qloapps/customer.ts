@@ -19,7 +19,12 @@ const maxNameLength = 32;
  * cancellation for that customer does (an empty 500, the booking left as it was).
  */
 export function cleanName(raw: string): string {
-  const cleaned = raw
+  return [...cleanText(raw)].slice(0, maxNameLength).join('').trim();
+}
+
+/** {@link cleanName} without the length cut. */
+function cleanText(raw: string): string {
+  return raw
     .normalize('NFC')
     .replace(/[\u{10000}-\u{10FFFF}]/gu, '')
     .replace(/[0-9]/g, '')
@@ -27,7 +32,6 @@ export function cleanName(raw: string): string {
     .replace(/\p{C}/gu, '')
     .replace(/\s+/g, ' ')
     .trim();
-  return [...cleaned].slice(0, maxNameLength).join('').trim();
 }
 
 /**
@@ -35,7 +39,7 @@ export function cleanName(raw: string): string {
  * "Ana María López" → Ana / María López; "R2-D2 :)" → R-D / Guest; "Ana 🙂" → Ana / Guest; "" → WhatsApp / Guest.
  */
 export function customerName(profileName: string | undefined): { firstname: string; lastname: string } {
-  const words = cleanName(profileName ?? '')
+  const words = cleanText(profileName ?? '')
     .split(' ')
     .filter(Boolean);
   const [first, ...rest] = words;

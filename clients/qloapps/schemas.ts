@@ -15,6 +15,8 @@ export const paymentAwaiting = 3;
  * payment error; 4, 5 and 6 on a default install, but a shop may renumber them).
  */
 export const cancelledStateKeys = ['PS_OS_CANCELED', 'PS_OS_REFUND', 'PS_OS_ERROR'] as const;
+/** The configuration value naming the shop's default currency (an id; hotel_ari gives its ISO code). */
+export const defaultCurrencyKey = 'PS_CURRENCY_DEFAULT';
 /** Product::PRICE_ADDITION_TYPE_WITH_ROOM: a service whose price hotel_ari adds to the room's. */
 export const priceAdditionWithRoom = 1;
 
@@ -80,7 +82,7 @@ function resourceList<T extends z.ZodType>(nodes: string, item: T) {
   ]);
 }
 
-/** GET /api/orders?display=[id,current_state,source,id_customer,total_paid_tax_incl]. */
+/** GET /api/orders?display=[id,current_state,source,id_customer,id_currency,total_paid_tax_incl]. */
 export const ordersSchema = resourceList(
   'orders',
   z.object({
@@ -88,6 +90,7 @@ export const ordersSchema = resourceList(
     current_state: qloId.optional(),
     source: z.string().nullable().optional(),
     id_customer: qloId.optional(),
+    id_currency: qloId.optional(),
     total_paid_tax_incl: qloNumber.optional(),
   }),
 );

@@ -242,6 +242,7 @@ function configurationRows(shop: Shop): Record<string, unknown>[] {
     ['PS_OS_CANCELED', String(s.orderStates.canceled)],
     ['PS_OS_REFUND', String(s.orderStates.refund)],
     ['PS_OS_ERROR', String(s.orderStates.error)],
+    ['PS_CURRENCY_DEFAULT', '1'],
     ['PS_ONE_PHONE_AT_LEAST', s.requirePhone ? '1' : '0'],
     ['PRICE_DISPLAY_METHOD', s.taxExcludedDisplay ? '1' : '0'],
     ['PS_SHOP_DOMAIN', s.domain ?? ''],
