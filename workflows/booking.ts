@@ -169,7 +169,10 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
 
       // 3. Tell the guest. If they cannot be told, the booking is undone: nobody would know it exists.
       setStep('confirming');
-      await tell(t.confirmed(input.roomTypeName, input.checkIn, input.checkOut, reference), `confirm ${reference}`);
+      await tell(
+        t.confirmed(input.roomTypeName, input.checkIn, input.checkOut, reference, created.booking),
+        `confirm ${reference}`,
+      );
       compensations.length = 0; // confirmed: from here on nothing is undone
 
       // 4. The PMS holds the booking now; the Redis hold has done its job.
