@@ -7,11 +7,12 @@ import { ConversationStatus } from '../lib/domain/search-attributes';
 import { createGuestRefs } from '../lib/guest-refs';
 import type { Logger } from '../lib/log';
 import {
+  conversationWorkflowType,
   deliveryStatusSignal,
   inboundMessageSignal,
-  type conversation,
   type ConversationInput,
-} from '../workflows/conversation';
+  type ConversationWorkflow,
+} from '../lib/domain/conversation';
 import { isValidSignature, tokensEqual } from './signature';
 import { HttpError } from './errors';
 import {
@@ -75,7 +76,7 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
         pmsTimeoutSeconds: config.booking.pmsTimeoutSeconds,
       },
     };
-    await temporal.workflow.signalWithStart<typeof conversation, [typeof message]>('conversation', {
+    await temporal.workflow.signalWithStart<ConversationWorkflow, [typeof message]>(conversationWorkflowType, {
       workflowId: conversationWorkflowId(phoneNumberId, waId),
       taskQueue: config.temporal.taskQueue,
       args: [input],

@@ -14,7 +14,8 @@ import { isValidSignature } from '../api/signature';
 import { extractDeliveries, webhookPayloadSchema } from '../api/whatsapp-payload';
 import { conversationWorkflowId, type InboundMessage } from '../lib/domain/messages';
 import { ConversationStatus } from '../lib/domain/search-attributes';
-import { inboundMessageSignal, type conversation, type ConversationInput } from '../workflows/conversation';
+import { inboundMessageSignal, type ConversationInput } from '../lib/domain/conversation';
+import type { conversation } from '../workflows/conversation';
 
 interface MetaText {
   entry: {

@@ -63,6 +63,7 @@ const envSchema = z.object({
   AVAILABILITY_CACHE_TTL_SECONDS: positiveInt.default(60),
   PMS_ALLOW_PRIVATE_NETWORKS: bool.default(false),
   PMS_MAX_RESPONSE_BYTES: positiveInt.default(1024 * 1024),
+  PMS_SHOP_CACHE_SECONDS: positiveInt.default(5 * 60),
 
   HOLD_TTL_SECONDS: positiveInt.default(15 * 60),
   HOLD_MAX_EXTENSIONS: z.coerce.number().int().min(0).default(2),
@@ -146,6 +147,8 @@ export interface Config {
     allowPrivateNetworks: boolean;
     /** Longest PMS answer read; a longer one fails the call. */
     maxResponseBytes: number;
+    /** How long a shop's order states and room type terms (tax group, fees) are kept before being read again. */
+    shopCacheSeconds: number;
   };
   holds: { ttlSeconds: number; maxExtensions: number };
   /** `pmsTimeoutSeconds`: how long a booking keeps retrying the PMS before it gives up and compensates. */
@@ -256,6 +259,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       availabilityCacheTtlSeconds: e.AVAILABILITY_CACHE_TTL_SECONDS,
       allowPrivateNetworks: e.PMS_ALLOW_PRIVATE_NETWORKS,
       maxResponseBytes: e.PMS_MAX_RESPONSE_BYTES,
+      shopCacheSeconds: e.PMS_SHOP_CACHE_SECONDS,
     },
     holds: { ttlSeconds: e.HOLD_TTL_SECONDS, maxExtensions: e.HOLD_MAX_EXTENSIONS },
     booking: { maxStayNights: e.BOOKING_MAX_STAY_NIGHTS, pmsTimeoutSeconds: e.BOOKING_PMS_TIMEOUT_SECONDS },

@@ -1,86 +1,35 @@
 import {
-  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
-  defineQuery,
-  defineSignal,
   isCancellation,
   log,
   patched,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { configFailureIn, ErrorType } from '../lib/domain/errors';
-import type { Language } from '../lib/domain/language';
+import { configFailureIn } from '../lib/domain/errors';
+import {
+  bookingStatusQuery,
+  cancelBookingSignal,
+  type BookingInput,
+  type BookingOutcome,
+  type BookingStatus,
+  type BookingStep,
+} from '../lib/domain/booking';
 import { BookingReference, TenantId } from '../lib/domain/search-attributes';
 import { bookingText } from '../lib/domain/templates';
-
-/** The guest asked to cancel while the booking runs: what is done is undone, in reverse. */
-export const cancelBookingSignal = defineSignal('cancelBooking');
-export const bookingStatusQuery = defineQuery<BookingStatus>('status');
-
-export type BookingStep =
-  | 'holding'
-  | 'booking'
-  | 'confirming'
-  | 'releasing'
-  | 'compensating'
-  | 'confirmed'
-  | 'unavailable'
-  | 'failed'
-  | 'cancelled';
-
-export interface BookingStatus {
-  reference: string;
-  step: BookingStep;
-  roomId: string | undefined;
-  bookingId: string | undefined;
-}
-
-export interface BookingInput {
-  tenantId: string;
-  /** Where to tell the guest. */
-  phoneNumberId: string;
-  waId: string;
-  tokenRef: string | null;
-  /** The guest message that asked for the booking; replies quote it. */
-  replyTo?: string;
-  language: Language;
-  roomTypeId: string;
-  roomTypeName: string;
-  /** Rooms of that type to try, in order, until one can be held. */
-  roomIds: string[];
-  checkIn: string;
-  checkOut: string;
-  adults: number;
-  children?: number;
-  guestName?: string;
-  /** The hold's TTL and how often it may be extended (config); the saga extends it while the PMS is slow. */
-  holdTtlSeconds: number;
-  holdMaxExtensions: number;
-  /** How long to keep retrying the PMS before giving up and compensating. */
-  pmsTimeoutSeconds: number;
-  /** How long a message to the guest is retried before it counts as undeliverable; 24 h when absent. */
-  sendTimeoutSeconds?: number;
-}
-
-export type BookingOutcome =
-  | { kind: 'confirmed'; reference: string; bookingId: string; roomId: string }
-  | { kind: 'unavailable'; reference: string }
-  | {
-      kind: 'failed';
-      reference: string;
-      reason: string;
-      /** The booking failed on the configuration (a token or key refused, a secret missing): staff must act. */
-      configFailure?: { kind: string; message: string };
-    }
-  | { kind: 'cancelled'; reference: string };
+import {
+  createBooking,
+  holds,
+  secondsDeadline,
+  sendDeadline,
+  sendMessage,
+  undo,
+} from './conversation/activity-options';
 
 /**
  * `patched()` ids: each marks a change to the commands this workflow issues, so histories recorded before it (and
@@ -90,19 +39,6 @@ const patches = {
   /** Compensation cancels every live PMS booking with the reference (one activity), not only the first found. */
   cancelEveryOrderByReference: 'cancel-every-order-by-reference',
 } as const;
-
-const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' } as const;
-
-const holds = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  // Unlimited attempts: while Redis is down the booking waits for it.
-  retry: { ...retry, nonRetryableErrorTypes: [ErrorType.InvalidDates] },
-});
-
-const { sendMessage } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { ...retry, maximumInterval: '1 minute', nonRetryableErrorTypes: [ErrorType.WhatsAppPermanentError] },
-});
 
 /**
  * The booking saga, a child of the guest's conversation. Hold the room, book it at the PMS with
@@ -123,25 +59,10 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
     { key: BookingReference, value: reference },
   ]);
 
-  const pms = proxyActivities<Activities>({
-    startToCloseTimeout: '30 seconds',
-    scheduleToCloseTimeout: `${input.pmsTimeoutSeconds} seconds`,
-    // Wait for an attempt in flight to finish before compensating, so its outcome is known.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: {
-      ...retry,
-      nonRetryableErrorTypes: [ErrorType.PmsRejected, ErrorType.PmsNotConfigured, ErrorType.InvalidDates],
-    },
-  });
-
   const tell = (text: string, summary: string) =>
     sendMessage.executeWithOptions(
-      {
-        startToCloseTimeout: '30 seconds',
-        // Bounded, so a guest who cannot be told (WhatsApp down past its window) ends in compensation, not in limbo.
-        scheduleToCloseTimeout: `${input.sendTimeoutSeconds ?? 24 * 60 * 60} seconds`,
-        summary,
-      },
+      // Bounded, so a guest who cannot be told (WhatsApp down past its window) ends in compensation, not in limbo.
+      { ...sendDeadline(input.sendTimeoutSeconds), summary },
       [
         {
           phoneNumberId: input.phoneNumberId,
@@ -153,16 +74,6 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
         },
       ],
     );
-
-  // Undoing must finish even if the PMS is down for a while: no deadline, Temporal retries until it answers.
-  const undo = proxyActivities<Activities>({
-    startToCloseTimeout: '30 seconds',
-    retry: {
-      ...retry,
-      maximumInterval: '1 minute',
-      nonRetryableErrorTypes: [ErrorType.PmsRejected, ErrorType.PmsNotConfigured],
-    },
-  });
 
   /** Undo steps, most recent first. */
   const compensations: { name: string; run: () => Promise<unknown> }[] = [];
@@ -186,7 +97,7 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
         };
         compensations.unshift(release);
         const hold = await holds.acquireHold.executeWithOptions(
-          { startToCloseTimeout: '10 seconds', summary: `hold ${roomId} ${input.checkIn}..${input.checkOut}` },
+          { summary: `hold ${roomId} ${input.checkIn}..${input.checkOut}` },
           [{ tenantId: input.tenantId, roomId, owner: reference, checkIn: input.checkIn, checkOut: input.checkOut }],
         );
         if (hold.kind === 'held') {
@@ -229,21 +140,25 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
         .catch((err: unknown) => {
           if (!isCancellation(err)) throw err;
         });
-      const created = await pms.createBooking
-        .executeWithOptions({ startToCloseTimeout: '30 seconds', summary: `book ${roomId} as ${reference}` }, [
-          {
-            tenantId: input.tenantId,
-            reference,
-            roomTypeId: input.roomTypeId,
-            roomId,
-            checkIn: input.checkIn,
-            checkOut: input.checkOut,
-            adults: input.adults,
-            ...(input.children !== undefined ? { children: input.children } : {}),
-            ...(input.guestName !== undefined ? { guestName: input.guestName } : {}),
-            guestWaId: input.waId,
-          },
-        ])
+      const { tenantId, roomTypeId, checkIn, checkOut, adults, children, guestName } = input;
+      const created = await createBooking
+        .executeWithOptions(
+          { ...secondsDeadline(input.pmsTimeoutSeconds), summary: `book ${roomId} as ${reference}` },
+          [
+            {
+              tenantId,
+              reference,
+              roomTypeId,
+              roomId,
+              checkIn,
+              checkOut,
+              adults,
+              ...(children !== undefined ? { children } : {}),
+              ...(guestName !== undefined ? { guestName } : {}),
+              guestWaId: input.waId,
+            },
+          ],
+        )
         .finally(() => keepAlive.cancel());
       await extending;
       if (created.kind === 'unavailable') {
@@ -254,7 +169,10 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
 
       // 3. Tell the guest. If they cannot be told, the booking is undone: nobody would know it exists.
       setStep('confirming');
-      await tell(t.confirmed(input.roomTypeName, input.checkIn, input.checkOut, reference), `confirm ${reference}`);
+      await tell(
+        t.confirmed(input.roomTypeName, input.checkIn, input.checkOut, reference, created.booking),
+        `confirm ${reference}`,
+      );
       compensations.length = 0; // confirmed: from here on nothing is undone
 
       // 4. The PMS holds the booking now; the Redis hold has done its job.

@@ -1,3 +1,3 @@
-export * from './conversation';
-export * from './booking';
+export { conversation } from './conversation';
+export { booking } from './booking';
 export * from './media-cleanup';

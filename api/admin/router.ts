@@ -21,6 +21,8 @@ export interface AdminDeps {
   redis?: Redis | undefined;
   config: Config;
   log: Logger;
+  /** Where a PMS base URL redirects (see `shopRedirect`), checked when a tenant's `pmsBaseUrl` is saved. */
+  pmsRedirect: (baseUrl: string) => Promise<string | undefined>;
 }
 
 /** Every admin route (the OpenAPI route aside); the router and the OpenAPI document are both built from it. */

@@ -5,7 +5,7 @@ import { OrderState } from '../../dev/pms-standin';
 import { waitFor } from '../../dev/process';
 import { startRedis, type RedisServer } from '../../dev/redis';
 import { conversationWorkflowId } from '../../lib/domain/messages';
-import { stateQuery } from '../../workflows/conversation';
+import { stateQuery } from '../../lib/domain/conversation';
 import { startStack, type Stack } from '../helpers/stack';
 import { textWebhook, uniqueMessageId, uniqueWaId, postSigned } from '../helpers/webhooks';
 

@@ -8,7 +8,7 @@ import { waitFor } from '../../dev/process';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
 import { conversationWorkflowId } from '../../lib/domain/messages';
 import { startTemporalDevServer, type DevServer } from '../../temporal/dev-server';
-import { stateQuery, type ConversationInput } from '../../workflows/conversation';
+import { stateQuery, type ConversationInput } from '../../lib/domain/conversation';
 import { createPool } from '../../lib/db/pool';
 import { captureLogger, startWorker, testConfig, testSecrets } from '../helpers/env';
 import { createTestTenant } from '../helpers/tenants';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { waitFor } from '../../dev/process';
 import { mediaSha256, type WhatsAppStandin } from '../../dev/whatsapp-standin';
 import { conversationWorkflowId } from '../../lib/domain/messages';
-import { stateQuery } from '../../workflows/conversation';
+import { stateQuery } from '../../lib/domain/conversation';
 import { startStack, type Stack } from '../helpers/stack';
 import type { TestTenant } from '../helpers/tenants';
 import { mediaWebhook, postSigned, uniqueWaId } from '../helpers/webhooks';

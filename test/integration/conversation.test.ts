@@ -5,7 +5,7 @@ import { waitFor } from '../../dev/process';
 import type { Config } from '../../lib/config';
 import { conversationWorkflowId } from '../../lib/domain/messages';
 import { ConversationStatus, LastIntent } from '../../lib/domain/search-attributes';
-import { stateQuery, type ConversationState } from '../../workflows/conversation';
+import { stateQuery, type ConversationState } from '../../lib/domain/conversation';
 import { captureLogger, type RunningWorker } from '../helpers/env';
 import { startStack, type Stack } from '../helpers/stack';
 import { loadFixture, textWebhook, uniqueMessageId, uniqueWaId, postSigned } from '../helpers/webhooks';

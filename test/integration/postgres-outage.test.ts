@@ -6,7 +6,7 @@ import { waitFor } from '../../dev/process';
 import { migrate } from '../../lib/db/migrate';
 import { createPool } from '../../lib/db/pool';
 import { conversationWorkflowId } from '../../lib/domain/messages';
-import { stateQuery } from '../../workflows/conversation';
+import { stateQuery } from '../../lib/domain/conversation';
 import { startStack, type Stack } from '../helpers/stack';
 import { createTestTenant } from '../helpers/tenants';
 import { textWebhook, uniqueWaId, postSigned } from '../helpers/webhooks';

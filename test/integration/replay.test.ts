@@ -1,22 +1,18 @@
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { readdirSync, readFileSync } from 'node:fs';
+import type { ConversationInput } from '../../lib/domain/conversation';
 import path from 'node:path';
 import { testEnv } from '../helpers/env';
+import { historiesDir, listHistories, readHistoryJson, replayable, workflowTypeOf } from '../helpers/histories';
 
 /**
- * Replays every recorded history (`test/histories/*.json`, recorded by `npm run record-histories`)
- * against the current workflow code. A change that breaks determinism for running conversations
- * fails here, before it ships.
+ * Replays every recorded history of every released version (`test/histories/<workflow>/<version>/*.json`, recorded
+ * by `npm run record-histories -- --version vN`) against today's workflow code. A change that would break the
+ * conversations and bookings still running on an earlier release fails here, before it ships.
  */
-const dir = path.join(__dirname, '..', 'histories');
-const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-
-function load(file: string): { workflowId: string; history: ReturnType<typeof historyFromJSON> } {
-  const json = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { events: Record<string, any>[] };
-  return { workflowId: `replay-${file}`, history: historyFromJSON(json) };
-}
+const histories = listHistories();
+const versions = [...new Set(histories.map((h) => `${h.workflow}/${h.version}`))];
 
 beforeAll(() => {
   try {
@@ -26,24 +22,33 @@ beforeAll(() => {
   }
 });
 
-it('has recorded histories to replay', () => {
-  expect(files.length).toBeGreaterThanOrEqual(3);
+it('has the released version-1 histories of both long-running workflows', () => {
+  expect(versions).toEqual(expect.arrayContaining(['booking/v1', 'conversation/v1']));
+  expect(histories.filter((h) => h.version === 'v1').length).toBeGreaterThanOrEqual(9);
 });
 
-it('replays every recorded history without a determinism error', async () => {
-  const histories = files.map((file) => load(file));
-  const results = Worker.runReplayHistories({ workflowBundle: { codePath: testEnv().workflowBundlePath } }, histories);
-  const failures: string[] = [];
-  for await (const result of results) {
-    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
-  }
-  expect(failures).toEqual([]);
+it('keeps each history under the folder of the workflow it records', () => {
+  const misplaced = histories.filter((h) => workflowTypeOf(readHistoryJson(h.file)) !== h.workflow);
+  expect(misplaced.map((h) => path.relative(historiesDir, h.file))).toEqual([]);
+});
+
+describe.each(versions)('%s', (version) => {
+  it('replays every history without a determinism error', async () => {
+    const mine = histories.filter((h) => `${h.workflow}/${h.version}` === version);
+    const results = Worker.runReplayHistories(
+      { workflowBundle: { codePath: testEnv().workflowBundlePath } },
+      mine.map(replayable),
+    );
+    const failures: string[] = [];
+    for await (const result of results) {
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+    }
+    expect(failures).toEqual([]);
+  });
 });
 
 it('fails when the history and the code disagree (the replay test can fail)', async () => {
-  const json = JSON.parse(readFileSync(path.join(dir, 'conversation-replies-and-idle-close.json'), 'utf8')) as {
-    events: Record<string, any>[];
-  };
+  const json = readHistoryJson(path.join(historiesDir, 'conversation', 'v1', 'replies-and-idle-close.json'));
   const scheduled = json.events.find((e) => e.activityTaskScheduledEventAttributes);
   expect(scheduled).toBeDefined();
   // As if an older version of the workflow had called a different activity at this point.
@@ -55,4 +60,26 @@ it('fails when the history and the code disagree (the replay test can fail)', as
       'replay-altered',
     ),
   ).rejects.toBeInstanceOf(DeterminismViolationError);
+});
+
+it('replays a version-1 conversation that crossed the history bound: the change is behind its patch', async () => {
+  // Version 1 read no `historyBound` from its input and continued as new only when the server suggested it. This is
+  // a version-1 recording with a small bound added to its input: what version 1 would have recorded for that input,
+  // since it ignored the field. Today's code, past the bound, continues as new only where the history carries the
+  // `continue-as-new-history-bound` marker; without the patch it would continue where version 1 waited for the
+  // next message, and this replay would fail.
+  const json = readHistoryJson(path.join(historiesDir, 'conversation', 'v1', 'staff-request.json'));
+  const payload = json.events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0];
+  const input = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as ConversationInput;
+  expect(input.historyBound).toBeUndefined();
+  const withBound: ConversationInput = { ...input, historyBound: { events: 10, bytes: 1024 } };
+  payload.data = Buffer.from(JSON.stringify(withBound)).toString('base64');
+  // The bound is crossed while the conversation answers: the reply's workflow task starts past 10 events.
+  const replied = json.events.find((e) => e.activityTaskScheduledEventAttributes?.activityType.name === 'sendMessage');
+  expect(Number(replied!.eventId)).toBeGreaterThan(10);
+  await Worker.runReplayHistory(
+    { workflowBundle: { codePath: testEnv().workflowBundlePath } },
+    historyFromJSON(json),
+    'replay-v1-past-the-bound',
+  );
 });

@@ -12,7 +12,7 @@ import { TenantId } from '../../lib/domain/search-attributes';
 import { createHash } from 'node:crypto';
 import { createGuestRefs } from '../../lib/guest-refs';
 import { createLogger } from '../../lib/log';
-import { stateQuery } from '../../workflows/conversation';
+import { stateQuery } from '../../lib/domain/conversation';
 import { testConfig, type RunningWorker } from '../helpers/env';
 import { startStack, type Stack } from '../helpers/stack';
 import { createTestTenant, uniquePhoneNumberId } from '../helpers/tenants';

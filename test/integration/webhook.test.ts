@@ -8,7 +8,7 @@ import { getFreePort } from '../../dev/process';
 import { createPool } from '../../lib/db/pool';
 import { createGuestRefs } from '../../lib/guest-refs';
 import { conversationWorkflowId, type DeliveryStatusUpdate, type InboundMessage } from '../../lib/domain/messages';
-import { deliveryStatusSignal, inboundMessageSignal } from '../../workflows/conversation';
+import { deliveryStatusSignal, inboundMessageSignal } from '../../lib/domain/conversation';
 import { captureLogger, temporalClient, testConfig, testSecrets } from '../helpers/env';
 import { fixtureNames, loadFixture, textWebhook, uniqueMessageId, uniqueWaId } from '../helpers/webhooks';
 

@@ -79,6 +79,7 @@ describe('loadConfig', () => {
         availabilityCacheTtlSeconds: 60,
         allowPrivateNetworks: false,
         maxResponseBytes: 1024 * 1024,
+        shopCacheSeconds: 300,
       },
       holds: { ttlSeconds: 900, maxExtensions: 2 },
       booking: { maxStayNights: 30, pmsTimeoutSeconds: 600 },

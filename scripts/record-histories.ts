@@ -1,13 +1,14 @@
 /**
- * Records the workflow histories that the replay test replays: `npm run record-histories`.
- * Runs each scenario for real (its own Temporal dev server, the WhatsApp stand-in, the real worker and
- * API) and writes `test/histories/<scenario>.json`. Re-record after an intended workflow change, and
- * commit the files together with the change.
+ * Records the workflow histories that the replay test replays: `npm run record-histories -- --version v2`.
+ * Runs each scenario for real (its own Temporal dev server, the WhatsApp and PMS stand-ins, the real worker and
+ * API) and writes `test/histories/<workflow>/<version>/<scenario>.json`. A version is recorded once, by the
+ * released code, and never overwritten: the recorder refuses a file that exists. `--only <workflow>/<scenario>`
+ * (or `<workflow>-<scenario>`, repeatable) records some scenarios only.
  */
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -26,25 +27,42 @@ import { createSecretResolver } from '../lib/secrets';
 import { createLogger } from '../lib/log';
 import { conversationWorkflowId } from '../lib/domain/messages';
 import { startTemporalDevServer, temporalBinary } from '../temporal/dev-server';
-import { bookingStatusQuery } from '../workflows/booking';
-import { stateQuery } from '../workflows/conversation';
+import { bookingStatusQuery } from '../lib/domain/booking';
+import { stateQuery } from '../lib/domain/conversation';
 import { createConversationWorker } from '../workers/worker';
-import { createTestTenant } from './helpers/tenants';
-import { loadFixture, textWebhook, uniqueMessageId } from './helpers/webhooks';
+import { historiesDir, readHistoryJson, versionPattern, workflowTypeOf } from '../test/helpers/histories';
+import { createTestTenant } from '../test/helpers/tenants';
+import { loadFixture, textWebhook, uniqueMessageId } from '../test/helpers/webhooks';
 
 const secrets = {
   WHATSAPP_APP_SECRET: 'record-app-secret-0123',
   WHATSAPP_VERIFY_TOKEN: 'record-verify-token',
   WHATSAPP_ACCESS_TOKEN: 'record-access-token-0123',
 };
-const historiesDir = path.join(__dirname, 'histories');
 const phoneNumberId = '106540352242922';
 
 interface Ctx {
   temporal: Client;
   standin: WhatsAppStandin;
   pms: PmsStandin;
-  post(payload: unknown): Promise<void>;
+  post: (payload: unknown) => Promise<void>;
+}
+
+type Fields = Record<string, unknown>;
+/** The parts of Meta's webhook examples that the scenarios rewrite. */
+interface ChangeValue {
+  metadata: { phone_number_id: string };
+  contacts?: { wa_id: string }[];
+  statuses: Fields[];
+  messages: [Fields & Record<string, Fields>];
+}
+
+/** A copy of Meta's example and its first change's value, to rewrite for the demo hotel's number. */
+function fixture(name: string): { payload: Fields; value: ChangeValue } {
+  const payload = loadFixture(name);
+  const value = (payload as unknown as { entry: [{ changes: [{ value: ChangeValue }] }] }).entry[0].changes[0].value;
+  value.metadata.phone_number_id = phoneNumberId;
+  return { payload, value };
 }
 
 /** A scenario returns the run whose history is recorded (the latest run when `runId` is omitted). */
@@ -75,7 +93,7 @@ async function book({ temporal, standin, post }: Ctx, from: string): Promise<{ h
 
 const scenarios: Record<string, Scenario> = {
   /** Spanish and English messages answered, a duplicate dropped, a read status, then the idle close. */
-  async 'conversation-replies-and-idle-close'({ temporal, standin, post }) {
+  async 'conversation/replies-and-idle-close'({ temporal, standin, post }) {
     const from = '15550000001';
     const first = textWebhook({ from, id: uniqueMessageId(), body: 'Hola, ¿tienen habitación?' });
     await post(first);
@@ -83,9 +101,7 @@ const scenarios: Record<string, Scenario> = {
     await post(first);
     await post(textWebhook({ from, id: uniqueMessageId(), body: 'Hello, thank you' }));
     await waitFor('second reply', () => repliesTo(standin, from) === 2);
-    const status = loadFixture('status_read_group') as any;
-    const value = status.entry[0].changes[0].value;
-    value.metadata.phone_number_id = phoneNumberId;
+    const { payload: status, value } = fixture('status_read_group');
     value.statuses = [
       {
         ...value.statuses[0],
@@ -103,7 +119,7 @@ const scenarios: Record<string, Scenario> = {
     return { handle };
   },
   /** WhatsApp fails twice (retried), then refuses a recipient for good (recorded, not retried). */
-  async 'conversation-whatsapp-failures'({ temporal, standin, post }) {
+  async 'conversation/whatsapp-failures'({ temporal, standin, post }) {
     const from = '15550000002';
     standin.inject({ kind: 'error', status: 503, code: 131016, message: 'Service unavailable' }, 2);
     await post(textWebhook({ from, id: uniqueMessageId(), body: 'Hello' }));
@@ -117,7 +133,7 @@ const scenarios: Record<string, Scenario> = {
     return { handle };
   },
   /** A guest registered to another hotel writes to the demo hotel's number: refused, no reply. */
-  async 'conversation-tenant-isolation-refused'({ temporal, post }) {
+  async 'conversation/tenant-isolation-refused'({ temporal, post }) {
     const from = '15550000004';
     await post(textWebhook({ from, id: uniqueMessageId(), body: 'Hola' }));
     const handle = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
@@ -125,30 +141,28 @@ const scenarios: Record<string, Scenario> = {
     return { handle };
   },
   /** A guest asks for a person; the demo hotel answers per its business hours. */
-  async 'conversation-staff-request'({ temporal, standin, post }) {
+  async 'conversation/staff-request'({ temporal, standin, post }) {
     const from = '15550000005';
     await post(textWebhook({ from, id: uniqueMessageId(), body: 'Quiero hablar con una persona' }));
     await waitFor('the reply', () => repliesTo(standin, from) === 1);
     return { handle: temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from)) };
   },
   /** A voice note and a photo: downloaded into the store; the voice note, not transcribed, goes to staff. */
-  async 'conversation-media'({ temporal, standin, post }) {
+  async 'conversation/media'({ temporal, standin, post }) {
     const from = '15550000009';
     const voice = Buffer.concat([Buffer.from('OggS'), Buffer.alloc(4_000, 7)]);
     const photo = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(4_000, 9)]);
     standin.addMedia('record-voice', { body: voice, mimeType: 'audio/ogg; codecs=opus' });
     standin.addMedia('record-photo', { body: photo, mimeType: 'image/jpeg' });
-    for (const [fixture, id, body, mime] of [
+    for (const [type, id, body, mime] of [
       ['audio', 'record-voice', voice, 'audio/ogg; codecs=opus'],
       ['image', 'record-photo', photo, 'image/jpeg'],
     ] as const) {
-      const payload = loadFixture(fixture) as any;
-      const value = payload.entry[0].changes[0].value;
-      value.metadata.phone_number_id = phoneNumberId;
+      const { payload, value } = fixture(type);
       for (const c of value.contacts ?? []) c.wa_id = from;
       Object.assign(value.messages[0], { from, id: uniqueMessageId() });
-      value.messages[0][fixture] = {
-        ...value.messages[0][fixture],
+      value.messages[0][type] = {
+        ...value.messages[0][type],
         id,
         sha256: await mediaSha256(body),
         mime_type: mime,
@@ -159,13 +173,13 @@ const scenarios: Record<string, Scenario> = {
     return { handle: temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from)) };
   },
   /** A guest asks for rooms and books the first: the booking saga's history (hold, book, confirm, release). */
-  async 'booking-success'(ctx) {
+  async 'booking/success'(ctx) {
     const { handle } = await book(ctx, '15550000006');
     await waitFor('the confirmation', () => repliesTo(ctx.standin, '15550000006') === 2);
     return { handle };
   },
   /** The PMS refuses to create the booking until the saga gives up: compensation releases the hold. */
-  async 'booking-pms-failure-compensated'(ctx) {
+  async 'booking/pms-failure-compensated'(ctx) {
     ctx.pms.inject({ kind: 'error', status: 503, match: { method: 'POST', resource: 'bookings' } }, 1000);
     const { handle } = await book(ctx, '15550000007');
     await waitFor('the failure told', () => repliesTo(ctx.standin, '15550000007') === 2, { timeoutMs: 30_000 });
@@ -173,7 +187,7 @@ const scenarios: Record<string, Scenario> = {
     return { handle };
   },
   /** The guest cancels while the PMS is failing: the saga undoes the hold and tells them. */
-  async 'booking-guest-cancel'(ctx) {
+  async 'booking/guest-cancel'(ctx) {
     ctx.pms.inject({ kind: 'error', status: 503, match: { method: 'POST', resource: 'bookings' } }, 1000);
     const from = '15550000008';
     const { handle } = await book(ctx, from);
@@ -184,7 +198,7 @@ const scenarios: Record<string, Scenario> = {
     return { handle };
   },
   /** A burst of messages that crosses continue-as-new; the first run's history is recorded. */
-  async 'conversation-continue-as-new'({ temporal, standin, post }) {
+  async 'conversation/continue-as-new'({ temporal, standin, post }) {
     const from = '15550000003';
     const handle = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
     await post(textWebhook({ from, id: uniqueMessageId(), body: 'Hello 0' }));
@@ -195,8 +209,58 @@ const scenarios: Record<string, Scenario> = {
   },
 };
 
+/** A wrong command line or a refusal to overwrite: said in one line, nothing started. */
+class UsageError extends Error {}
+
+interface Plan {
+  version: string;
+  /** Scenario names to record, each with the file it goes to (none of which exists yet). */
+  targets: { name: string; file: string }[];
+}
+
+/** Reads `--version vN [--only <workflow>/<scenario>]...`; refuses an unknown scenario or a file already recorded. */
+function plan(argv: string[]): Plan {
+  let version: string | undefined;
+  const only: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = argv[i + 1];
+    if ((arg === '--version' || arg === '--only') && value !== undefined) {
+      if (arg === '--version') version = value;
+      else only.push(value);
+      i++;
+    } else {
+      throw new UsageError(
+        `Unexpected argument ${arg}; usage: record-histories --version vN [--only workflow/scenario]...`,
+      );
+    }
+  }
+  if (!version || !versionPattern.test(version)) {
+    throw new UsageError(
+      '--version vN is required (v2, v3, …): a released version is recorded once, never overwritten',
+    );
+  }
+  const known = Object.keys(scenarios);
+  // `conversation-media` names the same scenario as `conversation/media`.
+  const wanted = only.map((o) => known.find((k) => k === o || k.replace('/', '-') === o) ?? o);
+  const unknown = wanted.filter((w) => !known.includes(w));
+  if (unknown.length > 0) throw new UsageError(`Unknown scenario ${unknown.join(', ')}; known: ${known.join(', ')}`);
+  const targets = known
+    .filter((name) => wanted.length === 0 || wanted.includes(name))
+    .map((name) => {
+      const [workflow, scenario] = name.split('/') as [string, string];
+      return { name, file: path.join(historiesDir, workflow, version, `${scenario}.json`) };
+    });
+  const existing = targets.filter((t) => existsSync(t.file));
+  if (existing.length > 0) {
+    const files = existing.map((t) => path.relative(process.cwd(), t.file)).join(', ');
+    throw new UsageError(`Refusing to overwrite recorded histories (${files}): record a new version instead`);
+  }
+  return { version, targets };
+}
+
 async function main(): Promise<void> {
-  const only = process.argv.slice(2);
+  const { targets } = plan(process.argv.slice(2));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hm-record-'));
   chmodSync(dir, 0o755); // the postgres user must reach its data directory
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -257,10 +321,8 @@ async function main(): Promise<void> {
       .expect(200);
   };
   try {
-    mkdirSync(historiesDir, { recursive: true });
-    for (const [name, scenario] of Object.entries(scenarios)) {
-      if (only.length > 0 && !only.includes(name)) continue;
-      const { handle, runId } = await scenario({ temporal, standin, pms, post });
+    for (const { name, file } of targets) {
+      const { handle, runId } = await scenarios[name]!({ temporal, standin, pms, post });
       await handle.result(); // follows continue-as-new to the run closed by the idle timeout
       const run = runId ?? (await handle.describe()).runId;
       // The CLI writes the canonical proto3 JSON that `historyFromJSON` (and the Web UI's download) use.
@@ -280,9 +342,13 @@ async function main(): Promise<void> {
         ],
         { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
       );
-      const file = path.join(historiesDir, `${name}.json`);
-      writeFileSync(file, json.endsWith('\n') ? json : `${json}\n`);
-      const events = (JSON.parse(json) as { events: unknown[] }).events.length;
+      mkdirSync(path.dirname(file), { recursive: true });
+      // 'wx': never overwrite, even a file that appeared while the scenarios ran.
+      writeFileSync(file, json.endsWith('\n') ? json : `${json}\n`, { flag: 'wx' });
+      const recorded = readHistoryJson(file);
+      const type = workflowTypeOf(recorded);
+      if (type !== name.split('/')[0]) throw new Error(`${name} recorded a ${type} workflow, not its own`);
+      const events = recorded.events.length;
       console.log(`recorded ${path.relative(process.cwd(), file)} (${events} events)`);
     }
   } finally {
@@ -297,6 +363,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    console.error(err.message);
+    process.exit(2);
+  }
   console.error(err);
   process.exit(1);
 });

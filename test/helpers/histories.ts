@@ -1,0 +1,68 @@
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Recorded workflow histories, kept by version: `test/histories/<workflow>/<version>/<scenario>.json`.
+ * A version is what one released build of the workflow code recorded; it is never overwritten, so the replay test
+ * keeps proving that conversations started by every earlier release survive a deploy of today's code.
+ */
+export const historiesDir = path.join(__dirname, '..', 'histories');
+
+/** `v1`, `v2`, …; the recorder also accepts a suffix (`v-scratch`) for a trial run outside the repo's versions. */
+export const versionPattern = /^v[0-9a-z-]+$/;
+
+export interface RecordedHistory {
+  workflow: string;
+  version: string;
+  scenario: string;
+  file: string;
+}
+
+function subdirs(dir: string): string[] {
+  return existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort()
+    : [];
+}
+
+/** Every recorded history, by workflow, version and scenario. */
+export function listHistories(root = historiesDir): RecordedHistory[] {
+  return subdirs(root).flatMap((workflow) =>
+    subdirs(path.join(root, workflow)).flatMap((version) =>
+      readdirSync(path.join(root, workflow, version))
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+        .map((f) => ({
+          workflow,
+          version,
+          scenario: f.replace(/\.json$/, ''),
+          file: path.join(root, workflow, version, f),
+        })),
+    ),
+  );
+}
+
+export interface HistoryJson {
+  events: Record<string, any>[];
+}
+
+/** The history as the Temporal CLI (and the Web UI's download) writes it: canonical proto3 JSON. */
+export function readHistoryJson(file: string): HistoryJson {
+  return JSON.parse(readFileSync(file, 'utf8')) as HistoryJson;
+}
+
+/** The workflow type a history starts, as the server recorded it. */
+export function workflowTypeOf(json: HistoryJson): string | undefined {
+  return json.events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name as string | undefined;
+}
+
+/** A history ready for `Worker.runReplayHistories`, named after its place in the catalogue. */
+export function replayable(h: RecordedHistory): { workflowId: string; history: ReturnType<typeof historyFromJSON> } {
+  return {
+    workflowId: `replay-${h.workflow}-${h.version}-${h.scenario}`,
+    history: historyFromJSON(readHistoryJson(h.file)),
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Every retry policy and timeout of the conversation and of its child, the booking saga, set once. Call sites pass
+ * only a `summary` for operators, and a schedule-to-close deadline where it comes from the workflow's input.
+ */
+import {
+  ActivityCancellationType,
+  proxyActivities,
+  type ActivityOptions,
+  type RetryPolicy,
+} from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import { ErrorType } from '../../lib/domain/errors';
+
+/** 1 s, doubling: Temporal's default backoff, written out so each policy reads whole. */
+const backoff = { initialInterval: '1 second', backoffCoefficient: 2 } as const;
+
+/** No `maximumAttempts` anywhere: an outage delays the work; deadlines (schedule-to-close) bound it where needed. */
+const retry = {
+  /** While Postgres is down (and the cached copy is too old) the conversation waits. */
+  tenant: { ...backoff, maximumInterval: '30 seconds', nonRetryableErrorTypes: [ErrorType.TenantIsolationError] },
+  understand: { ...backoff, maximumInterval: '10 seconds' },
+  pms: {
+    ...backoff,
+    maximumInterval: '30 seconds',
+    nonRetryableErrorTypes: [ErrorType.PmsRejected, ErrorType.PmsNotConfigured, ErrorType.InvalidDates],
+  },
+  media: { ...backoff, maximumInterval: '1 minute' },
+  /** A WhatsApp outage delays a message, it does not lose it. */
+  send: { ...backoff, maximumInterval: '1 minute', nonRetryableErrorTypes: [ErrorType.WhatsAppPermanentError] },
+  /** While Redis is down the booking waits for it. */
+  holds: { ...backoff, maximumInterval: '30 seconds', nonRetryableErrorTypes: [ErrorType.InvalidDates] },
+  /** Undoing must finish even if the PMS is down for a while. */
+  undo: {
+    ...backoff,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: [ErrorType.PmsRejected, ErrorType.PmsNotConfigured],
+  },
+} satisfies Record<string, RetryPolicy>;
+
+const options = {
+  resolveTenant: { startToCloseTimeout: '15 seconds', retry: retry.tenant },
+  understand: { startToCloseTimeout: '10 seconds', retry: retry.understand },
+  /** The guest is waiting for rooms: give up after two minutes and say so, rather than keep them waiting. */
+  checkAvailability: { startToCloseTimeout: '30 seconds', scheduleToCloseTimeout: '2 minutes', retry: retry.pms },
+  /** The guest asked to cancel a confirmed booking: worth longer than an availability answer before staff take over. */
+  cancelConfirmedBooking: {
+    startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '10 minutes',
+    retry: retry.pms,
+  },
+  downloadMedia: {
+    // Up to 100 MB documents; the heartbeat shows a stalled download long before this.
+    startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: '30 seconds',
+    // Meta keeps media for 7 days; after an hour of failures staff take over rather than the guest waiting.
+    scheduleToCloseTimeout: '1 hour',
+    retry: retry.media,
+  },
+  /** Transcription is a convenience; the activity heartbeats every 2 s while the service works. */
+  transcribeAudio: {
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: '30 seconds',
+    scheduleToCloseTimeout: '5 minutes',
+    retry: retry.media,
+  },
+  /** Bounded per call by the input's send timeout (WhatsApp's 24 h window): see {@link sendDeadline}. */
+  sendMessage: { startToCloseTimeout: '30 seconds', retry: retry.send },
+  holds: { startToCloseTimeout: '10 seconds', retry: retry.holds },
+  /** Bounded per call by the input's PMS timeout: see {@link secondsDeadline}. */
+  createBooking: {
+    startToCloseTimeout: '30 seconds',
+    // Wait for an attempt in flight to finish before compensating, so its outcome is known.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: retry.pms,
+  },
+  /** No deadline: Temporal retries until the PMS answers. */
+  undo: { startToCloseTimeout: '30 seconds', retry: retry.undo },
+} satisfies Record<string, ActivityOptions>;
+
+/** The conversation's activities, each proxied with its own options. */
+export const { resolveTenant } = proxyActivities<Activities>(options.resolveTenant);
+export const { understand } = proxyActivities<Activities>(options.understand);
+export const { checkAvailability } = proxyActivities<Activities>(options.checkAvailability);
+export const { cancelBooking: cancelConfirmedBooking } = proxyActivities<Activities>(options.cancelConfirmedBooking);
+export const { downloadMedia } = proxyActivities<Activities>(options.downloadMedia);
+export const { transcribeAudio } = proxyActivities<Activities>(options.transcribeAudio);
+/** The conversation's replies and the saga's messages to the guest go out through the same send path. */
+export const { sendMessage } = proxyActivities<Activities>(options.sendMessage);
+
+/** The booking saga's activities. */
+export const holds = proxyActivities<Activities>(options.holds);
+export const { createBooking } = proxyActivities<Activities>(options.createBooking);
+export const undo = proxyActivities<Activities>(options.undo);
+
+/** A schedule-to-close deadline taken from the workflow's input. */
+export function secondsDeadline(seconds: number): Pick<ActivityOptions, 'scheduleToCloseTimeout'> {
+  return { scheduleToCloseTimeout: `${seconds} seconds` };
+}
+
+/** 24 h, WhatsApp's customer-service window: the send deadline of workflows started without one. */
+export const defaultSendTimeoutSeconds = 24 * 60 * 60;
+
+/** A message to the guest is retried through outages, but not past the send timeout: then it is undeliverable. */
+export function sendDeadline(sendTimeoutSeconds: number | undefined): Pick<ActivityOptions, 'scheduleToCloseTimeout'> {
+  return secondsDeadline(sendTimeoutSeconds ?? defaultSendTimeoutSeconds);
+}

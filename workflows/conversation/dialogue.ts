@@ -1,0 +1,98 @@
+/** What the conversation answers to what the guest wrote (or said, transcribed): understood first, then acted on. */
+import { ActivityFailure, log } from '@temporalio/workflow';
+import type { InfoTopic, Understanding } from '../../lib/domain/intents';
+import type { Language } from '../../lib/domain/language';
+import type { InboundMessage } from '../../lib/domain/messages';
+import { acknowledgementWithHelp, bookingText, infoAnswer, staffReply } from '../../lib/domain/templates';
+import { staffAvailability, type TenantProfile } from '../../lib/domain/tenants';
+import { understand } from './activity-options';
+import { cancelBooking, showAvailability, startBooking } from './booking-flow';
+import { reply } from './replies';
+import type { ConversationMemory } from './state';
+
+/** Understands a text (typed, chosen or transcribed) and acts on it; the guest's language follows what they wrote. */
+export async function understandAndAct(
+  memory: ConversationMemory,
+  message: InboundMessage,
+  text: string | undefined,
+  hotel: TenantProfile,
+  lang: Language,
+): Promise<void> {
+  const understanding = await understand
+    .executeWithOptions({ summary: `understand ${message.id}` }, [
+      {
+        ...(text !== undefined ? { text } : {}),
+        ...(message.replyId !== undefined ? { replyId: message.replyId } : {}),
+        locale: lang,
+        timezone: hotel.timezone,
+        messageTimestamp: message.timestamp,
+        maxStayNights: memory.bookingSettings.maxStayNights,
+      },
+    ])
+    .catch((err: unknown): Understanding => {
+      // A message that cannot be understood is answered with help, never left blocking the queue.
+      if (!(err instanceof ActivityFailure)) throw err;
+      log.warn('Message not understood', { messageId: message.id, error: err.cause?.message });
+      return { intent: 'unknown', language: lang };
+    });
+  memory.language = understanding.language;
+  await act(memory, message, understanding, hotel);
+}
+
+/** What the conversation does about one understood message. */
+async function act(memory: ConversationMemory, message: InboundMessage, u: Understanding, hotel: TenantProfile) {
+  const lang = u.language;
+  const t = bookingText(lang);
+  switch (u.intent) {
+    case 'human': {
+      memory.staffRequested = true;
+      const availability = staffAvailability(hotel.businessHours, hotel.timezone, Date.now());
+      return reply(memory, message, staffReply(lang, hotel.name, availability), 'human');
+    }
+    case 'hotel_info': {
+      const topic = u.infoTopic ?? 'general';
+      const value = infoFor(hotel, topic);
+      return reply(memory, message, value ? infoAnswer(lang, topic, value) : t.infoUnknown(), 'hotel_info');
+    }
+    case 'availability':
+      return showAvailability(memory, message, u, hotel);
+    case 'book': {
+      const offer = memory.offer;
+      if (u.choice === undefined) {
+        if (u.stay?.checkIn || u.problem) return showAvailability(memory, message, u, hotel);
+        if (offer?.rooms.length === 1) return startBooking(memory, message, 1, hotel, lang);
+        return reply(memory, message, offer ? t.badChoice(offer.rooms.length) : t.chooseFirst(), 'book');
+      }
+      return startBooking(memory, message, u.choice, hotel, lang);
+    }
+    case 'cancel_booking':
+      return cancelBooking(memory, message, hotel, lang);
+    default:
+      return reply(
+        memory,
+        message,
+        acknowledgementWithHelp(lang, message.profileName),
+        u.intent === 'unknown' ? 'help' : u.intent,
+      );
+  }
+}
+
+const infoKeys: Record<InfoTopic, string[]> = {
+  address: ['address'],
+  check_in: ['checkIn'],
+  check_out: ['checkOut'],
+  parking: ['parking'],
+  wifi: ['wifi'],
+  breakfast: ['breakfast'],
+  pets: ['pets'],
+  general: ['general', 'address'],
+};
+
+/** The tenant's answer to an information question, from its settings (`info`); none when not set. */
+function infoFor(tenant: TenantProfile, topic: InfoTopic): string | undefined {
+  for (const key of infoKeys[topic]) {
+    const value = tenant.info[key];
+    if (value) return value;
+  }
+  return undefined;
+}

@@ -1,0 +1,159 @@
+/**
+ * One guest's conversation with one business number: `wa:<phone_number_id>:<wa_id>`. This module holds the signal and
+ * query handlers, the loop that answers queued messages in order, and continue-as-new; what it knows is in
+ * {@link ConversationMemory} (`state.ts`), and what it does about a message is in the flows beside it.
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  patched,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  deliveryStatusSignal,
+  inboundMessageSignal,
+  isMediaMessageType,
+  stateQuery,
+  type ConversationInput,
+  type ConversationResult,
+  type MessageRecord,
+} from '../../lib/domain/conversation';
+import { detectLanguage, type Language } from '../../lib/domain/language';
+import type { InboundMessage } from '../../lib/domain/messages';
+import { ConversationStatus } from '../../lib/domain/search-attributes';
+import { receivedReply } from '../../lib/domain/templates';
+import type { TenantProfile } from '../../lib/domain/tenants';
+import { understandAndAct } from './dialogue';
+import { receiveMedia } from './media-flow';
+import { reply } from './replies';
+import { ConversationMemory } from './state';
+import { resolveConversationTenant } from './tenant';
+
+/**
+ * `patched()` ids: each marks a change to the commands this workflow issues, so the conversations running on the
+ * code before it (and their recorded histories) replay on the old path. See README, "Changing workflow code".
+ */
+const patches = {
+  /** Continue as new on the project's own history bound, not only when the server suggests it. */
+  historyBound: 'continue-as-new-history-bound',
+} as const;
+
+/**
+ * One guest's conversation with one business number: `wa:<phone_number_id>:<wa_id>`.
+ * Messages arrive by signal into a queue and are answered in order, each exactly once.
+ */
+export async function conversation(input: ConversationInput): Promise<ConversationResult> {
+  const memory = new ConversationMemory(input);
+  setHandler(inboundMessageSignal, (message) => memory.accept(message));
+  setHandler(deliveryStatusSignal, (update) => memory.noteDeliveryStatus(update));
+  setHandler(stateQuery, () => memory.snapshot());
+  upsertSearchAttributes([{ key: ConversationStatus, value: memory.status }]);
+
+  // Once per run: at start, and again after continue-as-new (the tenant may have changed meanwhile).
+  await resolveConversationTenant(memory);
+  // Counts only for a message already waiting; after a quiet continue-as-new the next one re-resolves.
+  memory.freshResolution = memory.pending.length > 0;
+
+  for (;;) {
+    setCurrentDetails(
+      memory.activeBooking
+        ? `Booking ${memory.activeBooking.workflowId} in progress`
+        : `Waiting for the guest (${memory.received} messages so far)`,
+    );
+    const wake = () => memory.hasWork();
+    // A running booking keeps the conversation open: it must hear the outcome (and a guest's "cancel").
+    const woke = memory.activeBooking
+      ? (await condition(wake), true)
+      : await condition(wake, input.idleTimeoutSeconds * 1000);
+    memory.settleBookings();
+    if (!woke && memory.pending.length === 0) break;
+    while (memory.pending.length > 0) {
+      await handle(memory, memory.pending.shift()!);
+      memory.settleBookings();
+      // Checked after every message: a burst must not grow one run's history without bound. Not while a
+      // booking runs: its parent must stay the same run to receive its result.
+      if (continueAsNewDue(memory) && !memory.activeBooking) {
+        await condition(allHandlersFinished);
+        return continueAsNew<typeof conversation>({ ...input, carryOver: memory.carryOver() });
+      }
+    }
+  }
+
+  memory.status = 'closed';
+  upsertSearchAttributes([{ key: ConversationStatus, value: memory.status }]);
+  setCurrentDetails('Closed after the idle period');
+  return { status: 'closed', received: memory.received, duplicatesDropped: memory.duplicatesDropped };
+}
+
+/**
+ * The server suggests continuing as new (`continueAsNewSuggested`: its `limit.historyCount` and `limit.historySize`
+ * thresholds, 4,096 events and 4 MB by default), or this run's history has reached the project's own bound, whatever
+ * the cluster is configured to suggest.
+ */
+function continueAsNewDue(memory: ConversationMemory): boolean {
+  const info = workflowInfo();
+  if (info.continueAsNewSuggested) return true;
+  const { events, bytes } = memory.historyBound;
+  const reached = info.historyLength >= events || info.historySize >= bytes;
+  // Asked only once the bound is reached, so only the runs that continue on it carry the patch marker.
+  return reached && patched(patches.historyBound);
+}
+
+/** Answers one message by its type, once the conversation has a tenant to answer for. */
+async function handle(memory: ConversationMemory, message: InboundMessage): Promise<void> {
+  const inbound = memory.remember({
+    direction: 'in',
+    id: message.id,
+    type: message.type,
+    text: message.text,
+    at: message.timestamp * 1000,
+  });
+  // A tenant that was unknown, suspended or refused may have been fixed by an operator since; the
+  // resolution made at the start of the run already counts for the first message.
+  if ((memory.tenantState.kind !== 'resolved' || memory.tenantStale) && !memory.freshResolution) {
+    await resolveConversationTenant(memory);
+  }
+  memory.freshResolution = false;
+  const tenant = memory.tenant;
+  if (!tenant) {
+    log.info('No automated reply: no active tenant for this conversation', {
+      messageId: message.id,
+      tenant: memory.tenantState.kind,
+    });
+    setCurrentDetails(`Not answering: tenant ${memory.tenantState.kind}`);
+    return;
+  }
+  if (message.text && message.type !== 'text') memory.language = detectLanguage(message.text) ?? memory.language;
+  const lang: Language = memory.language ?? tenant.locale;
+  setCurrentDetails(`Answering ${message.type} message ${message.id}`);
+  await answer(memory, message, inbound, tenant, lang);
+}
+
+async function answer(
+  memory: ConversationMemory,
+  message: InboundMessage,
+  inbound: MessageRecord,
+  tenant: TenantProfile,
+  lang: Language,
+): Promise<void> {
+  const type = message.type;
+  if (isMediaMessageType(type)) return receiveMedia(memory, message, type, inbound, tenant, lang);
+  switch (type) {
+    case 'text':
+    case 'button':
+    case 'interactive':
+      return understandAndAct(memory, message, message.text, tenant, lang);
+    case 'location':
+      return reply(memory, message, receivedReply(lang, 'location'), 'location');
+    case 'contacts':
+      return reply(memory, message, receivedReply(lang, 'contacts'), 'contacts');
+    default:
+      // Reactions, system notices and types WhatsApp itself does not support get no automated reply.
+      log.info('No reply for this message type', { messageId: message.id, type });
+  }
+}

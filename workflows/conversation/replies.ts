@@ -1,0 +1,70 @@
+import { ActivityFailure, ApplicationFailure, log, TimeoutFailure, upsertSearchAttributes } from '@temporalio/workflow';
+import type { MessageRecord } from '../../lib/domain/conversation';
+import { configFailureIn } from '../../lib/domain/errors';
+import type { InboundMessage } from '../../lib/domain/messages';
+import { LastIntent } from '../../lib/domain/search-attributes';
+import { defaultSendTimeoutSeconds, sendDeadline, sendMessage } from './activity-options';
+import type { ConversationMemory } from './state';
+
+/**
+ * Sends one reply to the guest's message and records it for operators (`LastIntent`, the last messages with their
+ * delivery status). A reply that cannot be delivered is recorded as failed, with the reason, and the conversation
+ * goes on.
+ */
+export async function reply(memory: ConversationMemory, message: InboundMessage, text: string, intent: string) {
+  const { input, tenant } = memory;
+  const record: MessageRecord = {
+    direction: 'out',
+    id: undefined,
+    type: 'text',
+    text,
+    at: Date.now(),
+    status: 'pending',
+  };
+  memory.remember(record);
+  upsertSearchAttributes([{ key: LastIntent, value: intent }]);
+  try {
+    const result = await sendMessage.executeWithOptions(
+      { ...sendDeadline(input.sendTimeoutSeconds), summary: `reply (${intent}) to ${message.id}` },
+      [
+        {
+          phoneNumberId: input.phoneNumberId,
+          to: input.waId,
+          text,
+          replyTo: message.id,
+          tokenRef: tenant?.whatsappTokenRef ?? null,
+          tenantId: tenant?.id ?? null,
+        },
+      ],
+    );
+    // A null id: Meta accepted the message (so it is sent, and never sent again) without saying its id.
+    record.id = result.messageId ?? undefined;
+    record.status = (result.messageId !== null ? memory.takeEarlyStatus(result.messageId) : undefined) ?? 'sent';
+  } catch (err) {
+    // The guest cannot be reached: a refusal for good, a configuration failure past its bound, or no success within
+    // the send timeout. Record it and go on.
+    if (!(err instanceof ActivityFailure)) throw err;
+    const cause = err.cause;
+    record.status = 'failed';
+    if (cause instanceof ApplicationFailure && cause.nonRetryable) {
+      record.error = `${cause.type ?? 'Error'}: ${cause.message}`;
+    } else if (cause instanceof TimeoutFailure || cause instanceof ApplicationFailure) {
+      // Out of time: the timeout itself, or the last retryable failure when no further attempt fitted.
+      const seconds = input.sendTimeoutSeconds ?? defaultSendTimeoutSeconds;
+      record.error = `undeliverable: WhatsApp did not accept it within ${seconds} s (last: ${lastFailure(err)})`;
+    } else {
+      throw err;
+    }
+    memory.noteConfigFailure(configFailureIn(err));
+    log.warn('Reply could not be delivered', { messageId: message.id, error: record.error });
+  }
+}
+
+/** The type and message of the failure that ended an activity's attempts, for the record. */
+function lastFailure(err: ActivityFailure): string {
+  let cause: unknown = err.cause;
+  // A timeout carries the last attempt's failure as its cause.
+  if (cause instanceof TimeoutFailure && cause.cause) cause = cause.cause;
+  if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`;
+  return cause instanceof Error ? cause.message : 'timeout';
+}

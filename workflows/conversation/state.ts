@@ -1,0 +1,229 @@
+/**
+ * What one conversation run knows, in one object (in the style of Temporal's `safe-message-handlers` sample): the
+ * signal and query handlers only touch it, and the flows read and change it. Nothing here issues a command.
+ */
+import { log } from '@temporalio/workflow';
+import type { BookingOutcome } from '../../lib/domain/booking';
+import {
+  defaultBookingSettings,
+  defaultHistoryBound,
+  type BookingSettings,
+  type BookingSummary,
+  type ConfigFailureRecord,
+  type ConversationCarryOver,
+  type ConversationInput,
+  type ConversationState,
+  type ConversationStatusName,
+  type HistoryBound,
+  type MessageRecord,
+  type Offer,
+  type TenantState,
+} from '../../lib/domain/conversation';
+import type { Language } from '../../lib/domain/language';
+import type { DeliveryStatusUpdate, InboundMessage } from '../../lib/domain/messages';
+import type { TenantProfile } from '../../lib/domain/tenants';
+
+const lastMessagesMax = 20;
+/** Delivery statuses kept while their send's result is still on its way. */
+const earlyStatusesMax = 50;
+/**
+ * Texts kept for display (`lastMessages`) cross continue-as-new cut to this many characters, so the carry-over stays
+ * far below Temporal's 2 MB payload limit. Queued messages are carried whole: they have yet to be understood.
+ */
+const carriedTextMax = 500;
+
+/** A text cut to {@link carriedTextMax} characters. */
+export function cut(text: string): string {
+  return text.length > carriedTextMax ? `${text.slice(0, carriedTextMax - 1)}…` : text;
+}
+
+/** A message record as carried across continue-as-new: its text and error cut to {@link carriedTextMax}. */
+function forCarryOver(record: MessageRecord): MessageRecord {
+  return {
+    ...record,
+    ...(record.text !== undefined ? { text: cut(record.text) } : {}),
+    ...(record.error !== undefined ? { error: cut(record.error) } : {}),
+  };
+}
+
+/**
+ * The message ids seen lately, oldest first, at most `max`: a redelivered webhook within the window is dropped.
+ * Carried across continue-as-new.
+ */
+class SeenWindow {
+  private readonly ids: string[];
+  private readonly set: Set<string>;
+
+  constructor(
+    ids: readonly string[],
+    private readonly max: number,
+  ) {
+    this.ids = [...ids];
+    this.set = new Set(this.ids);
+  }
+
+  /** Remembers the id; false when it was seen already. */
+  add(id: string): boolean {
+    if (this.set.has(id)) return false;
+    this.set.add(id);
+    this.ids.push(id);
+    if (this.ids.length > this.max) {
+      for (const old of this.ids.splice(0, this.ids.length - this.max)) this.set.delete(old);
+    }
+    return true;
+  }
+
+  list(): string[] {
+    return this.ids;
+  }
+}
+
+export class ConversationMemory {
+  readonly input: ConversationInput;
+  readonly bookingSettings: BookingSettings;
+  readonly historyBound: HistoryBound;
+  status: ConversationStatusName = 'active';
+  /** Messages accepted and not yet answered, in arrival order. */
+  readonly pending: InboundMessage[];
+  /** Set once the guest's language is known (detected, or the tenant's locale). */
+  language: Language | undefined;
+  /** The guest asked for a person, or something only a person can sort out happened. */
+  staffRequested: boolean;
+  /** The tenant as resolved at the start of the run (or again after a change); undefined: no automated reply. */
+  tenant: TenantProfile | undefined;
+  tenantState: TenantState = { kind: 'pending' };
+  /** A configuration failure happened: the tenant's settings may have been fixed since, so read them again. */
+  tenantStale = false;
+  /** The run's first resolution already counts for a message that was waiting when it was made. */
+  freshResolution = false;
+  offer: Offer | undefined;
+  /** The latest booking of this guest in this conversation. */
+  booking: BookingSummary | undefined;
+  configFailure: ConfigFailureRecord | undefined;
+  /** The running booking saga, if any; its outcome arrives in `bookingOutcomes`. */
+  activeBooking: { workflowId: string } | undefined;
+  readonly bookingOutcomes: BookingOutcome[] = [];
+  received: number;
+  duplicatesDropped: number;
+  private readonly seen: SeenWindow;
+  private readonly lastMessages: MessageRecord[];
+  /** Statuses that arrived before the send activity's result did (Meta can be faster than our worker). */
+  private readonly earlyStatuses = new Map<string, string>();
+
+  constructor(input: ConversationInput) {
+    const carry = input.carryOver;
+    this.input = input;
+    this.bookingSettings = input.booking ?? defaultBookingSettings;
+    this.historyBound = input.historyBound ?? defaultHistoryBound;
+    this.seen = new SeenWindow(carry?.seenIds ?? [], input.seenIdsMax);
+    this.pending = [...(carry?.pending ?? [])];
+    this.lastMessages = [...(carry?.lastMessages ?? [])];
+    this.language = carry?.language;
+    this.staffRequested = carry?.staffRequested ?? false;
+    this.offer = carry?.offer;
+    this.booking = carry?.booking;
+    this.configFailure = carry?.configFailure;
+    this.received = carry?.received ?? 0;
+    this.duplicatesDropped = carry?.duplicatesDropped ?? 0;
+  }
+
+  /** A guest's message arrives: queued once, a redelivery of one seen lately dropped. */
+  accept(message: InboundMessage): void {
+    if (!this.seen.add(message.id)) {
+      this.duplicatesDropped++;
+      log.info('Dropped a duplicate delivery', { messageId: message.id });
+      return;
+    }
+    this.received++;
+    this.pending.push(message);
+  }
+
+  /** Meta reports a delivery status: set on the reply it names, or kept until that reply's send returns. */
+  noteDeliveryStatus(update: DeliveryStatusUpdate): void {
+    const record = this.lastMessages.find((m) => m.direction === 'out' && m.id === update.messageId);
+    if (record) {
+      record.status = update.status;
+      return;
+    }
+    this.earlyStatuses.set(update.messageId, update.status);
+    if (this.earlyStatuses.size > earlyStatusesMax) this.earlyStatuses.delete(this.earlyStatuses.keys().next().value!);
+  }
+
+  /** The status Meta reported for a message before its send returned, if any (forgotten once taken). */
+  takeEarlyStatus(messageId: string): string | undefined {
+    const status = this.earlyStatuses.get(messageId);
+    this.earlyStatuses.delete(messageId);
+    return status;
+  }
+
+  /** Keeps a message in the last messages shown to operators; returns it for later changes (status, media). */
+  remember(record: MessageRecord): MessageRecord {
+    this.lastMessages.push(record);
+    if (this.lastMessages.length > lastMessagesMax)
+      this.lastMessages.splice(0, this.lastMessages.length - lastMessagesMax);
+    return record;
+  }
+
+  /**
+   * A configuration failure ran its course: record it for operators, flag staff (a person has to fix the settings or
+   * answer the guest), and read the tenant again before the next message, so a fixed reference takes effect.
+   */
+  noteConfigFailure(failure: { kind: string; message: string } | undefined): void {
+    if (!failure) return;
+    this.configFailure = { kind: failure.kind, message: cut(failure.message), at: Date.now() };
+    this.staffRequested = true;
+    this.tenantStale = true;
+    log.warn('Configuration failure recorded; staff flagged', { kind: failure.kind });
+  }
+
+  /** Takes in the outcomes of finished booking sagas. */
+  settleBookings(): void {
+    for (const outcome of this.bookingOutcomes.splice(0)) {
+      this.activeBooking = undefined;
+      if (outcome.kind === 'failed') this.noteConfigFailure(outcome.configFailure);
+      if (this.booking?.reference === outcome.reference) {
+        this.booking.status = outcome.kind;
+        if (outcome.kind === 'confirmed') this.booking.bookingId = outcome.bookingId;
+      }
+    }
+  }
+
+  /** A message or a booking outcome waits to be taken in. */
+  hasWork(): boolean {
+    return this.pending.length > 0 || this.bookingOutcomes.length > 0;
+  }
+
+  /** The `state` query's answer: copies, so a caller cannot change the run's state. */
+  snapshot(): ConversationState {
+    return {
+      status: this.status,
+      offer: this.offer,
+      booking: this.booking ? { ...this.booking } : undefined,
+      phoneNumberId: this.input.phoneNumberId,
+      tenant: this.tenantState,
+      language: this.language ?? this.tenant?.locale ?? 'es',
+      staffRequested: this.staffRequested,
+      configFailure: this.configFailure ? { ...this.configFailure } : undefined,
+      received: this.received,
+      duplicatesDropped: this.duplicatesDropped,
+      pending: this.pending.length,
+      lastMessages: this.lastMessages.map((m) => ({ ...m })),
+    };
+  }
+
+  /** What the next run starts from: texts for display cut short, queued messages whole. */
+  carryOver(): ConversationCarryOver {
+    return {
+      seenIds: this.seen.list(),
+      pending: this.pending,
+      lastMessages: this.lastMessages.map(forCarryOver),
+      language: this.language,
+      staffRequested: this.staffRequested,
+      offer: this.offer,
+      booking: this.booking,
+      ...(this.configFailure ? { configFailure: this.configFailure } : {}),
+      received: this.received,
+      duplicatesDropped: this.duplicatesDropped,
+    };
+  }
+}
