@@ -13,9 +13,10 @@ import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, Runtime, Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import path from 'node:path';
-import { z } from 'zod';
+import { ConfigError, loadTemporalConfig } from '../lib/config';
 import { maskPhones } from '../lib/log';
 import { temporalConnectionOptions } from '../lib/temporal';
+import type { TemporalConfig } from '../lib/temporal-config';
 
 export interface ReplayClusterOptions {
   client: Client;
@@ -123,17 +124,6 @@ export function parseSince(value: string, now = Date.now()): Date {
 /** The gate could not run (a wrong option or variable, the cluster unreachable): said in one line, exit 2. */
 class GateError extends Error {}
 
-/** The cluster's address and credentials, named as the worker and the API name them. */
-const temporalEnv = z.object({
-  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TLS: z.enum(['true', 'false', '1', '0', 'yes', 'no']).default('false'),
-  TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
-  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
-  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
-  TEMPORAL_API_KEY: z.string().min(1).optional(),
-});
-
 function parseArgs(argv: string[]): { since: Date; taskQueue?: string; workflowsPath?: string } {
   const values: Record<string, string> = { '--since': '24h' };
   for (let i = 0; i < argv.length; i += 2) {
@@ -152,31 +142,22 @@ function parseArgs(argv: string[]): { since: Date; taskQueue?: string; workflows
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const parsed = temporalEnv.safeParse(process.env);
-  if (!parsed.success) throw new GateError(`Invalid configuration: ${parsed.error.message}`);
-  const env = parsed.data;
-  const connection = await Connection.connect(
-    temporalConnectionOptions({
-      address: env.TEMPORAL_ADDRESS,
-      namespace: env.TEMPORAL_NAMESPACE,
-      taskQueue: '',
-      tls:
-        ['true', '1', 'yes'].includes(env.TEMPORAL_TLS) ||
-        env.TEMPORAL_TLS_CERT_PATH !== undefined ||
-        env.TEMPORAL_API_KEY !== undefined,
-      tlsCertPath: env.TEMPORAL_TLS_CERT_PATH,
-      tlsKeyPath: env.TEMPORAL_TLS_KEY_PATH,
-      tlsServerName: env.TEMPORAL_TLS_SERVER_NAME,
-      apiKey: env.TEMPORAL_API_KEY,
-    }),
-  ).catch((err: unknown) => {
+  // The cluster's address and credentials, read as the worker and the API read them (envconfig, a profile file).
+  let temporal: TemporalConfig;
+  try {
+    temporal = loadTemporalConfig(process.env);
+  } catch (err) {
+    throw new GateError(err instanceof ConfigError ? err.message : String(err));
+  }
+  for (const deprecation of temporal.deprecations) console.error(`warning: ${deprecation}`);
+  const connection = await Connection.connect(temporalConnectionOptions(temporal)).catch((err: unknown) => {
     throw new GateError(
-      `Cannot reach Temporal at ${env.TEMPORAL_ADDRESS}: ${err instanceof Error ? err.message : String(err)}`,
+      `Cannot reach Temporal at ${temporal.address}: ${err instanceof Error ? err.message : String(err)}`,
     );
   });
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: 'ERROR' } } });
   try {
-    const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+    const client = new Client({ connection, namespace: temporal.namespace });
     const report = await replayCluster({ client, ...args });
     for (const line of formatReport(report, args.since)) console.log(line);
     return report.failures.length === 0 ? 0 : 1;

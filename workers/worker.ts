@@ -20,7 +20,7 @@ export interface ConversationWorkerDeps {
   /** Message understanding; the rule-based Spanish/English one by default. */
   nlu?: Understander;
   metrics?: Metrics;
-  /** Tests pass a bundle built once per run; the entry point lets the SDK bundle `workflows/`. */
+  /** A prebuilt bundle (tests: once per run; the image: `npm run build`); without one the SDK bundles `workflows/`. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Names the worker's Postgres connections and Redis client (`worker` by default). */
   applicationName?: string;

@@ -1,0 +1,12 @@
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+
+type BundleLogger = NonNullable<Parameters<typeof bundleWorkflowCode>[0]['logger']>;
+
+/**
+ * Bundles `workflows/` with the SDK's bundler (webpack), the one set of bundle options for every bundle: the image's
+ * (`npm run build` → dist/workflow-bundle.js, loaded by the worker through WORKFLOW_BUNDLE_PATH) and the tests'.
+ * Resolved next to this file, so the sources are bundled under ts-jest and tsx, the compiled JS under dist/.
+ */
+export function bundleWorkflows(logger?: BundleLogger): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), ...(logger ? { logger } : {}) });
+}
