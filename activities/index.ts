@@ -57,8 +57,8 @@ export function createActivities(deps: ActivityDeps) {
     guestRefKey: deps.config.guestRefKey,
   });
   return {
-    ...createWhatsAppActivities({ ...deps, interactions }),
-    ...createInteractionActivities({ interactions }),
+    ...createWhatsAppActivities({ ...deps, interactions: { log: interactions, guestRefs: deps.guestRefs } }),
+    ...createInteractionActivities({ interactions, guestRefs: deps.guestRefs }),
     ...createTenantActivities(deps),
     ...createLockActivities({
       ...deps,

@@ -1,10 +1,17 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { ErrorType } from '../lib/domain/errors';
 import type { RecordInteractionsInput } from '../lib/domain/interactions';
-import { inboundRows, type InteractionLog } from '../lib/interactions';
+import type { GuestRefs } from '../lib/guest-refs';
+import { conversationRef, inboundRows, type InteractionLog } from '../lib/interactions';
 
 /** The interaction log's activity; replies are logged by `sendMessage` itself (activities/whatsapp.ts). */
-export function createInteractionActivities({ interactions }: { interactions: InteractionLog }) {
+export function createInteractionActivities({
+  interactions,
+  guestRefs,
+}: {
+  interactions: InteractionLog;
+  guestRefs: GuestRefs;
+}) {
   return {
     /**
      * Appends the rows of the guest messages the conversation handled (or dropped as duplicates) to the interaction
@@ -12,7 +19,8 @@ export function createInteractionActivities({ interactions }: { interactions: In
      * Retried while Redis is down, within the caller's deadline; the conversation never waits for it.
      */
     async recordInteractions(input: RecordInteractionsInput): Promise<void> {
-      const rows = inboundRows(interactions, input.tenantId, input.conversationRef, input.messages);
+      const ref = conversationRef(guestRefs, input.phoneNumberId, input.waId);
+      const rows = inboundRows(interactions, input.tenantId, ref, input.messages);
       try {
         await interactions.append(rows);
       } catch (err) {

@@ -1,7 +1,8 @@
 import { Context } from '@temporalio/activity';
 import type { GraphClient } from '../clients/whatsapp-graph';
 import type { SendResult, SendTextInput } from '../lib/domain/messages';
-import { outboundRow, type InteractionLog } from '../lib/interactions';
+import type { GuestRefs } from '../lib/guest-refs';
+import { conversationRef, outboundRow, type InteractionLog } from '../lib/interactions';
 import type { Logger } from '../lib/log';
 import { requireSecret, type SecretResolver } from '../lib/secrets';
 
@@ -9,7 +10,7 @@ export interface WhatsAppActivityDeps {
   graph: GraphClient;
   secrets: SecretResolver;
   /** Where each message WhatsApp accepted is logged for the analytics; nothing is logged without it. */
-  interactions?: InteractionLog | undefined;
+  interactions?: { log: InteractionLog; guestRefs: GuestRefs } | undefined;
   log?: Logger | undefined;
 }
 
@@ -26,17 +27,17 @@ export function createWhatsAppActivities({ graph, secrets, interactions, log }: 
     const { info } = Context.current();
     // Only a workflow's messages to a guest are interactions (a standalone activity run is not).
     if (!interactions || !input.tenantId || !info.workflowExecution) return;
-    const row = outboundRow(interactions, {
+    const row = outboundRow(interactions.log, {
       tenantId: input.tenantId,
-      workflowId: info.workflowExecution.workflowId,
+      conversationRef: conversationRef(interactions.guestRefs, input.phoneNumberId, input.to),
       messageId: result.messageId,
-      sendKey: `${info.activityId}:${info.attempt}`,
+      sendKey: `${info.workflowExecution.runId}:${info.activityId}:${info.attempt}`,
       replyTo: input.replyTo,
       text: input.text,
       at: Date.now(),
       bookingOutcome: input.bookingOutcome,
     });
-    interactions.append([row]).then(
+    interactions.log.append([row]).then(
       () => {
         if (logFailing) log?.info('interaction log written again');
         logFailing = false;

@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import type { GuestRefs } from './guest-refs';
 import { createHmac, hkdfSync } from 'node:crypto';
 import type { Pool } from 'pg';
 import { z } from 'zod';
@@ -31,7 +32,7 @@ export const interactionRowSchema = z.object({
   /** The row's idempotency key: a retried write, or a batch flushed twice, is stored once. */
   key: z.string().min(1).max(400),
   tenantId: z.string().min(1).max(64),
-  /** The conversation's workflow id; for a message sent by the booking saga, the saga's until it is linked. */
+  /** {@link conversationRef}: the business number and the guest's keyed reference. */
   conversationRef: z.string().min(1).max(300).nullable(),
   direction: z.enum(['in', 'out']),
   messageId: z.string().max(300).nullable(),
@@ -87,6 +88,15 @@ export function createInteractionLog({
   };
 }
 
+/**
+ * A conversation as the interaction log names it: `wa:<phone_number_id>:<guest ref>`, the guest's keyed pseudonym
+ * (`GUEST_REF_KEY`) in place of the number, the same for every row of the conversation whoever writes it (the
+ * conversation, the booking saga's messages); never the guest's number.
+ */
+export function conversationRef(guestRefs: GuestRefs, phoneNumberId: string, waId: string): string {
+  return `wa:${phoneNumberId}:${guestRefs.of(waId)}`;
+}
+
 /** The rows of the guest messages one `recordInteractions` call reports. */
 export function inboundRows(
   log: Pick<InteractionLog, 'hashText'>,
@@ -120,11 +130,11 @@ export function outboundRow(
   log: Pick<InteractionLog, 'hashText'>,
   sent: {
     tenantId: string;
-    /** The sending workflow: the conversation, or the booking saga (linked to its conversation by `replyTo`). */
-    workflowId: string;
+    /** {@link conversationRef} of the guest it went to. */
+    conversationRef: string;
     /** Meta's id of the message; null when Meta accepted it without one. */
     messageId: string | null;
-    /** What identifies this send when Meta gave no id: the activity's id and attempt. */
+    /** What identifies this send when Meta gave no id: the sending run, the activity and its attempt. */
     sendKey: string;
     replyTo: string | undefined;
     text: string;
@@ -133,9 +143,9 @@ export function outboundRow(
   },
 ): InteractionRow {
   return {
-    key: sent.messageId !== null ? `out:${sent.messageId}` : `out:${sent.workflowId}:${sent.sendKey}`,
+    key: sent.messageId !== null ? `out:${sent.messageId}` : `out:${sent.conversationRef}:${sent.sendKey}`,
     tenantId: sent.tenantId,
-    conversationRef: sent.workflowId,
+    conversationRef: sent.conversationRef,
     direction: 'out',
     messageId: sent.messageId,
     replyTo: sent.replyTo ?? null,
@@ -153,8 +163,8 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 /**
  * Stores a batch (a row already stored, by its key, is skipped), then links replies and the messages they answer in
- * both directions, whichever arrived first: a reply counts on the day of the message it answers and belongs to its
- * conversation, and the message's `latency_ms` runs from its receipt to its first reply. Idempotent.
+ * both directions, whichever arrived first: a reply counts on the day of the message it answers, and the message's
+ * `latency_ms` runs from its receipt to its first reply. Idempotent.
  */
 export async function insertInteractions(db: Pool, rows: InteractionRow[]): Promise<void> {
   const records = rows.map((r) => ({
@@ -188,12 +198,12 @@ export async function insertInteractions(db: Pool, rows: InteractionRow[]): Prom
   ];
   if (linked.length === 0) return;
   await db.query(
-    `UPDATE interactions o SET counts_at = i.at, conversation_ref = i.conversation_ref
+    `UPDATE interactions o SET counts_at = i.at
        FROM interactions i
       WHERE o.direction = 'out' AND o.reply_to = ANY($1::text[])
         AND i.direction = 'in' AND i.outcome <> 'duplicate_dropped'
         AND i.tenant_id = o.tenant_id AND i.message_id = o.reply_to
-        AND (o.counts_at IS DISTINCT FROM i.at OR o.conversation_ref IS DISTINCT FROM i.conversation_ref)`,
+        AND o.counts_at <> i.at`,
     [linked],
   );
   await db.query(

@@ -47,7 +47,8 @@ export interface InboundInteraction {
 /** The `recordInteractions` activity's input: one handled message, and the duplicates dropped since the last one. */
 export interface RecordInteractionsInput {
   tenantId: string;
-  /** The conversation's workflow id. */
-  conversationRef: string;
+  /** The conversation's business number and guest: the log keeps only its reference (the guest's keyed pseudonym). */
+  phoneNumberId: string;
+  waId: string;
   messages: InboundInteraction[];
 }

@@ -77,7 +77,7 @@ function guest(taskQueue: string) {
     ...overrides,
   });
   return {
-    workflowId,
+    waId,
     message,
     handle: () => workflowEnv().client.workflow.getHandle<ConversationWorkflow>(workflowId),
     async write(m: InboundMessage): Promise<InboundMessage> {
@@ -110,7 +110,7 @@ it('reports each handled message once, after its reply: outcome, intent, receipt
     const reportOf = (id: string) =>
       w.reports.find((r) => r.messages.some((m) => m.messageId === id && m.outcome !== 'duplicate_dropped'))!;
     const first = reportOf(hello.id);
-    expect(first).toMatchObject({ tenantId: 'hotel-log', conversationRef: g.workflowId });
+    expect(first).toMatchObject({ tenantId: 'hotel-log', phoneNumberId, waId: g.waId });
     expect(first.messages).toEqual([
       {
         messageId: hello.id,

@@ -5,7 +5,7 @@
  * failure changes nothing in the conversation. The replies themselves are logged by the send activity, which links
  * each to the message it answers (`replyTo`): that gives the first-response time, measured from `receivedAt` here.
  */
-import { condition, log, patched, workflowInfo } from '@temporalio/workflow';
+import { condition, log, patched } from '@temporalio/workflow';
 import type { InboundInteraction, InteractionOutcome } from '../../lib/domain/interactions';
 import type { InboundMessage } from '../../lib/domain/messages';
 import { recordInteractions } from './activity-options';
@@ -98,7 +98,8 @@ export class InteractionRecorder {
     };
     const messages = [...memory.droppedDuplicates.splice(0), handled];
     this.inFlight++;
-    void recordInteractions({ tenantId, conversationRef: workflowInfo().workflowId, messages })
+    const { phoneNumberId, waId } = memory.input;
+    void recordInteractions({ tenantId, phoneNumberId, waId, messages })
       .catch(() => {
         log.warn('Interaction log not written; the conversation goes on', { messageId: message.id });
       })

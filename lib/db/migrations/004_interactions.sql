@@ -5,7 +5,7 @@ CREATE TABLE interactions (
   id               bigserial PRIMARY KEY,
   record_key       text NOT NULL UNIQUE,
   tenant_id        text NOT NULL,
-  -- The conversation's workflow id (a reply sent by the booking saga gets its conversation's once linked).
+  -- wa:<phone_number_id>:<guest ref>: the guest's keyed pseudonym (GUEST_REF_KEY), never the number.
   conversation_ref text,
   direction        text NOT NULL CHECK (direction IN ('in', 'out')),
   -- WhatsApp's message id (wamid); null for a message Meta accepted without saying its id.
