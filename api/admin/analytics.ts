@@ -22,11 +22,9 @@ const calendarDate = z
 
 const analyticsQuery = z
   .strictObject({
-    from: calendarDate
-      .optional()
-      .meta({
-        description: `First day (YYYY-MM-DD, tenant's time zone); default: \`to\` minus ${defaultDays - 1} days`,
-      }),
+    from: calendarDate.optional().meta({
+      description: `First day (YYYY-MM-DD, tenant's time zone); default: \`to\` minus ${defaultDays - 1} days`,
+    }),
     to: calendarDate
       .optional()
       .meta({ description: "Last day, included (YYYY-MM-DD, tenant's time zone); default: today" }),
