@@ -33,7 +33,7 @@ export interface ConversationWorker {
   /** The worker's Postgres pool. */
   db: Pool;
   /**
-   * Closes every resource the worker opened (see `WorkerResources`), after a last flush of the hold audit: no
+   * Closes every resource the worker opened (see `WorkerResources`), after a last flush of the outboxes: no
    * socket, Postgres connection or timer of the worker is left. Call once, after `worker.run()` has returned.
    */
   close: () => Promise<void>;

@@ -14,6 +14,7 @@ import { noBody, noParams, noQuery } from './schemas';
 import { tenantNotFound, tenantRoutes } from './tenants';
 import { tokenRoutes } from './tokens';
 import { mediaRoutes } from './media';
+import { analyticsRoutes } from './analytics';
 
 export interface AdminDeps {
   db: Pool;
@@ -27,7 +28,7 @@ export interface AdminDeps {
 
 /** Every admin route (the OpenAPI route aside); the router and the OpenAPI document are both built from it. */
 export function adminRoutes(deps: AdminDeps): AdminRoute[] {
-  return [...tenantRoutes(deps), ...tokenRoutes(deps), ...mediaRoutes({ redis: deps.redis })];
+  return [...tenantRoutes(deps), ...tokenRoutes(deps), ...mediaRoutes({ redis: deps.redis }), ...analyticsRoutes(deps)];
 }
 
 const conflictMessages: Record<UniqueViolationError['resource'], string> = {

@@ -79,6 +79,11 @@ export const ErrorType = {
    * audio). Not retried: the conversation falls back to staff listening to the voice note.
    */
   TranscriptionRejected: 'TranscriptionRejected',
+  /**
+   * Redis, where the interaction log's outbox lives, did not take the rows: retried within the activity's short
+   * deadline, then given up (the interaction log is best effort; the conversation never waits for it).
+   */
+  InteractionLogUnavailable: 'InteractionLogUnavailable',
 } as const;
 
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];

@@ -53,6 +53,9 @@ const activities = {
   acquireHold() {
     return Promise.resolve({ kind: 'conflict' });
   },
+  recordInteractions() {
+    return Promise.resolve();
+  },
 } satisfies Partial<Activities>;
 
 beforeAll(async () => {
