@@ -78,6 +78,8 @@ export interface DownloadMediaInput {
   declaredMimeType?: string;
   /** `sha256` from the webhook: base64, as Meta sends it. Checked as well as the one the media endpoint gives. */
   declaredSha256?: string;
+  /** The guest who sent it (their keyed reference): the media is listed with the guest's data and erased with it. */
+  guestRef?: string;
 }
 
 export type DownloadMediaResult =
