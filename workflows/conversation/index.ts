@@ -79,7 +79,9 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   memory.closed = true;
   showStatus(memory);
   const closedBy = memory.closing;
-  setCurrentDetails(closedBy ? `Closed by operator ${closedBy.tokenId} (${closedBy.reason})` : 'Closed after the idle period');
+  setCurrentDetails(
+    closedBy ? `Closed by operator ${closedBy.tokenId} (${closedBy.reason})` : 'Closed after the idle period',
+  );
   // The `close` update answers once the run is closed; it must finish before the run does.
   await condition(allHandlersFinished);
   return {
