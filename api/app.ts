@@ -40,7 +40,7 @@ export function createApp(deps: AppDeps): Koa {
   for (const router of [
     webhookRouter({ temporal, config, log }),
     healthRouter({ temporal }),
-    adminRouter({ db, config, log, redis: deps.redis }),
+    adminRouter({ db, temporal, config, log, redis: deps.redis }),
   ]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
