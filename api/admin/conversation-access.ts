@@ -10,6 +10,7 @@ import {
 } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import { ApplicationFailure } from '@temporalio/common';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config';
 import { phoneNumberOwner } from '../../lib/db/admin';
@@ -34,7 +35,7 @@ export interface ConversationDeps {
 export const conversationNotFound = () => new HttpError(404, 'not_found', 'Conversation not found');
 
 /** gRPC status codes (https://grpc.github.io/grpc/core/md_doc_statuscodes.html) the admin API tells apart. */
-const grpcCode = { cancelled: 1, invalidArgument: 3, deadlineExceeded: 4, unavailable: 14 } as const;
+const grpcCode = { cancelled: 1, deadlineExceeded: 4, unavailable: 14 } as const;
 /** "Temporal is not answering": cancelled, deadline exceeded, unavailable. */
 const unavailableCodes = new Set<number>([grpcCode.cancelled, grpcCode.deadlineExceeded, grpcCode.unavailable]);
 
@@ -123,6 +124,37 @@ export async function findConversation(
   };
 }
 
+const invalidPageToken = () =>
+  new HttpError(400, 'validation_failed', 'The request query is not valid', {
+    fields: [{ in: 'query', path: 'pageToken', message: 'is not the nextPageToken of a previous page of this list' }],
+  });
+
+/**
+ * Page tokens handed to clients: Temporal's token with a MAC over it and the query it belongs to, so only a token this
+ * API issued for the same list reaches Temporal (the dev server's visibility hangs on a malformed one rather than
+ * refusing it). The MAC key is derived from `GUEST_REF_KEY`, the server key the API already has.
+ */
+function pageTokens(config: Config) {
+  const key = createHmac('sha256', config.guestRefKey).update('admin-list-page-token').digest();
+  const mac = (query: string, token: Buffer) =>
+    createHmac('sha256', key).update(query).update('\0').update(token).digest().subarray(0, 16);
+  return {
+    seal: (query: string, token: Uint8Array): string => {
+      const bytes = Buffer.from(token);
+      return `${bytes.toString('base64url')}.${mac(query, bytes).toString('base64url')}`;
+    },
+    open: (query: string, sealed: string): Buffer => {
+      const [token, tag, ...rest] = sealed.split('.');
+      if (token === undefined || tag === undefined || rest.length > 0) throw invalidPageToken();
+      const bytes = Buffer.from(token, 'base64url');
+      const given = Buffer.from(tag, 'base64url');
+      const expected = mac(query, bytes);
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalidPageToken();
+      return bytes;
+    },
+  };
+}
+
 /** A page of workflow executions matching a visibility query, and the token of the next page (null on the last). */
 export async function listExecutions(
   deps: ConversationDeps,
@@ -130,32 +162,23 @@ export async function listExecutions(
   page: { pageSize: number; pageToken?: string | undefined },
 ): Promise<{ executions: WorkflowExecutionInfo[]; nextPageToken: string | null }> {
   const { temporal } = deps;
+  const tokens = pageTokens(deps.config);
+  const nextPageToken = page.pageToken !== undefined ? tokens.open(query, page.pageToken) : undefined;
   const response = await withTemporal(deps, () =>
     temporal.workflowService.listWorkflowExecutions({
       namespace: temporal.options.namespace,
       query,
       pageSize: page.pageSize,
-      ...(page.pageToken !== undefined ? { nextPageToken: Buffer.from(page.pageToken, 'base64url') } : {}),
+      ...(nextPageToken !== undefined ? { nextPageToken } : {}),
     }),
-  ).catch((err: unknown) => {
-    // A page token Temporal does not recognise (made up, or from another query).
-    if (isGrpcServiceError(err) && Number(err.code) === grpcCode.invalidArgument && page.pageToken !== undefined) {
-      throw new HttpError(400, 'validation_failed', 'The request query is not valid', {
-        fields: [{ in: 'query', path: 'pageToken', message: 'is not the nextPageToken of a previous page' }],
-      });
-    }
-    throw err;
-  });
+  );
   const executions = await Promise.all(
     (response.executions ?? []).map((raw) =>
       executionInfoFromRaw(raw, temporal.options.loadedDataConverter, raw, temporal.options.namespace),
     ),
   );
   const next = response.nextPageToken;
-  return {
-    executions,
-    nextPageToken: next && next.length > 0 ? Buffer.from(next).toString('base64url') : null,
-  };
+  return { executions, nextPageToken: next && next.length > 0 ? tokens.seal(query, next) : null };
 }
 
 /** Every execution matching the query, up to `max` (for one guest's conversations and bookings: a handful). */

@@ -28,7 +28,7 @@ export const listConversationsQuery = z.strictObject({
   pageSize: z.coerce.number().int().min(1).max(100).default(20),
   pageToken: z
     .string()
-    .regex(/^[A-Za-z0-9_-]{1,4096}$/, 'must be the nextPageToken of the previous page')
+    .regex(/^[A-Za-z0-9_-]{1,4096}\.[A-Za-z0-9_-]{22}$/, 'must be the nextPageToken of the previous page')
     .optional()
     .meta({ description: 'Cursor: the nextPageToken of the previous page' }),
 });
