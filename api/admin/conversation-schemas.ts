@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { conversationStatuses, operatorTextMax } from '../../lib/domain/conversation';
+import { conversationStatuses, operatorTextMax, operatorTextPattern } from '../../lib/domain/conversation';
 import { tenantId } from './schemas';
 
 /**
@@ -37,7 +37,7 @@ export const operatorReplyBody = z.strictObject({
   text: z
     .string()
     .max(operatorTextMax)
-    .refine((text) => text.trim() !== '', 'must not be empty')
+    .regex(operatorTextPattern, 'must not be empty or blank')
     .meta({ description: 'What the guest reads, as staff wrote it' }),
   requestId: z
     .string()

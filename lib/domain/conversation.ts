@@ -62,6 +62,11 @@ export const closeUpdate = defineUpdate<ConversationState, [CloseRequest]>('clos
 
 /** Longest text an operator may send: WhatsApp's limit for a text message body. */
 export const operatorTextMax = 4096;
+/**
+ * What an operator's text must contain: something other than ASCII blanks. Written with ASCII escapes only, so the
+ * admin API's OpenAPI document states the same rule to clients in any language.
+ */
+export const operatorTextPattern = /[^ \t\n\r\f\v]/;
 /** What an operator id may look like: admin token ids are 16 hex digits; `cli:<name>` and the like also fit. */
 export const operatorIdPattern = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/;
 
@@ -78,7 +83,7 @@ export function operatorRequestProblem(request: unknown, options: { text?: boole
     return 'operator.tokenId must be the id of the admin token acting (1-64 letters, digits, _ . : @ -)';
   }
   if (!options.text) return undefined;
-  if (typeof text !== 'string' || text.trim() === '') return 'text must be a non-empty string';
+  if (typeof text !== 'string' || !operatorTextPattern.test(text)) return 'text must be a non-empty string';
   if (text.length > operatorTextMax) return `text must be at most ${operatorTextMax} characters`;
   return undefined;
 }
