@@ -21,6 +21,7 @@ import type { DownloadMediaInput } from '../../lib/domain/media';
 import type { InboundMessage, SendTextInput } from '../../lib/domain/messages';
 import { ConversationStatus, GuestRef } from '../../lib/domain/search-attributes';
 import type { TenantProfile } from '../../lib/domain/tenants';
+import { acceptedUpdates } from '../helpers/conversations';
 import { eventKinds, Gate, patchMarkers, useWorkflowEnvironment, withWorker } from './harness';
 
 /**
@@ -147,17 +148,8 @@ function guest(taskQueue: string, overrides: Partial<ConversationInput> = {}) {
   };
 }
 
-/** The history's update events: accepted updates with their arguments (as JSON), and any other update event. */
-async function updateEvents(handle: WorkflowHandle): Promise<{ name: string; args: unknown[] }[]> {
-  const { events } = await handle.fetchHistory();
-  return (events ?? []).flatMap((e) => {
-    const accepted = e.workflowExecutionUpdateAcceptedEventAttributes;
-    if (!accepted) return [];
-    const input = accepted.acceptedRequest?.input;
-    const args = (input?.args?.payloads ?? []).map((p) => JSON.parse(Buffer.from(p.data!).toString('utf8')) as unknown);
-    return [{ name: input?.name ?? '', args }];
-  });
-}
+/** The updates the run accepted, with their arguments, as its history records them. */
+const updateEvents = (handle: WorkflowHandle) => acceptedUpdates(workflowEnv().client, handle);
 
 /** Expects the update to be refused by its validator for `reason`, and nothing of it to reach the history. */
 async function expectRefused(handle: WorkflowHandle, update: Promise<unknown>, reason: string): Promise<void> {
