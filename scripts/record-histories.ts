@@ -70,6 +70,29 @@ function fixture(name: string): { payload: Fields; value: ChangeValue } {
 /** A scenario returns the run whose history is recorded (the latest run when `runId` is omitted). */
 type Scenario = (ctx: Ctx) => Promise<{ handle: WorkflowHandle; runId?: string }>;
 
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+
+/**
+ * The run of a scenario's conversation whose history has an event `wanted` finds: the recorder's dev server suggests
+ * continue-as-new after 30 events, so a longer scenario spans runs. Waits for the workflow to close first.
+ */
+async function runWhere(
+  temporal: Client,
+  handle: WorkflowHandle,
+  wanted: (event: HistoryEvent) => boolean,
+): Promise<string> {
+  await handle.result();
+  let runId: string | undefined;
+  await waitFor('the run in visibility', async () => {
+    for await (const run of temporal.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) {
+      const { events } = await temporal.workflow.getHandle(handle.workflowId, run.runId).fetchHistory();
+      if ((events ?? []).some(wanted)) runId = run.runId;
+    }
+    return runId !== undefined;
+  });
+  return runId!;
+}
+
 const repliesTo = (standin: WhatsAppStandin, waId: string) => standin.sent.filter((m) => m.to === waId).length;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -214,7 +237,9 @@ const scenarios: Record<string, Scenario> = {
     await handle.executeUpdate(resumeUpdate, { args: [{ operator: { tokenId: recordOperator } }] });
     await post(textWebhook({ from, id: uniqueMessageId(), body: 'Gracias', timestamp: nowSeconds() }));
     await waitFor('the bot answers again', () => repliesTo(standin, from) === 2);
-    return { handle };
+    // The run in which the guest's request handed the conversation off (its patch marker).
+    const runId = await runWhere(temporal, handle, (e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+    return { handle, runId };
   },
   /** Staff take a conversation over, reply to the guest, keep the guest's answer, and close the conversation. */
   async 'conversation/operator-reply'({ temporal, standin, post }) {
@@ -228,7 +253,13 @@ const scenarios: Record<string, Scenario> = {
     await post(textWebhook({ from, id: uniqueMessageId(), body: 'Gracias, Marta', timestamp: nowSeconds() }));
     await waitFor('the answer kept', async () => (await handle.query(stateQuery)).lastMessages.length === 4);
     await handle.executeUpdate(closeUpdate, { args: [{ operator }] });
-    return { handle };
+    // The run that sent the staff reply.
+    const runId = await runWhere(
+      temporal,
+      handle,
+      (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'operatorReply',
+    );
+    return { handle, runId };
   },
   /** A burst of messages that crosses continue-as-new; the first run's history is recorded. */
   async 'conversation/continue-as-new'({ temporal, standin, post }) {
