@@ -11,9 +11,13 @@ import {
   type DeletedMedia,
   type DownloadMediaInput,
   type DownloadMediaResult,
+  type GuestMediaErasure,
+  type GuestMediaErasureInput,
   type MediaRejectionReason,
 } from '../lib/domain/media';
+import { isGuestRef } from '../lib/domain/guests';
 import { isTenantId } from '../lib/domain/tenants';
+import { eraseGuestMedia, recordGuestMedia } from '../lib/guest-media';
 import { describeError, errorCode, isNetworkError, retryAfterMs } from '../lib/http';
 import type { Logger } from '../lib/log';
 import type { MediaIndex, MediaIndexEntry } from '../lib/media-index';
@@ -157,6 +161,8 @@ export function createMediaActivities(deps: MediaActivityDeps) {
     if (!mediaIdPattern.test(input.mediaId)) throw invalidMediaRequest('mediaId is not a WhatsApp media id');
     if (!(mediaTypes as readonly string[]).includes(input.type))
       throw invalidMediaRequest(`unknown media type ${input.type}`);
+    if (input.guestRef !== undefined && !isGuestRef(input.guestRef))
+      throw invalidMediaRequest('guestRef is not a guest reference');
   }
 
   async function download(input: DownloadMediaInput, progress: DownloadProgress): Promise<DownloadMediaResult> {
@@ -319,10 +325,41 @@ export function createMediaActivities(deps: MediaActivityDeps) {
       ctx.heartbeat({ ...progress });
       const beat = setInterval(() => ctx.heartbeat({ ...progress }), 1_000);
       try {
-        return await download(input, progress);
+        const result = await download(input, progress);
+        const { guestRef } = input;
+        if (guestRef !== undefined) {
+          // Lists the media with the guest's data (export, erasure); like the index, best effort while Redis is down.
+          const sha256 = result.kind === 'stored' ? result.sha256 : undefined;
+          await tolerant("record the guest's media", () =>
+            recordGuestMedia(
+              redis,
+              { tenantId: input.tenantId, guestRef, mediaId: input.mediaId, sha256 },
+              config.media.indexTtlSeconds,
+            ),
+          );
+        }
+        return result;
       } finally {
         clearInterval(beat);
         ctx.heartbeat({ ...progress });
+      }
+    },
+
+    /**
+     * Erases the media a guest sent to a tenant (the guest's data rights): the stored objects no other guest of the
+     * tenant holds, and the index entries. Run by the `guestMediaErasure` workflow, which the admin API's
+     * `DELETE /admin/guests/:phone` starts. Failures of Redis or the store are retried; it is safe to run again.
+     */
+    async eraseGuestMedia({ tenantId, guestRef }: GuestMediaErasureInput): Promise<GuestMediaErasure> {
+      if (!isTenantId(tenantId)) throw invalidMediaRequest('tenantId must be a tenant slug');
+      if (!isGuestRef(guestRef)) throw invalidMediaRequest('guestRef is not a guest reference');
+      try {
+        const erased = await eraseGuestMedia(redis, store, index, tenantId, guestRef);
+        log.info({ tenantId, ...erased }, "guest's media erased");
+        return erased;
+      } catch (err) {
+        if (isStoreError(err)) throw storeFailure(err, "delete a guest's media");
+        throw err;
       }
     },
 

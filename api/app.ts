@@ -51,6 +51,7 @@ export function createApp(deps: AppDeps): Koa {
     healthRouter({ temporal }),
     adminRouter({
       db,
+      temporal,
       config,
       log,
       redis: deps.redis,

@@ -3,7 +3,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import getRawBody from 'raw-body';
 import type { Config } from '../lib/config';
 import { conversationWorkflowId } from '../lib/domain/messages';
-import { ConversationStatus } from '../lib/domain/search-attributes';
+import { ConversationStatus, GuestRef } from '../lib/domain/search-attributes';
 import { createGuestRefs } from '../lib/guest-refs';
 import type { Logger } from '../lib/log';
 import {
@@ -63,9 +63,11 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
   });
 
   async function deliverMessage({ phoneNumberId, waId, message }: MessageDelivery): Promise<void> {
+    const guestRef = guestRefs.of(waId);
     const input: ConversationInput = {
       phoneNumberId,
       waId,
+      guestRef,
       idleTimeoutSeconds: config.conversation.idleTimeoutSeconds,
       seenIdsMax: config.conversation.seenIdsMax,
       sendTimeoutSeconds: config.whatsapp.sendTimeoutSeconds,
@@ -82,9 +84,13 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
       args: [input],
       signal: inboundMessageSignal,
       signalArgs: [message],
-      typedSearchAttributes: [{ key: ConversationStatus, value: 'active' }],
+      // GuestRef: the admin API finds a guest's conversations (export, erasure) by it, never by the number.
+      typedSearchAttributes: [
+        { key: ConversationStatus, value: 'active' },
+        { key: GuestRef, value: guestRef },
+      ],
       staticSummary: `WhatsApp guest conversation on business number ${phoneNumberId}`,
-      staticDetails: `Guest ref ${guestRefs.of(waId)}. Query \`state\` for the last messages.`,
+      staticDetails: `Guest ref ${guestRef}. Query \`state\` for the last messages.`,
     });
   }
 

@@ -54,6 +54,7 @@ const envSchema = z.object({
   ADMIN_AUTH_FAILURE_WINDOW_SECONDS: positiveInt.default(5 * 60),
   ADMIN_AUTH_MAX_CONCURRENT: positiveInt.default(2),
   ADMIN_AUTH_MAX_WAITING: z.coerce.number().int().min(0).default(32),
+  ADMIN_TEMPORAL_TIMEOUT_MS: positiveInt.default(10_000),
 
   PMS_HTTP_TIMEOUT_MS: positiveInt.default(5_000),
   PMS_BREAKER_CONSECUTIVE_FAILURES: positiveInt.default(5),
@@ -177,6 +178,11 @@ export interface Config {
     authFailureWindowSeconds: number;
     maxConcurrentVerifications: number;
     maxQueuedVerifications: number;
+    /**
+     * How long an admin request waits for Temporal (a conversation's state, an operator update, an erasure) before
+     * answering 503; an operator reply not sent by then is answered as pending.
+     */
+    temporalTimeoutMs: number;
   };
   /**
    * How long a configuration or auth failure (secret missing, token or key refused) is retried before it becomes a
@@ -286,6 +292,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       authFailureWindowSeconds: e.ADMIN_AUTH_FAILURE_WINDOW_SECONDS,
       maxConcurrentVerifications: e.ADMIN_AUTH_MAX_CONCURRENT,
       maxQueuedVerifications: e.ADMIN_AUTH_MAX_WAITING,
+      temporalTimeoutMs: e.ADMIN_TEMPORAL_TIMEOUT_MS,
     },
     configFailureRetrySeconds: e.CONFIG_FAILURE_RETRY_SECONDS,
     guestRefKey: e.GUEST_REF_KEY ?? developmentGuestRefKey,

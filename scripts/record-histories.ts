@@ -28,7 +28,7 @@ import { createLogger } from '../lib/log';
 import { conversationWorkflowId } from '../lib/domain/messages';
 import { startTemporalDevServer, temporalBinary } from '../temporal/dev-server';
 import { bookingStatusQuery } from '../lib/domain/booking';
-import { stateQuery } from '../lib/domain/conversation';
+import { closeUpdate, handoffUpdate, operatorReplyUpdate, resumeUpdate, stateQuery } from '../lib/domain/conversation';
 import { createConversationWorker } from '../workers/worker';
 import { historiesDir, readHistoryJson, versionPattern, workflowTypeOf } from '../test/helpers/histories';
 import { createTestTenant } from '../test/helpers/tenants';
@@ -40,6 +40,8 @@ const secrets = {
   WHATSAPP_ACCESS_TOKEN: 'record-access-token-0123',
 };
 const phoneNumberId = '106540352242922';
+/** The operator of the scenarios' updates, as an admin token id. */
+const recordOperator = '0123456789abcdef';
 
 interface Ctx {
   temporal: Client;
@@ -67,6 +69,29 @@ function fixture(name: string): { payload: Fields; value: ChangeValue } {
 
 /** A scenario returns the run whose history is recorded (the latest run when `runId` is omitted). */
 type Scenario = (ctx: Ctx) => Promise<{ handle: WorkflowHandle; runId?: string }>;
+
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+
+/**
+ * The run of a scenario's conversation whose history has an event `wanted` finds: the recorder's dev server suggests
+ * continue-as-new after 30 events, so a longer scenario spans runs. Waits for the workflow to close first.
+ */
+async function runWhere(
+  temporal: Client,
+  handle: WorkflowHandle,
+  wanted: (event: HistoryEvent) => boolean,
+): Promise<string> {
+  await handle.result();
+  let runId: string | undefined;
+  await waitFor('the run in visibility', async () => {
+    for await (const run of temporal.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) {
+      const { events } = await temporal.workflow.getHandle(handle.workflowId, run.runId).fetchHistory();
+      if ((events ?? []).some(wanted)) runId = run.runId;
+    }
+    return runId !== undefined;
+  });
+  return runId!;
+}
 
 const repliesTo = (standin: WhatsAppStandin, waId: string) => standin.sent.filter((m) => m.to === waId).length;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -196,6 +221,45 @@ const scenarios: Record<string, Scenario> = {
     await waitFor('the cancellation told', () => repliesTo(ctx.standin, from) === 2, { timeoutMs: 30_000 });
     ctx.pms.reset();
     return { handle };
+  },
+  /**
+   * A guest asks for a person: the conversation hands off, keeps the next message for staff without answering, an
+   * operator resumes it, and the bot answers again; then the idle close.
+   */
+  async 'conversation/handoff'({ temporal, standin, post }) {
+    const from = '15550000010';
+    const handle = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
+    await post(textWebhook({ from, id: uniqueMessageId(), body: 'Quiero hablar con una persona' }));
+    await waitFor('the staff reply', () => repliesTo(standin, from) === 1);
+    await waitFor('the handoff', async () => (await handle.query(stateQuery)).status === 'handoff');
+    await post(textWebhook({ from, id: uniqueMessageId(), body: '¿Hola?', timestamp: nowSeconds() }));
+    await waitFor('the message kept', async () => (await handle.query(stateQuery)).lastMessages.length === 3);
+    await handle.executeUpdate(resumeUpdate, { args: [{ operator: { tokenId: recordOperator } }] });
+    await post(textWebhook({ from, id: uniqueMessageId(), body: 'Gracias', timestamp: nowSeconds() }));
+    await waitFor('the bot answers again', () => repliesTo(standin, from) === 2);
+    // The run in which the guest's request handed the conversation off (its patch marker).
+    const runId = await runWhere(temporal, handle, (e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+    return { handle, runId };
+  },
+  /** Staff take a conversation over, reply to the guest, keep the guest's answer, and close the conversation. */
+  async 'conversation/operator-reply'({ temporal, standin, post }) {
+    const from = '15550000011';
+    const operator = { tokenId: recordOperator };
+    const handle = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
+    await post(textWebhook({ from, id: uniqueMessageId(), body: 'Hola' }));
+    await waitFor('the greeting', () => repliesTo(standin, from) === 1);
+    await handle.executeUpdate(handoffUpdate, { args: [{ operator }] });
+    await handle.executeUpdate(operatorReplyUpdate, { args: [{ operator, text: 'Hola, soy Marta, de recepción.' }] });
+    await post(textWebhook({ from, id: uniqueMessageId(), body: 'Gracias, Marta', timestamp: nowSeconds() }));
+    await waitFor('the answer kept', async () => (await handle.query(stateQuery)).lastMessages.length === 4);
+    await handle.executeUpdate(closeUpdate, { args: [{ operator }] });
+    // The run that sent the staff reply.
+    const runId = await runWhere(
+      temporal,
+      handle,
+      (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'operatorReply',
+    );
+    return { handle, runId };
   },
   /** A burst of messages that crosses continue-as-new; the first run's history is recorded. */
   async 'conversation/continue-as-new'({ temporal, standin, post }) {

@@ -1,3 +1,4 @@
 export { conversation } from './conversation';
 export { booking } from './booking';
 export * from './media-cleanup';
+export { guestMediaErasure } from './guest-erasure';

@@ -20,11 +20,16 @@ const errorDescriptions: Record<number, string> = {
   401: 'Token missing, malformed, wrong or revoked (`unauthorized`); see `WWW-Authenticate`',
   403: 'The token may not do this (`forbidden`): a monitoring token writing, or a tenant-restricted token',
   404: 'No such resource, or one the token may not see (`not_found`)',
-  409: 'The id, phone number id or identifier is already registered (`conflict`)',
+  409:
+    'The id, phone number id or identifier is already registered (`conflict`), or the conversation refuses the ' +
+    'action in its state (`closed`, `already_in_handoff`, `not_in_handoff`, `booking_in_progress`, `no_tenant`)',
   413: 'Body over 64 kB (`payload_too_large`)',
   415: 'Body is not `application/json` (`unsupported_media_type`)',
   429: 'Too many failed authentications from this address (`too_many_requests`); see `Retry-After`',
-  503: 'Postgres is unreachable (`database_unavailable`) or too many token checks are running (`auth_busy`); see `Retry-After`',
+  503:
+    'Postgres, Redis or Temporal is unreachable (`database_unavailable`, `redis_unavailable`, `temporal_unavailable`), ' +
+    'a conversation did not answer in time (`temporal_timeout`), or too many token checks are running (`auth_busy`); ' +
+    'see `Retry-After`',
 };
 
 function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
@@ -116,7 +121,7 @@ export function buildOpenApiDocument(routes: readonly RouteDoc[]): JsonSchema {
       title: 'Hotel guest messaging: admin API',
       version: '1',
       description:
-        'Tenants, their WhatsApp numbers and guest identifiers, admin tokens. ' +
+        "Tenants, their WhatsApp numbers and guest identifiers, admin tokens, guests' conversations and data. " +
         'Authenticate with `Authorization: Bearer hm_<id>_<secret>`. Errors are `{ error: { code, message, details } }`.',
     },
     tags: [
@@ -124,6 +129,11 @@ export function buildOpenApiDocument(routes: readonly RouteDoc[]): JsonSchema {
       { name: 'tokens', description: 'Admin API tokens (unrestricted admin tokens only)' },
       { name: 'cache', description: "The workers' tenant cache" },
       { name: 'media', description: 'Stored guest media: the Redis index, listed with bounded SCANs' },
+      {
+        name: 'conversations',
+        description: "Guests' conversations from Temporal: list, read, and steer (handoff, reply, resume, close)",
+      },
+      { name: 'guests', description: "One guest's data at one hotel: export it, erase it" },
       { name: 'meta', description: 'This document' },
     ],
     security: [{ bearerAuth: [] }],

@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { Client } from '@temporalio/client';
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config';
@@ -15,9 +16,13 @@ import { tenantNotFound, tenantRoutes } from './tenants';
 import { tokenRoutes } from './tokens';
 import { mediaRoutes } from './media';
 import { analyticsRoutes } from './analytics';
+import { conversationRoutes } from './conversations';
+import { guestRoutes } from './guests';
 
 export interface AdminDeps {
   db: Pool;
+  /** Temporal, for the conversation and guest routes. */
+  temporal: Client;
   /** The media index; media routes answer 503 without it. */
   redis?: Redis | undefined;
   config: Config;
@@ -28,7 +33,14 @@ export interface AdminDeps {
 
 /** Every admin route (the OpenAPI route aside); the router and the OpenAPI document are both built from it. */
 export function adminRoutes(deps: AdminDeps): AdminRoute[] {
-  return [...tenantRoutes(deps), ...tokenRoutes(deps), ...mediaRoutes({ redis: deps.redis }), ...analyticsRoutes(deps)];
+  return [
+    ...tenantRoutes(deps),
+    ...tokenRoutes(deps),
+    ...mediaRoutes({ redis: deps.redis }),
+    ...conversationRoutes(deps),
+    ...guestRoutes(deps),
+    ...analyticsRoutes(deps),
+  ];
 }
 
 const conflictMessages: Record<UniqueViolationError['resource'], string> = {

@@ -253,3 +253,13 @@ export async function removeIdentifier(client: ClientBase, tenantId: string, ide
 export function auditIdentifier(guestRefs: GuestRefs, identifier: string): { kind: 'phone' | 'email'; ref: string } {
   return { kind: identifier.includes('@') ? 'email' : 'phone', ref: guestRefs.of(identifier) };
 }
+
+/** The tenant a WhatsApp business number is registered to, if any. */
+export async function phoneNumberOwner(db: Queryable, phoneNumberId: string): Promise<string | undefined> {
+  const [row] = await run<{ tenant_id: string }>(
+    db,
+    'SELECT tenant_id FROM tenant_phone_numbers WHERE phone_number_id = $1',
+    [phoneNumberId],
+  );
+  return row?.tenant_id;
+}

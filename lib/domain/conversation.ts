@@ -3,7 +3,7 @@
  * what operators see. Pure (no I/O): the API, the tests and the workflow import it from here, so none of them needs
  * the workflow's code to speak to it.
  */
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { MediaType } from './media';
 import type { RoomOffer } from './pms';
 import type { Language } from './language';
@@ -19,7 +19,83 @@ export const deliveryStatusSignal = defineSignal<[DeliveryStatusUpdate]>('delive
 /** What an operator sees: status, language and the last messages both ways. */
 export const stateQuery = defineQuery<ConversationState>('state');
 
-export type ConversationStatusName = 'active' | 'closed';
+/**
+ * The conversation's `ConversationStatus` search attribute and `state.status`: `active` (the bot answers), `handoff`
+ * (staff answer, the bot is silent), `booking` (a booking saga runs), `closed`. Handoff wins over booking: a
+ * conversation waiting for staff is shown as waiting for staff.
+ */
+export const conversationStatuses = ['active', 'handoff', 'booking', 'closed'] as const;
+export type ConversationStatusName = (typeof conversationStatuses)[number];
+
+/** Who acts on a conversation through an update: the admin token's id, recorded in the workflow's history. */
+export interface OperatorRef {
+  /** The admin token's id (16 hex digits, the part between `hm_` and the second `_`), or another operator id. */
+  tokenId: string;
+}
+
+/** `handoff`, `resume`: who asks. */
+export interface OperatorRequest {
+  operator: OperatorRef;
+}
+
+/** `close`: who asks and why (`erasure`: the guest's data is being erased). */
+export interface CloseRequest extends OperatorRequest {
+  reason?: 'operator' | 'erasure';
+}
+
+/** `operatorReply`: a text sent to the guest as staff. */
+export interface OperatorReplyRequest extends OperatorRequest {
+  text: string;
+}
+
+/** Staff take the conversation over: the bot stops answering until `resume`. Answers the state after it. */
+export const handoffUpdate = defineUpdate<ConversationState, [OperatorRequest]>('handoff');
+/**
+ * Staff send a text to the guest through the bot's own send path; the conversation is in handoff afterwards (a person
+ * is talking, so the bot keeps quiet). Answers the message as recorded: sent with its WhatsApp id, or failed and why.
+ */
+export const operatorReplyUpdate = defineUpdate<MessageRecord, [OperatorReplyRequest]>('operatorReply');
+/** Staff hand the conversation back to the bot, which answers the next message. Answers the state after it. */
+export const resumeUpdate = defineUpdate<ConversationState, [OperatorRequest]>('resume');
+/** Staff close the conversation: it answers nothing more and completes. Answers the state as it closes. */
+export const closeUpdate = defineUpdate<ConversationState, [CloseRequest]>('close');
+
+/** Longest text an operator may send: WhatsApp's limit for a text message body. */
+export const operatorTextMax = 4096;
+/**
+ * What an operator's text must contain: something other than ASCII blanks. Written with ASCII escapes only, so the
+ * admin API's OpenAPI document states the same rule to clients in any language.
+ */
+export const operatorTextPattern = /[^ \t\n\r\f\v]/;
+/** What an operator id may look like: admin token ids are 16 hex digits; `cli:<name>` and the like also fit. */
+export const operatorIdPattern = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/;
+
+/**
+ * Why a request of an operator is refused, whatever the conversation's state: a missing or malformed operator id,
+ * a text that is empty or too long. Undefined when it is well formed. The update validators and the admin API's
+ * schemas state the same rules.
+ */
+export function operatorRequestProblem(request: unknown, options: { text?: boolean } = {}): string | undefined {
+  if (request === null || typeof request !== 'object') return 'the request must be an object';
+  const { operator, text } = request as { operator?: unknown; text?: unknown };
+  const tokenId = (operator as { tokenId?: unknown } | null | undefined)?.tokenId;
+  if (typeof tokenId !== 'string' || !operatorIdPattern.test(tokenId)) {
+    return 'operator.tokenId must be the id of the admin token acting (1-64 letters, digits, _ . : @ -)';
+  }
+  if (!options.text) return undefined;
+  if (typeof text !== 'string' || !operatorTextPattern.test(text)) return 'text must be a non-empty string';
+  if (text.length > operatorTextMax) return `text must be at most ${operatorTextMax} characters`;
+  return undefined;
+}
+
+/** Who put the conversation in handoff, and when. */
+export interface HandoffRecord {
+  /** Workflow time, Unix ms. */
+  at: number;
+  /** `guest`: the guest asked for a person; `operator`: staff took it over (the token id says who). */
+  by: 'guest' | 'operator';
+  tokenId?: string;
+}
 
 export interface MessageRecord {
   direction: 'in' | 'out';
@@ -35,6 +111,8 @@ export interface MessageRecord {
   error?: string;
   /** Inbound media: where it is stored (`media/<tenant>/<sha256>`), or why it could not be. */
   media?: { ref: string; mimeType: string; size: number } | { rejected: string };
+  /** Outbound, sent by staff (`operatorReply`): the admin token id of the operator who wrote it. */
+  operator?: string;
 }
 
 /**
@@ -78,6 +156,8 @@ export interface BookingSummary {
 
 export interface ConversationState {
   status: ConversationStatusName;
+  /** Set while the conversation is in handoff: staff answer, the bot is silent. */
+  handoff?: HandoffRecord | undefined;
   offer: Offer | undefined;
   /** The latest booking of this guest in this conversation. */
   booking: BookingSummary | undefined;
@@ -102,6 +182,8 @@ export interface ConversationCarryOver {
   /** Set once the guest's language is known (detected, or the tenant's locale). */
   language: Language | undefined;
   staffRequested: boolean;
+  /** Staff have the conversation: the next run stays in handoff. */
+  handoff?: HandoffRecord | undefined;
   offer?: Offer | undefined;
   booking?: BookingSummary | undefined;
   configFailure?: ConfigFailureRecord | undefined;
@@ -138,6 +220,11 @@ export interface HistoryBound {
 export interface ConversationInput {
   phoneNumberId: string;
   waId: string;
+  /**
+   * The guest's keyed reference (`GUEST_REF_KEY`), computed by the API: the conversation tags the media it downloads
+   * and the bookings it starts with it, so a guest's data can be found (and erased) without the phone number.
+   */
+  guestRef?: string;
   /** Close after this long without a message (WhatsApp's 24 h customer-service window by default). */
   idleTimeoutSeconds: number;
   /** How many message ids to remember for dropping duplicates. */
@@ -164,6 +251,8 @@ export interface ConversationResult {
   status: 'closed';
   received: number;
   duplicatesDropped: number;
+  /** Set when an operator closed it (otherwise it closed after the idle period). */
+  closedBy?: { tokenId: string; reason: 'operator' | 'erasure' };
 }
 
 /** The conversation workflow's signature, for clients that start it by name. */

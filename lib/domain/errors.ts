@@ -84,7 +84,27 @@ export const ErrorType = {
    * deadline, then given up (the interaction log is best effort; the conversation never waits for it).
    */
   InteractionLogUnavailable: 'InteractionLogUnavailable',
+  /**
+   * A conversation refused an operator's update in its validator (so nothing was recorded in its history).
+   * `details[0]` is `{ reason }`, one of {@link OperatorRefusal}.
+   */
+  OperatorActionRefused: 'OperatorActionRefused',
 } as const;
+
+/**
+ * Why a conversation refuses an operator's update: `invalid_request` (a malformed operator id or text), `closed`
+ * (closed or closing), `already_in_handoff`, `not_in_handoff` (resume), `booking_in_progress` (close while a booking
+ * saga runs), `no_tenant` (a reply in a conversation no active tenant answers for).
+ */
+export const operatorRefusals = [
+  'invalid_request',
+  'closed',
+  'already_in_handoff',
+  'not_in_handoff',
+  'booking_in_progress',
+  'no_tenant',
+] as const;
+export type OperatorRefusal = (typeof operatorRefusals)[number];
 
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];
 

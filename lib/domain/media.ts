@@ -78,6 +78,8 @@ export interface DownloadMediaInput {
   declaredMimeType?: string;
   /** `sha256` from the webhook: base64, as Meta sends it. Checked as well as the one the media endpoint gives. */
   declaredSha256?: string;
+  /** The guest who sent it (their keyed reference): the media is listed with the guest's data and erased with it. */
+  guestRef?: string;
 }
 
 export type DownloadMediaResult =
@@ -109,4 +111,24 @@ export type TranscribeAudioResult = { text: string } | { text: null };
 export interface DeletedMedia {
   deleted: number;
   partialsDeleted: number;
+}
+
+/** The workflow the admin API starts to erase a guest's media (the worker owns the media store). */
+export const guestMediaErasureWorkflowType = 'guestMediaErasure';
+
+/** Whose media to erase: one guest (by keyed reference) at one tenant. */
+export interface GuestMediaErasureInput {
+  tenantId: string;
+  guestRef: string;
+}
+
+/** What erasing a guest's media removed. */
+export interface GuestMediaErasure {
+  /** Media ids of the guest whose index entries were removed. */
+  mediaIds: number;
+  /** Stored objects deleted from the store, and their bytes. */
+  objectsDeleted: number;
+  bytesDeleted: number;
+  /** Objects kept because another guest of the tenant sent the same content. */
+  objectsShared: number;
 }

@@ -19,6 +19,8 @@ export interface AdminTestApp {
   app: Koa;
   db: Pool;
   config: Config;
+  /** The app's Temporal client (connected lazily, on first use). */
+  temporal: TemporalClient;
   /** A fresh token made directly in the database (as the CLI does), and its id. */
   token(scope?: AdminScope, tenantId?: string | null): Promise<{ token: string; id: string }>;
   /** supertest against the app, with `Authorization: Bearer <token>` when a token is given. */
@@ -57,6 +59,7 @@ export function adminTestApp(
     app,
     db,
     config,
+    temporal,
     async token(scope = 'admin', tenantId = null) {
       const created = await createAdminToken(db, { name: `test-${scope}`, scope, tenantId }, 'test');
       return { token: created.token, id: created.id };

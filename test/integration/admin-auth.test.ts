@@ -20,6 +20,7 @@ beforeAll(async () => {
   t = adminTestApp();
   routes = adminRoutes({
     db: t.db,
+    temporal: t.temporal,
     config: t.config,
     log: createLogger({ level: 'silent' }),
     pmsRedirect: () => Promise.resolve(undefined),
@@ -46,13 +47,22 @@ afterAll(async () => {
 
 const label = (r: AdminRoute) => `${r.method} ${r.path}`;
 
-/** The route's path with real values: tenant B's id, number and identifier, or a well-formed token id. */
+/**
+ * The route's path with real values: tenant B's id, number and identifier, a well-formed token id, a conversation on
+ * tenant B's number, a guest of tenant B.
+ */
 function pathFor(route: AdminRoute, tenantId = b.id): string {
-  return route.path
+  const path = route.path
     .replace('/admin/tokens/:id', '/admin/tokens/0123456789abcdef')
+    .replace(
+      '/admin/conversations/:id',
+      `/admin/conversations/${encodeURIComponent(`wa:${b.phoneNumberId}:0a1b2c3d4e5f60718293`)}`,
+    )
+    .replace(':phone', encodeURIComponent(b.identifier))
     .replace(':id', tenantId)
     .replace(':phoneNumberId', b.phoneNumberId)
     .replace(':identifier', encodeURIComponent(b.identifier));
+  return route.tag === 'guests' ? `${path}?tenantId=${tenantId}` : path;
 }
 
 /** A body the route would accept, so only the token decides the answer. */
@@ -68,6 +78,8 @@ function bodyFor(route: AdminRoute): unknown {
       return { identifier: '+34611999999' };
     case 'createToken':
       return { name: 'sneaky', scope: 'admin' };
+    case 'replyToConversation':
+      return { text: 'Hello' };
     default:
       return undefined;
   }
@@ -140,7 +152,7 @@ describe('authentication, on every route', () => {
 });
 
 describe('scopes', () => {
-  it('lets a monitoring token read tenants and media but change nothing (403) and not see tokens', async () => {
+  it('lets a monitoring token read tenants, media and conversations but change nothing (403), not see tokens or a guest', async () => {
     const before = await snapshot();
     const { token } = await t.token('monitoring');
     for (const route of routes) {
@@ -148,7 +160,10 @@ describe('scopes', () => {
       const mayRead = route.method === 'GET' && route.tag === 'tenants';
       // Media routes are readable too; this app has no Redis, so they answer 503 rather than 200.
       if (route.tag === 'media') expect([label(route), res.status]).toEqual([label(route), 503]);
-      else if (mayRead) expect([label(route), res.status]).toEqual([label(route), 200]);
+      // The list, and one conversation (404: there is none with this id).
+      else if (route.tag === 'conversations' && route.method === 'GET') {
+        expect([label(route), res.status]).toEqual([label(route), route.path.endsWith(':id') ? 404 : 200]);
+      } else if (mayRead) expect([label(route), res.status]).toEqual([label(route), 200]);
       else expect([label(route), res.status, res.body.error?.code]).toEqual([label(route), 403, 'forbidden']);
     }
     expect(await snapshot()).toBe(before);

@@ -39,6 +39,7 @@ describe('GET /admin/openapi.json', () => {
   it('documents every route the admin router has, and nothing else', () => {
     const router = adminRouter({
       db: t.db,
+      temporal: t.temporal,
       config: t.config,
       log: createLogger({ level: 'silent' }),
       pmsRedirect: () => Promise.resolve(undefined),

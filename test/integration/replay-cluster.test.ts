@@ -111,7 +111,7 @@ it('replays the cluster’s recent conversations and bookings against today’s 
     taskQueue,
     workflowBundle: { codePath: testEnv().workflowBundlePath },
   });
-  expect(report.query).toContain("WorkflowType IN ('booking', 'conversation', 'mediaCleanup')");
+  expect(report.query).toContain("WorkflowType IN ('booking', 'conversation', 'guestMediaErasure', 'mediaCleanup')");
   expect(report.failures).toEqual([]);
   expect(report.replayed).toBe(3);
   expect(formatReport(report, since).at(-1)).toMatch(/^replayed 3 histories .*: none would fail$/);
@@ -126,7 +126,7 @@ it('says which would fail, and why, against a change that swaps two commands, an
       symlinkSync(path.join(root, shared), path.join(dir, shared));
     const file = path.join(dir, 'workflows', 'conversation', 'index.ts');
     const code = readFileSync(file, 'utf8');
-    const upsert = '  upsertSearchAttributes([{ key: ConversationStatus, value: memory.status }]);\n';
+    const upsert = '  showStatus(memory);\n';
     const resolve = '  await resolveConversationTenant(memory);\n';
     const swapped = code
       .replace(`${upsert}\n  // Once per run`, '\n  // Once per run')

@@ -99,6 +99,7 @@ describe('loadConfig', () => {
         authFailureWindowSeconds: 300,
         maxConcurrentVerifications: 2,
         maxQueuedVerifications: 32,
+        temporalTimeoutMs: 10_000,
       },
       configFailureRetrySeconds: 3_600,
       guestRefKey: developmentGuestRefKey,

@@ -212,8 +212,9 @@ it('continue-as-new in the middle of a booking: the run that started the saga st
     expect(kinds.indexOf('childWorkflowExecutionCompleted')).toBeLessThan(
       kinds.indexOf('workflowExecutionContinuedAsNew'),
     );
-    // The run continued on the project's bound (the dev server suggests it only at 4,096 events): the patch marker.
-    expect(await patchMarkers(previous)).toEqual(['interaction-log', 'continue-as-new-history-bound']);
+    // The run showed `booking` while the saga ran, and continued on the project's bound (the dev server suggests it
+    // only at 4,096 events): the patch markers of both changes.
+    expect(await patchMarkers(previous)).toEqual(['interaction-log', 'conversation-status-booking', 'continue-as-new-history-bound']);
 
     const after = await g.handle.query(stateQuery);
     expect(after.booking).toMatchObject({ reference, status: 'confirmed', bookingId: '501' });

@@ -8,6 +8,7 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
   startChild,
   upsertSearchAttributes,
   uuid4,
@@ -19,13 +20,15 @@ import type { StayRequest, Understanding } from '../../lib/domain/intents';
 import type { Language } from '../../lib/domain/language';
 import type { InboundMessage } from '../../lib/domain/messages';
 import { clarifyingQuestion } from '../../lib/domain/nlu-questions';
-import { BookingReference, LastIntent } from '../../lib/domain/search-attributes';
+import { BookingReference, GuestRef, LastIntent } from '../../lib/domain/search-attributes';
 import { bookingText } from '../../lib/domain/templates';
 import type { TenantProfile } from '../../lib/domain/tenants';
 import { booking } from '../booking';
 import { cancelConfirmedBooking, checkAvailability } from './activity-options';
+import { patches } from './patches';
 import { reply } from './replies';
 import type { ConversationMemory } from './state';
+import { settleBookings, showStatus } from './status';
 
 /** Answers a question about rooms with what the PMS has free (or asks what is missing), and keeps it as the offer. */
 export async function showAvailability(
@@ -86,7 +89,7 @@ export async function startBooking(
 ): Promise<void> {
   const { input, bookingSettings: settings } = memory;
   const t = bookingText(lang);
-  memory.settleBookings();
+  settleBookings(memory);
   const offer = memory.offer;
   if (!offer) return reply(memory, message, t.chooseFirst(), 'book');
   if (memory.activeBooking) return reply(memory, message, t.inProgress(), 'book');
@@ -109,6 +112,8 @@ export async function startBooking(
     // If this conversation ends abnormally, the saga is asked to cancel: it compensates and tells the guest.
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
     staticSummary: `Booking of ${room.roomTypeName} ${offer.checkIn}..${offer.checkOut} for tenant ${hotel.id}`,
+    // The guest's bookings are found (for export) by their reference, never by their number.
+    ...(input.guestRef !== undefined ? { typedSearchAttributes: [{ key: GuestRef, value: input.guestRef }] } : {}),
     args: [
       {
         tenantId: hotel.id,
@@ -132,7 +137,8 @@ export async function startBooking(
       },
     ],
   });
-  memory.activeBooking = { workflowId };
+  memory.activeBooking = { workflowId, showsStatus: patched(patches.bookingStatus) };
+  showStatus(memory);
   memory.offer = undefined;
   void handle.result().then(
     (outcome) => memory.bookingOutcomes.push(outcome),
@@ -148,7 +154,7 @@ export async function cancelBooking(
   lang: Language,
 ): Promise<void> {
   const t = bookingText(lang);
-  memory.settleBookings();
+  settleBookings(memory);
   if (memory.activeBooking) {
     try {
       // The saga undoes what it did and tells the guest itself.
@@ -158,7 +164,7 @@ export async function cancelBooking(
     } catch {
       // It finished meanwhile: wait for its outcome, then cancel what it booked, if anything.
       await condition(() => memory.bookingOutcomes.length > 0);
-      memory.settleBookings();
+      settleBookings(memory);
     }
   }
   const summary = memory.booking;

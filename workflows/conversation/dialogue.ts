@@ -1,5 +1,5 @@
 /** What the conversation answers to what the guest wrote (or said, transcribed): understood first, then acted on. */
-import { ActivityFailure, log } from '@temporalio/workflow';
+import { ActivityFailure, log, patched } from '@temporalio/workflow';
 import type { InfoTopic, Understanding } from '../../lib/domain/intents';
 import type { Language } from '../../lib/domain/language';
 import type { InboundMessage } from '../../lib/domain/messages';
@@ -7,8 +7,10 @@ import { acknowledgementWithHelp, bookingText, infoAnswer, staffReply } from '..
 import { staffAvailability, type TenantProfile } from '../../lib/domain/tenants';
 import { understand } from './activity-options';
 import { cancelBooking, showAvailability, startBooking } from './booking-flow';
+import { patches } from './patches';
 import { reply } from './replies';
 import type { ConversationMemory } from './state';
+import { showStatus } from './status';
 
 /** Understands a text (typed, chosen or transcribed) and acts on it; the guest's language follows what they wrote. */
 export async function understandAndAct(
@@ -47,6 +49,11 @@ async function act(memory: ConversationMemory, message: InboundMessage, u: Under
   switch (u.intent) {
     case 'human': {
       memory.staffRequested = true;
+      // From here staff answer: the bot tells the guest so, then keeps quiet until an operator resumes it.
+      if (patched(patches.guestHandoff)) {
+        memory.handOff({ at: Date.now(), by: 'guest' });
+        showStatus(memory);
+      }
       const availability = staffAvailability(hotel.businessHours, hotel.timezone, Date.now());
       return reply(memory, message, staffReply(lang, hotel.name, availability), 'human');
     }

@@ -1,7 +1,7 @@
 /**
- * One guest's conversation with one business number: `wa:<phone_number_id>:<wa_id>`. This module holds the signal and
- * query handlers, the loop that answers queued messages in order, and continue-as-new; what it knows is in
- * {@link ConversationMemory} (`state.ts`), and what it does about a message is in the flows beside it.
+ * One guest's conversation with one business number. This module holds the signal and query handlers, the loop that
+ * answers queued messages in order, and continue-as-new; what it knows is in {@link ConversationMemory} (`state.ts`),
+ * what operators can do to it is in `operators.ts`, and what it does about a message is in the flows beside it.
  */
 import {
   allHandlersFinished,
@@ -11,7 +11,6 @@ import {
   patched,
   setCurrentDetails,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
@@ -25,28 +24,21 @@ import {
 } from '../../lib/domain/conversation';
 import { detectLanguage, type Language } from '../../lib/domain/language';
 import type { InboundMessage } from '../../lib/domain/messages';
-import { ConversationStatus } from '../../lib/domain/search-attributes';
 import { receivedReply } from '../../lib/domain/templates';
 import type { TenantProfile } from '../../lib/domain/tenants';
 import { understandAndAct } from './dialogue';
 import { InteractionRecorder } from './interactions';
-import { receiveMedia } from './media-flow';
+import { keepMediaForStaff, receiveMedia } from './media-flow';
+import { handleOperators } from './operators';
+import { patches } from './patches';
 import { reply } from './replies';
 import { ConversationMemory } from './state';
+import { settleBookings, showStatus } from './status';
 import { resolveConversationTenant } from './tenant';
 
 /**
- * `patched()` ids: each marks a change to the commands this workflow issues, so the conversations running on the
- * code before it (and their recorded histories) replay on the old path. See README, "Changing workflow code".
- */
-const patches = {
-  /** Continue as new on the project's own history bound, not only when the server suggests it. */
-  historyBound: 'continue-as-new-history-bound',
-} as const;
-
-/**
- * One guest's conversation with one business number: `wa:<phone_number_id>:<wa_id>`.
- * Messages arrive by signal into a queue and are answered in order, each exactly once.
+ * One guest's conversation with one business number. Messages arrive by signal into a queue and are answered in
+ * order, each exactly once; while staff have the conversation (handoff) they are kept for staff, not answered.
  */
 export async function conversation(input: ConversationInput): Promise<ConversationResult> {
   const memory = new ConversationMemory(input);
@@ -54,7 +46,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   setHandler(inboundMessageSignal, (message) => memory.accept(message));
   setHandler(deliveryStatusSignal, (update) => memory.noteDeliveryStatus(update));
   setHandler(stateQuery, () => memory.snapshot());
-  upsertSearchAttributes([{ key: ConversationStatus, value: memory.status }]);
+  handleOperators(memory);
+  showStatus(memory);
 
   // Once per run: at start, and again after continue-as-new (the tenant may have changed meanwhile).
   await resolveConversationTenant(memory);
@@ -62,27 +55,27 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   memory.freshResolution = memory.pending.length > 0;
 
   for (;;) {
-    setCurrentDetails(
-      memory.activeBooking
-        ? `Booking ${memory.activeBooking.workflowId} in progress`
-        : `Waiting for the guest (${memory.received} messages so far)`,
-    );
-    const wake = () => memory.hasWork();
+    setCurrentDetails(waitingDetails(memory));
+    const wake = () => memory.hasWork() || closeDue(memory);
     // A running booking keeps the conversation open: it must hear the outcome (and a guest's "cancel").
     const woke = memory.activeBooking
       ? (await condition(wake), true)
       : await condition(wake, input.idleTimeoutSeconds * 1000);
-    memory.settleBookings();
-    if (!woke && memory.pending.length === 0) break;
+    settleBookings(memory);
+    if (closeDue(memory) || (!woke && memory.pending.length === 0)) break;
     while (memory.pending.length > 0) {
       const message = memory.pending.shift()!;
-      const handling = interactions.begin(message);
-      await handle(memory, message);
-      interactions.end(handling);
-      memory.settleBookings();
+      // Closing: what still arrives is kept for the record, not answered.
+      if (memory.closing) recordInbound(memory, message);
+      else {
+        const handling = interactions.begin(message);
+        await handle(memory, message);
+        interactions.end(handling);
+      }
+      settleBookings(memory);
       // Checked after every message: a burst must not grow one run's history without bound. Not while a
       // booking runs: its parent must stay the same run to receive its result.
-      if (continueAsNewDue(memory) && !memory.activeBooking) {
+      if (continueAsNewDue(memory) && !memory.activeBooking && !memory.closing) {
         await condition(allHandlersFinished);
         await interactions.settle();
         return continueAsNew<typeof conversation>({ ...input, carryOver: memory.carryOver() });
@@ -90,10 +83,32 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     }
   }
 
-  memory.status = 'closed';
-  upsertSearchAttributes([{ key: ConversationStatus, value: memory.status }]);
-  setCurrentDetails('Closed after the idle period');
-  return { status: 'closed', received: memory.received, duplicatesDropped: memory.duplicatesDropped };
+  memory.closed = true;
+  showStatus(memory);
+  const closedBy = memory.closing;
+  setCurrentDetails(
+    closedBy ? `Closed by operator ${closedBy.tokenId} (${closedBy.reason})` : 'Closed after the idle period',
+  );
+  // The `close` update answers once the run is closed; it must finish before the run does.
+  await condition(allHandlersFinished);
+  return {
+    status: 'closed',
+    received: memory.received,
+    duplicatesDropped: memory.duplicatesDropped,
+    ...(closedBy ? { closedBy } : {}),
+  };
+}
+
+/** An operator asked to close and no booking is running (a booking keeps the run until its outcome arrives). */
+function closeDue(memory: ConversationMemory): boolean {
+  return memory.closing !== undefined && !memory.activeBooking;
+}
+
+/** What operators see while the conversation waits. */
+function waitingDetails(memory: ConversationMemory): string {
+  if (memory.activeBooking) return `Booking ${memory.activeBooking.workflowId} in progress`;
+  if (memory.handoff) return `Waiting for staff: handed off by the ${memory.handoff.by} (${memory.received} messages)`;
+  return `Waiting for the guest (${memory.received} messages so far)`;
 }
 
 /**
@@ -110,15 +125,23 @@ function continueAsNewDue(memory: ConversationMemory): boolean {
   return reached && patched(patches.historyBound);
 }
 
-/** Answers one message by its type, once the conversation has a tenant to answer for. */
-async function handle(memory: ConversationMemory, message: InboundMessage): Promise<void> {
-  const inbound = memory.remember({
+/** Keeps a guest's message in the last messages shown to operators. */
+function recordInbound(memory: ConversationMemory, message: InboundMessage): MessageRecord {
+  return memory.remember({
     direction: 'in',
     id: message.id,
     type: message.type,
     text: message.text,
     at: message.timestamp * 1000,
   });
+}
+
+/**
+ * Answers one message by its type, once the conversation has a tenant to answer for. In handoff it is only kept for
+ * staff (media downloaded), not answered.
+ */
+async function handle(memory: ConversationMemory, message: InboundMessage): Promise<void> {
+  const inbound = recordInbound(memory, message);
   // A tenant that was unknown, suspended or refused may have been fixed by an operator since; the
   // resolution made at the start of the run already counts for the first message.
   if ((memory.tenantState.kind !== 'resolved' || memory.tenantStale) && !memory.freshResolution) {
@@ -136,6 +159,11 @@ async function handle(memory: ConversationMemory, message: InboundMessage): Prom
   }
   if (message.text && message.type !== 'text') memory.language = detectLanguage(message.text) ?? memory.language;
   const lang: Language = memory.language ?? tenant.locale;
+  if (memory.handoff) {
+    setCurrentDetails(`Handoff: keeping ${message.type} message ${message.id} for staff`);
+    if (isMediaMessageType(message.type)) await keepMediaForStaff(memory, message, message.type, inbound, tenant, lang);
+    return;
+  }
   setCurrentDetails(`Answering ${message.type} message ${message.id}`);
   await answer(memory, message, inbound, tenant, lang);
 }

@@ -9,10 +9,8 @@ import { condition, log, patched } from '@temporalio/workflow';
 import type { InboundInteraction, InteractionOutcome } from '../../lib/domain/interactions';
 import type { InboundMessage } from '../../lib/domain/messages';
 import { recordInteractions } from './activity-options';
+import { patches } from './patches';
 import type { ConversationMemory } from './state';
-
-/** The `patched()` id of the interaction log: runs and histories from before it issue no `recordInteractions`. */
-export const interactionLogPatch = 'interaction-log';
 
 /** How long continue-as-new waits for reports still in flight before going on without them. */
 const settleTimeout = '5 seconds';
@@ -30,12 +28,12 @@ export interface Handling {
 }
 
 /**
- * The message went to staff. Today: the guest asked for a person, or staff were flagged while it was handled (a voice
- * note nobody transcribed, a file that could not be kept, a configuration failure). With the operators' handoff state
- * this is `memory.status === 'handoff'`.
+ * The message went to staff: the conversation is in handoff (the guest asked for a person, or an operator took it
+ * over), or staff were flagged while it was handled (a voice note nobody transcribed, a file that could not be kept,
+ * a configuration failure).
  */
 function handedOff(memory: ConversationMemory, handling: Handling, intent: string | undefined): boolean {
-  return intent === 'human' || (!handling.staffRequested && memory.staffRequested);
+  return memory.status === 'handoff' || intent === 'human' || (!handling.staffRequested && memory.staffRequested);
 }
 
 /** What became of a handled message; see {@link InteractionOutcome}. A failure outranks a handoff: it is not hidden. */
@@ -81,7 +79,7 @@ export class InteractionRecorder {
     const { memory } = this;
     const state = memory.tenantState;
     const tenantId = memory.tenant?.id ?? (state.kind === 'suspended' ? state.tenantId : undefined);
-    if (tenantId === undefined || !patched(interactionLogPatch)) return;
+    if (tenantId === undefined || !patched(patches.interactionLog)) return;
     const { message } = handling;
     const intent = memory.understood?.messageId === message.id ? memory.understood.intent : undefined;
     // The text as the conversation holds it at the end: a voice note's transcript, when there is one.

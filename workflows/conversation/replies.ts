@@ -12,31 +12,49 @@ import type { ConversationMemory } from './state';
  * goes on.
  */
 export async function reply(memory: ConversationMemory, message: InboundMessage, text: string, intent: string) {
-  const { input, tenant } = memory;
-  const record: MessageRecord = {
-    direction: 'out',
-    id: undefined,
-    type: 'text',
-    text,
-    at: Date.now(),
-    status: 'pending',
-  };
+  const record = outbound(text);
   memory.remember(record);
   upsertSearchAttributes([{ key: LastIntent, value: intent }]);
+  await send(memory, record, { replyTo: message.id, summary: `reply (${intent}) to ${message.id}` });
+}
+
+/**
+ * Sends a text an operator wrote (`operatorReply`) through the same send path as the bot's replies, recorded with
+ * the operator's token id. Answers the record as it stands once the send is over: sent with its id, or failed and why.
+ */
+export async function staffReply(memory: ConversationMemory, text: string, tokenId: string): Promise<MessageRecord> {
+  const record: MessageRecord = { ...outbound(text), operator: tokenId };
+  memory.remember(record);
+  await send(memory, record, { summary: `staff reply by operator ${tokenId}` });
+  return { ...record };
+}
+
+/** A text to the guest, as recorded before it is sent. */
+function outbound(text: string): MessageRecord {
+  return { direction: 'out', id: undefined, type: 'text', text, at: Date.now(), status: 'pending' };
+}
+
+/**
+ * The send path of every message to the guest: the `sendMessage` activity, bounded by the input's send timeout; the
+ * record gets Meta's id and status, or `failed` with the reason when the guest cannot be reached.
+ */
+async function send(
+  memory: ConversationMemory,
+  record: MessageRecord,
+  { replyTo, summary }: { replyTo?: string; summary: string },
+): Promise<void> {
+  const { input, tenant } = memory;
   try {
-    const result = await sendMessage.executeWithOptions(
-      { ...sendDeadline(input.sendTimeoutSeconds), summary: `reply (${intent}) to ${message.id}` },
-      [
-        {
-          phoneNumberId: input.phoneNumberId,
-          to: input.waId,
-          text,
-          replyTo: message.id,
-          tokenRef: tenant?.whatsappTokenRef ?? null,
-          tenantId: tenant?.id ?? null,
-        },
-      ],
-    );
+    const result = await sendMessage.executeWithOptions({ ...sendDeadline(input.sendTimeoutSeconds), summary }, [
+      {
+        phoneNumberId: input.phoneNumberId,
+        to: input.waId,
+        text: record.text ?? '',
+        ...(replyTo !== undefined ? { replyTo } : {}),
+        tokenRef: tenant?.whatsappTokenRef ?? null,
+        tenantId: tenant?.id ?? null,
+      },
+    ]);
     // A null id: Meta accepted the message (so it is sent, and never sent again) without saying its id.
     record.id = result.messageId ?? undefined;
     record.status = (result.messageId !== null ? memory.takeEarlyStatus(result.messageId) : undefined) ?? 'sent';
@@ -56,7 +74,7 @@ export async function reply(memory: ConversationMemory, message: InboundMessage,
       throw err;
     }
     memory.noteConfigFailure(configFailureIn(err));
-    log.warn('Reply could not be delivered', { messageId: message.id, error: record.error });
+    log.warn('Message to the guest could not be delivered', { summary, error: record.error });
   }
 }
 

@@ -14,6 +14,7 @@ import {
   type ConversationInput,
   type ConversationState,
   type ConversationStatusName,
+  type HandoffRecord,
   type HistoryBound,
   type MessageRecord,
   type Offer,
@@ -85,7 +86,14 @@ export class ConversationMemory {
   readonly input: ConversationInput;
   readonly bookingSettings: BookingSettings;
   readonly historyBound: HistoryBound;
-  status: ConversationStatusName = 'active';
+  /** The status last written to the `ConversationStatus` search attribute (see `showStatus` in status.ts). */
+  shownStatus: ConversationStatusName | undefined;
+  /** Set while staff have the conversation: the bot does not answer. Carried across continue-as-new. */
+  handoff: HandoffRecord | undefined;
+  /** An operator asked to close: nothing more is answered, and the run ends once no booking is running. */
+  closing: { tokenId: string; reason: 'operator' | 'erasure' } | undefined;
+  /** The run is over: set when the loop ends, before the final status is shown. */
+  closed = false;
   /** Messages accepted and not yet answered, in arrival order. */
   readonly pending: InboundMessage[];
   /** Set once the guest's language is known (detected, or the tenant's locale). */
@@ -103,8 +111,11 @@ export class ConversationMemory {
   /** The latest booking of this guest in this conversation. */
   booking: BookingSummary | undefined;
   configFailure: ConfigFailureRecord | undefined;
-  /** The running booking saga, if any; its outcome arrives in `bookingOutcomes`. */
-  activeBooking: { workflowId: string } | undefined;
+  /**
+   * The running booking saga, if any; its outcome arrives in `bookingOutcomes`. `showsStatus`: the conversation shows
+   * `booking` while it runs (sagas started before that change do not).
+   */
+  activeBooking: { workflowId: string; showsStatus?: boolean } | undefined;
   readonly bookingOutcomes: BookingOutcome[] = [];
   received: number;
   duplicatesDropped: number;
@@ -130,11 +141,35 @@ export class ConversationMemory {
     this.lastMessages = [...(carry?.lastMessages ?? [])];
     this.language = carry?.language;
     this.staffRequested = carry?.staffRequested ?? false;
+    this.handoff = carry?.handoff;
     this.offer = carry?.offer;
     this.booking = carry?.booking;
     this.configFailure = carry?.configFailure;
     this.received = carry?.received ?? 0;
     this.duplicatesDropped = carry?.duplicatesDropped ?? 0;
+  }
+
+  /**
+   * What the conversation is doing, as `ConversationStatus` shows it: closed, waiting for staff (handoff wins over a
+   * booking), booking, or answering.
+   */
+  get status(): ConversationStatusName {
+    if (this.closed) return 'closed';
+    if (this.handoff) return 'handoff';
+    if (this.activeBooking?.showsStatus) return 'booking';
+    return 'active';
+  }
+
+  /** Staff take over (or the guest asked for a person): the bot stops answering. */
+  handOff(record: HandoffRecord): void {
+    this.handoff = record;
+    this.staffRequested = true;
+  }
+
+  /** Staff hand the conversation back: the bot answers the next message. */
+  resume(): void {
+    this.handoff = undefined;
+    this.staffRequested = false;
   }
 
   /** A guest's message arrives: queued once, a redelivery of one seen lately dropped. */
@@ -228,6 +263,7 @@ export class ConversationMemory {
   snapshot(): ConversationState {
     return {
       status: this.status,
+      ...(this.handoff ? { handoff: { ...this.handoff } } : {}),
       offer: this.offer,
       booking: this.booking ? { ...this.booking } : undefined,
       phoneNumberId: this.input.phoneNumberId,
@@ -250,6 +286,7 @@ export class ConversationMemory {
       lastMessages: this.lastMessages.map(forCarryOver),
       language: this.language,
       staffRequested: this.staffRequested,
+      ...(this.handoff ? { handoff: this.handoff } : {}),
       offer: this.offer,
       booking: this.booking,
       ...(this.configFailure ? { configFailure: this.configFailure } : {}),

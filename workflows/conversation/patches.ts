@@ -1,0 +1,14 @@
+/**
+ * `patched()` ids of the conversation: each marks a change to the commands it issues, so the conversations running on
+ * the code before it (and their recorded histories) replay on the old path. See README, "Changing workflow code".
+ */
+export const patches = {
+  /** Continue as new on the project's own history bound, not only when the server suggests it. */
+  historyBound: 'continue-as-new-history-bound',
+  /** A guest who asks for a person puts the conversation in handoff (`ConversationStatus` = handoff). */
+  guestHandoff: 'guest-asks-for-person-handoff',
+  /** `ConversationStatus` = booking while a booking saga runs, and back when it ends. */
+  bookingStatus: 'conversation-status-booking',
+  /** One `recordInteractions` report per handled message (the interaction log). */
+  interactionLog: 'interaction-log',
+} as const;
