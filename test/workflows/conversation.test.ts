@@ -214,7 +214,11 @@ it('continue-as-new in the middle of a booking: the run that started the saga st
     );
     // The run showed `booking` while the saga ran, and continued on the project's bound (the dev server suggests it
     // only at 4,096 events): the patch markers of both changes.
-    expect(await patchMarkers(previous)).toEqual(['interaction-log', 'conversation-status-booking', 'continue-as-new-history-bound']);
+    expect(await patchMarkers(previous)).toEqual([
+      'interaction-log',
+      'conversation-status-booking',
+      'continue-as-new-history-bound',
+    ]);
 
     const after = await g.handle.query(stateQuery);
     expect(after.booking).toMatchObject({ reference, status: 'confirmed', bookingId: '501' });
