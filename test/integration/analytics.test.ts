@@ -164,8 +164,10 @@ it('answers, per day and in the hotel time zone, every figure the scripted conve
   expect(repliesTo(g1).at(-1)?.text).toContain('Habitaciones disponibles');
   timed.push(await say(hotel, g1, '1', at(day1, '10:02')));
   expect(repliesTo(g1).at(-1)?.text).toMatch(/^¡Reserva confirmada!/);
-  // Guest 2 asks for a person (handed off); Meta redelivers that message (dropped); then thanks, answered 2 s late.
-  const person = await say(hotel, g2, 'Quiero hablar con una persona', at(day1, '11:00'));
+  // Guest 2 thanks, answered 2 s late; then asks for a person (handed off: the bot answers nothing after that), and
+  // Meta redelivers that message (dropped).
+  timed.push(await say(hotel, g2, 'Gracias', at(day1, '11:00'), { injectedMs: 2_000 }));
+  const person = await say(hotel, g2, 'Quiero hablar con una persona', at(day1, '11:05'));
   timed.push(person);
   await postSigned(
     stack.app,
@@ -174,10 +176,16 @@ it('answers, per day and in the hotel time zone, every figure the scripted conve
       from: g2,
       id: person.id,
       body: 'Quiero hablar con una persona',
-      timestamp: at(day1, '11:00'),
+      timestamp: at(day1, '11:05'),
     }),
   );
-  timed.push(await say(hotel, g2, 'Gracias', at(day1, '11:05'), { injectedMs: 2_000 }));
+  // A message while staff have the conversation: kept for them, not answered (handed off, nothing understood); it
+  // also reports the redelivery dropped before it.
+  const waiting = await say(hotel, g2, '¿Hay alguien?', at(day1, '11:10'), { replies: 0 });
+  await waitFor(
+    'the message kept for staff recorded',
+    async () => (await inbound(hotel.id, waiting.id))?.outcome === 'handed_off',
+  );
   // Guest 3 writes at 20:00 in Mexico City, 02:00 UTC the next day: still day 1 for the hotel. Answered 6 s late.
   timed.push(await say(hotel, g3, 'Hello', at(day1, '20:00'), { injectedMs: 6_000 }));
   // Another hotel's guest, the same day: never in this hotel's figures.
@@ -220,7 +228,7 @@ it('answers, per day and in the hotel time zone, every figure the scripted conve
     async () => {
       body = (await analytics(hotel.id, admin).expect(200)).body as TenantAnalytics;
       const total = body.total;
-      return total.messagesIn === 11 && total.messagesOut === 9 && total.firstResponseMs.count === 9;
+      return total.messagesIn === 12 && total.messagesOut === 9 && total.firstResponseMs.count === 9;
     },
     { timeoutMs: 30_000 },
   );
@@ -246,12 +254,12 @@ it('answers, per day and in the hotel time zone, every figure the scripted conve
   const [d1, d2, d3] = answer.days;
   expect(d1).toEqual({
     date: day1,
-    messagesIn: 6,
+    messagesIn: 7,
     messagesOut: 6,
     duplicatesDropped: 1,
     intents: { greeting: 2, availability: 1, book: 1, human: 1, thanks: 1 },
-    types: { text: 6 },
-    outcomes: { answered: 5, handed_off: 1, failed: 0, no_reply: 0 },
+    types: { text: 7 },
+    outcomes: { answered: 5, handed_off: 2, failed: 0, no_reply: 0 },
     firstResponseMs: {
       count: 6,
       median: nearestRank(day1Latencies, 0.5),
@@ -285,12 +293,12 @@ it('answers, per day and in the hotel time zone, every figure the scripted conve
   });
   expect(d3).toEqual({ date: day3, ...zeroFigures() });
   expect(answer.total).toEqual({
-    messagesIn: 11,
+    messagesIn: 12,
     messagesOut: 9,
     duplicatesDropped: 1,
     intents: { greeting: 3, availability: 2, book: 2, human: 1, thanks: 2 },
-    types: { text: 10, reaction: 1 },
-    outcomes: { answered: 8, handed_off: 1, failed: 1, no_reply: 1 },
+    types: { text: 11, reaction: 1 },
+    outcomes: { answered: 8, handed_off: 2, failed: 1, no_reply: 1 },
     firstResponseMs: {
       count: 9,
       median: nearestRank([...day1Latencies, ...day2Latencies], 0.5),

@@ -215,8 +215,8 @@ it('continue-as-new in the middle of a booking: the run that started the saga st
     // The run showed `booking` while the saga ran, and continued on the project's bound (the dev server suggests it
     // only at 4,096 events): the patch markers of both changes.
     expect(await patchMarkers(previous)).toEqual([
-      'interaction-log',
       'conversation-status-booking',
+      'interaction-log',
       'continue-as-new-history-bound',
     ]);
 

@@ -108,6 +108,9 @@ function world(options: { tenant?: 'resolved' | 'unknown' } = {}) {
       } as const;
       return { kind: 'booked', booking };
     },
+    recordInteractions() {
+      return Promise.resolve();
+    },
   } satisfies Partial<Activities>;
   return { understood, sent, downloads, creating, activities, texts: () => sent.map((s) => s.text) };
 }
@@ -354,7 +357,7 @@ it('refuses to close while a booking runs, and shows `booking` until the saga en
     const reference = (await g.handle.query(stateQuery)).booking!.reference;
     const saga = await workflowEnv().client.workflow.getHandle(reference).describe();
     expect(saga.typedSearchAttributes.get(GuestRef)).toBe('0123456789abcdef0123');
-    expect(await patchMarkers(g.handle)).toEqual(['conversation-status-booking']);
+    expect(await patchMarkers(g.handle)).toEqual(['interaction-log', 'conversation-status-booking']);
     await g.handle.terminate('test over');
   });
 });
@@ -368,7 +371,7 @@ it('a guest who asks for a person is handed off: told so once, then the bot keep
     expect(w.texts()[0]).toMatch(/A person will answer|staff|team/);
     await waitFor('handoff shown', async () => (await statusAttribute(g.handle)) === 'handoff');
     expect((await g.handle.query(stateQuery)).handoff).toMatchObject({ by: 'guest' });
-    expect(await patchMarkers(g.handle)).toEqual(['guest-asks-for-person-handoff']);
+    expect(await patchMarkers(g.handle)).toEqual(['guest-asks-for-person-handoff', 'interaction-log']);
     await g.write('hello?');
     await waitFor('the message kept', async () => (await g.handle.query(stateQuery)).lastMessages.length === 3);
     expect(w.sent).toHaveLength(1);
