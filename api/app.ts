@@ -4,7 +4,8 @@ import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/log';
-import { adminRouter } from './admin/router';
+import { adminAuthentication, adminRouter } from './admin/router';
+import { codecRouter } from './codec/router';
 import { errorHandler } from './errors';
 import { healthRouter } from './health';
 import { securityHeaders } from './security-headers';
@@ -37,10 +38,13 @@ export function createApp(deps: AppDeps): Koa {
     );
   });
   const { temporal, config, log, db } = deps;
+  // One failure limit per client address for the admin API and the codec login alike.
+  const auth = adminAuthentication({ db, config, log });
   for (const router of [
     webhookRouter({ temporal, config, log }),
     healthRouter({ temporal }),
-    adminRouter({ db, config, log, redis: deps.redis }),
+    adminRouter({ db, config, log, redis: deps.redis, auth }),
+    codecRouter({ config, log, db, auth }),
   ]) {
     app.use(router.routes());
     app.use(router.allowedMethods());

@@ -6,7 +6,8 @@
  *
  * Options: `--since <n>(s|m|h|d)` (default 24h), `--task-queue <name>` (only that queue's workflows),
  * `--workflows <path>` (the workflow code to replay against; default this tree's `workflows/`). The cluster is the
- * one `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE` and the `TEMPORAL_TLS*` / `TEMPORAL_API_KEY` variables name.
+ * one `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE` and the `TEMPORAL_TLS*` / `TEMPORAL_API_KEY` variables name; the payloads
+ * are decrypted with `PAYLOAD_KEYS`, as the worker's.
  * Exit status: 0 none would fail, 1 some would fail, 2 the gate could not run.
  */
 import { Client, Connection } from '@temporalio/client';
@@ -14,6 +15,7 @@ import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, Runtime, Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import path from 'node:path';
 import { z } from 'zod';
+import { developmentPayloadKeys, PayloadKeyRing, payloadDataConverter } from '../lib/codec';
 import { maskPhones } from '../lib/log';
 import { temporalConnectionOptions } from '../lib/temporal';
 
@@ -30,8 +32,8 @@ export interface ReplayClusterOptions {
   /** Only the workflows of this task queue. */
   taskQueue?: string;
   /**
-   * How payloads are decoded for replay. The hook for the payload codec: once payloads are encrypted, pass the same
-   * data converter (with its `payloadCodecs`) as the worker's, or replay cannot read the histories.
+   * How payloads are decoded for replay: the worker's data converter (`payloadDataConverter` of lib/codec.ts), or
+   * replay cannot read the encrypted histories.
    */
   dataConverter?: DataConverter;
 }
@@ -132,6 +134,8 @@ const temporalEnv = z.object({
   TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
   TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   TEMPORAL_API_KEY: z.string().min(1).optional(),
+  PAYLOAD_KEYS: z.string().min(1).default(developmentPayloadKeys),
+  PAYLOAD_KEY_CURRENT: z.string().min(1).optional(),
 });
 
 function parseArgs(argv: string[]): { since: Date; taskQueue?: string; workflowsPath?: string } {
@@ -155,6 +159,8 @@ async function main(): Promise<number> {
   const parsed = temporalEnv.safeParse(process.env);
   if (!parsed.success) throw new GateError(`Invalid configuration: ${parsed.error.message}`);
   const env = parsed.data;
+  const keys = PayloadKeyRing.parse(env.PAYLOAD_KEYS, env.PAYLOAD_KEY_CURRENT);
+  if (!(keys instanceof PayloadKeyRing)) throw new GateError(`Invalid configuration: ${keys.problems.join('; ')}`);
   const connection = await Connection.connect(
     temporalConnectionOptions({
       address: env.TEMPORAL_ADDRESS,
@@ -177,7 +183,7 @@ async function main(): Promise<number> {
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: 'ERROR' } } });
   try {
     const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
-    const report = await replayCluster({ client, ...args });
+    const report = await replayCluster({ client, ...args, dataConverter: payloadDataConverter(keys) });
     for (const line of formatReport(report, args.since)) console.log(line);
     return report.failures.length === 0 ? 0 : 1;
   } finally {

@@ -9,6 +9,12 @@ import path from 'node:path';
  */
 export const historiesDir = path.join(__dirname, '..', 'histories');
 
+/**
+ * The payload key the recorder encrypts histories with (v2 on; v1 was recorded before the codec, in clear), and
+ * that the replay test decodes them with. Test data: public on purpose, never a deployment's key.
+ */
+export const historyPayloadKeys = 'histories-1:5eDXdA+CBo5WdFoY2hAx4zGY8Y1duhaCoyWWEJvoV2M=';
+
 /** `v1`, `v2`, …; the recorder also accepts a suffix (`v-scratch`) for a trial run outside the repo's versions. */
 export const versionPattern = /^v[0-9a-z-]+$/;
 

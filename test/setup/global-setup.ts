@@ -6,6 +6,7 @@ import { startPostgres } from '../../dev/postgres';
 import { startRedis } from '../../dev/redis';
 import { migrate } from '../../lib/db/migrate';
 import { createPool } from '../../lib/db/pool';
+import { failureConverterPath } from '../../lib/codec';
 import { startTemporalDevServer } from '../../temporal/dev-server';
 import type { TestEnvironmentState } from '../helpers/env';
 
@@ -21,7 +22,12 @@ export default async function globalSetup(): Promise<void> {
     startTemporalDevServer({ headless: true, logDir: dir }),
     startPostgres({ dataDir: path.join(dir, 'postgres'), fast: true }),
     startRedis({ dir: path.join(dir, 'redis') }),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger }),
+    // With the failure converter the worker's data converter names (lib/codec.ts): failure messages encrypted.
+    bundleWorkflowCode({
+      workflowsPath: require.resolve('../../workflows'),
+      failureConverterPath,
+      logger: quietLogger,
+    }),
   ]);
   const [temporalResult, postgresResult, redisResult, bundleResult] = started;
   const stopStarted = async () => {

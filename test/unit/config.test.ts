@@ -1,3 +1,4 @@
+import { developmentPayloadKeys, PayloadKeyRing } from '../../lib/codec';
 import { ConfigError, developmentGuestRefKey, loadConfig } from '../../lib/config';
 
 /** The three secrets every process needs; long enough to pass validation and unique enough to search for. */
@@ -88,6 +89,13 @@ describe('loadConfig', () => {
       },
       configFailureRetrySeconds: 3_600,
       guestRefKey: developmentGuestRefKey,
+      payloadKeys: PayloadKeyRing.parse(developmentPayloadKeys),
+      codec: {
+        corsOrigins: ['http://localhost:8233', 'http://127.0.0.1:8233'],
+        sessionTtlSeconds: 28_800,
+        cookieSecure: false,
+        maxBodyBytes: 4 * 1024 * 1024,
+      },
       databaseUrl: 'postgres://hotel@localhost:5433/hotel',
       redisUrl: 'redis://localhost:6380',
     });
@@ -98,6 +106,7 @@ describe('loadConfig', () => {
       ...secrets,
       NODE_ENV: 'production',
       GUEST_REF_KEY: 'guest-ref-key-0123456789abcdef0123456789',
+      PAYLOAD_KEYS: 'k1:eePvX0inWwKQGekqagTpCE0/ZIqPGlaOfKhm3XvWnjk=',
       LOG_LEVEL: 'warn',
       API_HOST: '127.0.0.1',
       API_PORT: '8080',

@@ -1,5 +1,5 @@
 /**
- * One guest's conversation with one business number: `wa:<phone_number_id>:<wa_id>`. This module holds the signal and
+ * One guest's conversation with one business number: `wa:<phone_number_id>:<guest ref>`. This module holds the signal and
  * query handlers, the loop that answers queued messages in order, and continue-as-new; what it knows is in
  * {@link ConversationMemory} (`state.ts`), and what it does about a message is in the flows beside it.
  */
@@ -44,7 +44,7 @@ const patches = {
 } as const;
 
 /**
- * One guest's conversation with one business number: `wa:<phone_number_id>:<wa_id>`.
+ * One guest's conversation with one business number: `wa:<phone_number_id>:<guest ref>`.
  * Messages arrive by signal into a queue and are answered in order, each exactly once.
  */
 export async function conversation(input: ConversationInput): Promise<ConversationResult> {
