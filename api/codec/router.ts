@@ -90,7 +90,7 @@ export function codecRouter({ config, log, db, auth }: CodecDeps): Router {
     throw new HttpError(
       401,
       'unauthorized',
-      `Log in at ${ctx.origin}/codec/login (an unrestricted admin token), or send Authorization: Bearer <token>`,
+      `Log in at ${ownOrigin(ctx)}/codec/login (an unrestricted admin token), or send Authorization: Bearer <token>`,
     );
   };
 
@@ -225,10 +225,15 @@ async function guard<T>(ctx: Context, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** This server's origin as the client addressed it (Koa 3's `ctx.origin` is the request's `Origin` header). */
+function ownOrigin(ctx: Context): string {
+  return `${ctx.protocol}://${ctx.host}`;
+}
+
 /** A form posted from another site (login CSRF) is refused: the form is this origin's own. */
 function sameOrigin(ctx: Context): void {
   const origin = ctx.get('origin');
-  if (origin && origin !== ctx.origin) {
+  if (origin && origin !== ownOrigin(ctx)) {
     throw new HttpError(403, 'forbidden', 'The login form must be sent from this page');
   }
 }
