@@ -43,7 +43,7 @@ export function createApp(deps: AppDeps): Koa {
   for (const router of [
     webhookRouter({ temporal, config, log }),
     healthRouter({ temporal }),
-    adminRouter({ db, config, log, redis: deps.redis, auth }),
+    adminRouter({ db, config, log, redis: deps.redis, auth, temporal }),
     codecRouter({ config, log, db, auth }),
   ]) {
     app.use(router.routes());

@@ -24,7 +24,7 @@ const errorDescriptions: Record<number, string> = {
   413: 'Body over 64 kB (`payload_too_large`)',
   415: 'Body is not `application/json` (`unsupported_media_type`)',
   429: 'Too many failed authentications from this address (`too_many_requests`); see `Retry-After`',
-  503: 'Postgres is unreachable (`database_unavailable`) or too many token checks are running (`auth_busy`); see `Retry-After`',
+  503: 'Postgres or Temporal is unreachable (`database_unavailable`, `temporal_unavailable`) or too many token checks are running (`auth_busy`); see `Retry-After`',
 };
 
 function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
@@ -124,6 +124,7 @@ export function buildOpenApiDocument(routes: readonly RouteDoc[]): JsonSchema {
       { name: 'tokens', description: 'Admin API tokens (unrestricted admin tokens only)' },
       { name: 'cache', description: "The workers' tenant cache" },
       { name: 'media', description: 'Stored guest media: the Redis index, listed with bounded SCANs' },
+      { name: 'conversations', description: 'Guest conversations in Temporal' },
       { name: 'meta', description: 'This document' },
     ],
     security: [{ bearerAuth: [] }],

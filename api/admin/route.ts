@@ -13,7 +13,7 @@ export interface RouteDoc {
   operationId: string;
   summary: string;
   description?: string;
-  tag: 'tenants' | 'tokens' | 'cache' | 'media' | 'meta';
+  tag: 'tenants' | 'tokens' | 'cache' | 'media' | 'conversations' | 'meta';
   /** `public` routes need no token. */
   access: Access | 'public';
   params?: z.ZodType;

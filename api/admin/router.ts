@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { Client } from '@temporalio/client';
 import type { Context } from 'koa';
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
@@ -15,6 +16,7 @@ import { noBody, noParams, noQuery } from './schemas';
 import { tenantNotFound, tenantRoutes } from './tenants';
 import { tokenRoutes } from './tokens';
 import { mediaRoutes } from './media';
+import { conversationLookupRoutes } from './conversations-lookup';
 
 export interface AdminDeps {
   db: Pool;
@@ -22,6 +24,8 @@ export interface AdminDeps {
   redis?: Redis | undefined;
   config: Config;
   log: Logger;
+  /** The API's Temporal client, for the conversation routes (503 without it). */
+  temporal?: Client | undefined;
   /** Token checks shared with the codec endpoint (one failure limit per client); built here when absent. */
   auth?: AdminAuthentication | undefined;
 }
@@ -51,7 +55,12 @@ export function adminAuthentication({
 
 /** Every admin route (the OpenAPI route aside); the router and the OpenAPI document are both built from it. */
 export function adminRoutes(deps: AdminDeps): AdminRoute[] {
-  return [...tenantRoutes(deps), ...tokenRoutes(deps), ...mediaRoutes({ redis: deps.redis })];
+  return [
+    ...tenantRoutes(deps),
+    ...tokenRoutes(deps),
+    ...mediaRoutes({ redis: deps.redis }),
+    ...conversationLookupRoutes(deps),
+  ];
 }
 
 const conflictMessages: Record<UniqueViolationError['resource'], string> = {
