@@ -16,18 +16,26 @@ export interface AdminPrincipal {
 /**
  * What a route requires:
  * - `read`: any valid token;
+ * - `guests`: an `admin` token, for a read that tells who a guest is (finding a conversation by phone number):
+ *   monitoring tokens never see guest identities, so they get 403;
  * - `write`: an `admin` token (a `monitoring` token gets 403);
  * - `unrestricted`: an `admin` token not restricted to a tenant (403 otherwise): creating tenants,
  *   refreshing caches, managing tokens.
  * A tenant-restricted token is further kept to its own tenant by the router (404 for any other).
  */
-export type Access = 'read' | 'write' | 'unrestricted';
+export type Access = 'read' | 'guests' | 'write' | 'unrestricted';
 
 /** 403 when `principal` may not use a route that requires `access`. */
 export function authorize(principal: AdminPrincipal, access: Access): void {
   if (access === 'read') return;
   if (principal.scope !== 'admin') {
-    throw new HttpError(403, 'forbidden', 'This token has the monitoring scope: it may only read');
+    throw new HttpError(
+      403,
+      'forbidden',
+      access === 'guests'
+        ? 'Monitoring tokens do not see who guests are: this needs an admin token'
+        : 'This token has the monitoring scope: it may only read',
+    );
   }
   if (access === 'unrestricted' && principal.tenantId !== null) {
     throw new HttpError(403, 'forbidden', 'This token is restricted to one tenant; this needs an unrestricted token');

@@ -135,7 +135,7 @@ describe('authentication, on every route', () => {
 });
 
 describe('scopes', () => {
-  it('lets a monitoring token read tenants and media but change nothing (403) and not see tokens', async () => {
+  it('lets a monitoring token read tenants and media but change nothing (403), not see tokens nor find guests', async () => {
     const before = await snapshot();
     const { token } = await t.token('monitoring');
     for (const route of routes) {
