@@ -230,10 +230,14 @@ function ownOrigin(ctx: Context): string {
   return `${ctx.protocol}://${ctx.host}`;
 }
 
-/** A form posted from another site (login CSRF) is refused: the form is this origin's own. */
+/**
+ * A form posted from another site (login CSRF) is refused: the form is this origin's own. Browsers say where a request
+ * comes from in `Sec-Fetch-Site`, which no page can forge; without it (an older browser), by `Origin`.
+ */
 function sameOrigin(ctx: Context): void {
+  const site = ctx.get('sec-fetch-site');
   const origin = ctx.get('origin');
-  if (origin && origin !== ownOrigin(ctx)) {
+  if (site ? site !== 'same-origin' : origin && origin !== ownOrigin(ctx)) {
     throw new HttpError(403, 'forbidden', 'The login form must be sent from this page');
   }
 }
@@ -255,5 +259,7 @@ function html(ctx: Context, status: number, body: string): void {
   ctx.set('Cache-Control', 'no-store');
   // The API's policy is `default-src 'none'`; this page also posts its own form, and nothing else.
   ctx.set('Content-Security-Policy', "default-src 'none'; form-action 'self'; frame-ancestors 'none'");
+  // With the API's `no-referrer`, a browser posts the form with `Origin: null`; its own origin is no secret.
+  ctx.set('Referrer-Policy', 'same-origin');
   ctx.body = body;
 }

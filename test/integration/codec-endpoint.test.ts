@@ -263,6 +263,10 @@ describe('the login session', () => {
     const crossSite = await login(root, app, 'https://evil.example').set('host', '127.0.0.1');
     expect(crossSite.status).toBe(403);
     expect(crossSite.headers['set-cookie']).toBeUndefined();
+    // What a browser says of a form another site posts, whatever its Origin.
+    const fetchMetadata = await login(root).set('host', '127.0.0.1').set('sec-fetch-site', 'cross-site');
+    expect(fetchMetadata.status).toBe(403);
+    expect(fetchMetadata.headers['set-cookie']).toBeUndefined();
   });
 
   it('ends at logout, when its token is revoked, and when it expires', async () => {
