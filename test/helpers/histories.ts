@@ -72,3 +72,20 @@ export function replayable(h: RecordedHistory): { workflowId: string; history: R
     history: historyFromJSON(readHistoryJson(h.file)),
   };
 }
+
+/**
+ * Everything a reader of `temporal workflow show --output json` (or of Temporal's database) can read: the JSON itself
+ * and every payload's bytes, base64-decoded (a payload in clear is base64 JSON there, not hidden).
+ */
+export function readableText(showOutput: string): string {
+  const decoded: string[] = [];
+  const walk = (value: unknown): void => {
+    if (value === null || typeof value !== 'object') return;
+    for (const [key, item] of Object.entries(value)) {
+      if (key === 'data' && typeof item === 'string') decoded.push(Buffer.from(item, 'base64').toString('utf8'));
+      else walk(item);
+    }
+  };
+  walk(JSON.parse(showOutput));
+  return [showOutput, ...decoded].join('\n');
+}
