@@ -168,10 +168,10 @@ The system is up.
 
   API                 ${api}   (webhook: ${api}/webhooks/whatsapp, health: ${api}/health/ready)
   Temporal Web UI     ${temporal.uiUrl}   (namespace "default"; filter by TenantId, ConversationStatus, LastIntent)
-  Payloads            encrypted (the key is in ${path.relative(process.cwd(), devEnvFile)}). To read them in the Web UI, log
-                      in at ${api}/codec/login with an unrestricted admin token (npm run admin-token -- --name ops),
-                      then in the UI's Codec Server settings (bottom left) pick "Use my browser setting", keep the
-                      endpoint ${api}/codec and turn on "Include cross-origin credentials"
+  Payloads            encrypted (the key is in ${path.relative(process.cwd(), devEnvFile)}). To read them in the Web UI:
+                      log in at ${api}/codec/login with an unrestricted admin token
+                      (npm run admin-token -- --name ops); in the UI's Codec Server settings (bottom left) pick
+                      "Use my browser setting", keep ${api}/codec, turn on "Include cross-origin credentials"
   Temporal gRPC       ${temporal.address}
   Postgres            ${postgres.url}   (demo hotel "${demoTenantId}" owns business number ${demoPhoneNumberId})
   Redis               ${redis.url}
