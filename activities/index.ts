@@ -13,6 +13,8 @@ import type { Metrics } from '../lib/metrics';
 import type { SecretResolver } from '../lib/secrets';
 import type { TenantCache } from '../lib/tenant-directory';
 import { holdAuditOutboxKey } from '../lib/hold-audit';
+import { createInteractionLog, interactionsOutboxKey } from '../lib/interactions';
+import { createInteractionActivities } from './interactions';
 import { createLockActivities } from './locks';
 import { createMediaActivities } from './media';
 import { createNluActivities } from './nlu';
@@ -48,8 +50,15 @@ export interface ActivityDeps {
  * fails to compile.
  */
 export function createActivities(deps: ActivityDeps) {
+  // The interaction log's outbox, drained into this worker's database by its flusher (workers/resources.ts).
+  const interactions = createInteractionLog({
+    redis: deps.redis,
+    outboxKey: interactionsOutboxKey(deps.config.databaseUrl),
+    guestRefKey: deps.config.guestRefKey,
+  });
   return {
-    ...createWhatsAppActivities(deps),
+    ...createWhatsAppActivities({ ...deps, interactions: { log: interactions, guestRefs: deps.guestRefs } }),
+    ...createInteractionActivities({ interactions, guestRefs: deps.guestRefs }),
     ...createTenantActivities(deps),
     ...createLockActivities({
       ...deps,

@@ -10,7 +10,7 @@ import { holdAuditOutboxMax } from '../lib/hold-audit';
  * room and write the new hold atomically: no SCAN-then-SET race between two guests.
  * Time is Redis's own clock (`TIME`), so workers with skewed clocks agree on expiry.
  *
- * Each script also appends its audit event to the outbox list (KEYS[2], see activities/hold-audit.ts) in the same
+ * Each script also appends its audit event to the outbox list (KEYS[2], see lib/hold-audit.ts) in the same
  * atomic step, so the audit never lags the hold and a Postgres outage never fails one. KEYS[3] numbers the events.
  * ARGV[1..3] are the tenant, the room and the outbox bound; the operation's own arguments follow.
  */

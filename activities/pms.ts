@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type Redis from 'ioredis';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
-import { createQloAppsClient, isPmsOutage, pmsRejected, type PmsOrigins } from '../clients/qloapps';
+import { createQloAppsClient, createShopCache, isPmsOutage, pmsRejected, type PmsOrigins } from '../clients/qloapps';
 import type { Config } from '../lib/config';
 import { ErrorType } from '../lib/domain/errors';
 import type {
@@ -28,7 +28,7 @@ import type { TenantCache } from '../lib/tenant-directory';
 const isoDate = /^\d{4}-\d{2}-\d{2}$/;
 
 export interface PmsActivityDeps {
-  /** Names the guest at the PMS (the placeholder e-mail) without their number. */
+  /** Names the guest at the PMS in the placeholder e-mail QloApps requires. */
   guestRefs: GuestRefs;
   tenants: TenantCache;
   secrets: SecretResolver;
@@ -84,6 +84,7 @@ function validateStay(q: { checkIn: string; checkOut: string; adults: number; ch
  */
 export function createPmsActivities(deps: PmsActivityDeps) {
   const { tenants, secrets, redis, config, log, guestRefs, pmsOrigins } = deps;
+  const shopCache = createShopCache({ ttlMs: config.pms.shopCacheSeconds * 1000 });
 
   /** Where the tenant's PMS is and how to call it, or a failure that says what is missing. */
   async function target(tenantId: string): Promise<{ origin: string; client: (dispatcher: Dispatcher) => PmsClient }> {
@@ -126,6 +127,7 @@ export function createPmsActivities(deps: PmsActivityDeps) {
         timeoutMs: config.pms.httpTimeoutMs,
         maxResponseBytes: config.pms.maxResponseBytes,
         dispatcher,
+        cache: shopCache,
       });
     return { origin, client };
   }
@@ -195,9 +197,9 @@ export function createPmsActivities(deps: PmsActivityDeps) {
         }
         return { kind: 'booked', booking: existing };
       }
-      const { tenantId: _tenantId, guestWaId, ...request } = r;
+      const { tenantId: _tenantId, ...request } = r;
       // Without the guest's id (an older booking workflow), the booking reference stands in for them.
-      const guestRef = guestRefs.of(guestWaId ?? r.reference);
+      const guestRef = guestRefs.of(r.guestWaId ?? r.reference);
       return guarded(r.tenantId, 'create_booking', (client) => client.createBooking({ ...request, guestRef }));
     },
 

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import Koa from 'koa';
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
+import { shopRedirect } from '../clients/qloapps/probe';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/log';
 import { adminAuthentication, adminRouter } from './admin/router';
@@ -19,7 +20,15 @@ export interface AppDeps {
   db: Pool;
   /** Redis, for the admin API's media routes only. */
   redis?: Redis;
+  /** Where a PMS base URL redirects; by default an anonymous GET of its `/api/` (see `shopRedirect`). */
+  pmsRedirect?: (baseUrl: string) => Promise<string | undefined>;
 }
+
+/**
+ * How long saving a tenant's PMS base URL waits for the PMS to show whether it redirects: short, because the admin
+ * API must answer even when the PMS is down (then the URL is saved unchecked).
+ */
+const pmsRedirectCheckMs = 2_000;
 
 /** Builds the Koa app; tests drive `app.callback()` without opening a port. */
 export function createApp(deps: AppDeps): Koa {
@@ -43,7 +52,21 @@ export function createApp(deps: AppDeps): Koa {
   for (const router of [
     webhookRouter({ temporal, config, log }),
     healthRouter({ temporal }),
-    adminRouter({ db, config, log, redis: deps.redis, auth, temporal }),
+    adminRouter({
+      db,
+      config,
+      log,
+      redis: deps.redis,
+      auth,
+      temporal,
+      pmsRedirect:
+        deps.pmsRedirect ??
+        ((baseUrl) =>
+          shopRedirect(baseUrl, {
+            timeoutMs: pmsRedirectCheckMs,
+            allowPrivateNetworks: config.pms.allowPrivateNetworks,
+          })),
+    }),
     codecRouter({ config, log, db, auth }),
   ]) {
     app.use(router.routes());

@@ -10,6 +10,7 @@ import { createApp } from './app';
 function main(): void {
   const config = loadConfig();
   const log = createLogger({ level: config.logLevel, name: 'api' });
+  for (const deprecation of config.temporal.deprecations) log.warn(deprecation);
   // Lazy: the API starts (and answers 503 on the webhook) even while Temporal is down.
   const connection = Connection.lazy(temporalConnectionOptions(config.temporal));
   const temporal = new Client({

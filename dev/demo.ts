@@ -14,7 +14,9 @@ const api = `http://localhost:${process.env.API_PORT ?? 3000}`;
 const standin = `http://127.0.0.1:${process.env.DEV_WHATSAPP_PORT ?? 4010}`;
 const phoneNumberId = demoPhoneNumberId;
 
+/** The app secret to sign with: WHATSAPP_APP_SECRET (compose's demo profile), else the start command's. */
 function appSecret(): string {
+  if (process.env.WHATSAPP_APP_SECRET) return process.env.WHATSAPP_APP_SECRET;
   if (!existsSync(devEnvFile)) throw new Error('No .data/dev.env: start the system first with `bash scripts/start.sh`');
   const line = readFileSync(devEnvFile, 'utf8')
     .split('\n')

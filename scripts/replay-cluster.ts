@@ -6,18 +6,18 @@
  *
  * Options: `--since <n>(s|m|h|d)` (default 24h), `--task-queue <name>` (only that queue's workflows),
  * `--workflows <path>` (the workflow code to replay against; default this tree's `workflows/`). The cluster is the
- * one `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE` and the `TEMPORAL_TLS*` / `TEMPORAL_API_KEY` variables name; the payloads
- * are decrypted with `PAYLOAD_KEYS`, as the worker's.
+ * one `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE` and the `TEMPORAL_TLS*` / `TEMPORAL_API_KEY` variables name.
  * Exit status: 0 none would fail, 1 some would fail, 2 the gate could not run.
  */
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, Runtime, Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import path from 'node:path';
-import { z } from 'zod';
 import { developmentPayloadKeys, PayloadKeyRing, payloadDataConverter } from '../lib/codec';
+import { ConfigError, loadTemporalConfig } from '../lib/config';
 import { maskPhones } from '../lib/log';
 import { temporalConnectionOptions } from '../lib/temporal';
+import type { TemporalConfig } from '../lib/temporal-config';
 
 export interface ReplayClusterOptions {
   client: Client;
@@ -32,8 +32,8 @@ export interface ReplayClusterOptions {
   /** Only the workflows of this task queue. */
   taskQueue?: string;
   /**
-   * How payloads are decoded for replay: the worker's data converter (`payloadDataConverter` of lib/codec.ts), or
-   * replay cannot read the encrypted histories.
+   * How payloads are decoded for replay. The hook for the payload codec: once payloads are encrypted, pass the same
+   * data converter (with its `payloadCodecs`) as the worker's, or replay cannot read the histories.
    */
   dataConverter?: DataConverter;
 }
@@ -125,19 +125,6 @@ export function parseSince(value: string, now = Date.now()): Date {
 /** The gate could not run (a wrong option or variable, the cluster unreachable): said in one line, exit 2. */
 class GateError extends Error {}
 
-/** The cluster's address and credentials, named as the worker and the API name them. */
-const temporalEnv = z.object({
-  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TLS: z.enum(['true', 'false', '1', '0', 'yes', 'no']).default('false'),
-  TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
-  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
-  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
-  TEMPORAL_API_KEY: z.string().min(1).optional(),
-  PAYLOAD_KEYS: z.string().min(1).default(developmentPayloadKeys),
-  PAYLOAD_KEY_CURRENT: z.string().min(1).optional(),
-});
-
 function parseArgs(argv: string[]): { since: Date; taskQueue?: string; workflowsPath?: string } {
   const values: Record<string, string> = { '--since': '24h' };
   for (let i = 0; i < argv.length; i += 2) {
@@ -156,33 +143,28 @@ function parseArgs(argv: string[]): { since: Date; taskQueue?: string; workflows
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const parsed = temporalEnv.safeParse(process.env);
-  if (!parsed.success) throw new GateError(`Invalid configuration: ${parsed.error.message}`);
-  const env = parsed.data;
-  const keys = PayloadKeyRing.parse(env.PAYLOAD_KEYS, env.PAYLOAD_KEY_CURRENT);
+  // The cluster's address and credentials, read as the worker and the API read them (envconfig, a profile file).
+  let temporal: TemporalConfig;
+  try {
+    temporal = loadTemporalConfig(process.env);
+  } catch (err) {
+    throw new GateError(err instanceof ConfigError ? err.message : String(err));
+  }
+  for (const deprecation of temporal.deprecations) console.error(`warning: ${deprecation}`);
+  // The worker's payload keys: the histories' payloads are encrypted (outside production, the public development key).
+  const keys = PayloadKeyRing.parse(
+    process.env.PAYLOAD_KEYS || developmentPayloadKeys,
+    process.env.PAYLOAD_KEY_CURRENT || undefined,
+  );
   if (!(keys instanceof PayloadKeyRing)) throw new GateError(`Invalid configuration: ${keys.problems.join('; ')}`);
-  const connection = await Connection.connect(
-    temporalConnectionOptions({
-      address: env.TEMPORAL_ADDRESS,
-      namespace: env.TEMPORAL_NAMESPACE,
-      taskQueue: '',
-      tls:
-        ['true', '1', 'yes'].includes(env.TEMPORAL_TLS) ||
-        env.TEMPORAL_TLS_CERT_PATH !== undefined ||
-        env.TEMPORAL_API_KEY !== undefined,
-      tlsCertPath: env.TEMPORAL_TLS_CERT_PATH,
-      tlsKeyPath: env.TEMPORAL_TLS_KEY_PATH,
-      tlsServerName: env.TEMPORAL_TLS_SERVER_NAME,
-      apiKey: env.TEMPORAL_API_KEY,
-    }),
-  ).catch((err: unknown) => {
+  const connection = await Connection.connect(temporalConnectionOptions(temporal)).catch((err: unknown) => {
     throw new GateError(
-      `Cannot reach Temporal at ${env.TEMPORAL_ADDRESS}: ${err instanceof Error ? err.message : String(err)}`,
+      `Cannot reach Temporal at ${temporal.address}: ${err instanceof Error ? err.message : String(err)}`,
     );
   });
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: 'ERROR' } } });
   try {
-    const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+    const client = new Client({ connection, namespace: temporal.namespace });
     const report = await replayCluster({ client, ...args, dataConverter: payloadDataConverter(keys) });
     for (const line of formatReport(report, args.since)) console.log(line);
     return report.failures.length === 0 ? 0 : 1;

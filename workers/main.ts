@@ -30,8 +30,10 @@ async function main(): Promise<void> {
       log[level]({ ...entry.meta }, entry.message);
     }),
   });
+  for (const deprecation of config.temporal.deprecations) log.warn(deprecation);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const metrics = createMetrics({ defaultMetrics: true });
+  const bundlePath = config.temporal.workflowBundlePath;
   const metricsServer =
     config.workerMetricsPort > 0
       ? await serveMetrics(metrics, { host: config.workerMetricsHost, port: config.workerMetricsPort })
@@ -43,6 +45,8 @@ async function main(): Promise<void> {
     metrics,
     // Per-tenant secrets are referenced as env:NAME and read from this process's environment.
     secrets: createSecretResolver(process.env),
+    // The image's bundle, prebuilt by `npm run build`; without one the SDK bundles workflows/ now.
+    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
   });
   // Every worker makes sure the hourly media cleanup schedule exists; the first one creates it.
   const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
@@ -54,7 +58,14 @@ async function main(): Promise<void> {
     }),
     config,
   ).catch((err: unknown) => log.warn({ err }, 'media cleanup schedule not ensured; will try again at the next start'));
-  log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
+  log.info(
+    {
+      taskQueue: config.temporal.taskQueue,
+      namespace: config.temporal.namespace,
+      workflowBundle: bundlePath ?? 'bundled at start from workflows/',
+    },
+    'worker started',
+  );
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks are done (the Runtime's shutdown signals).
   await worker.run();
   await close();

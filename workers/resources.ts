@@ -7,18 +7,21 @@ import type { Config } from '../lib/config';
 import { createPool } from '../lib/db/pool';
 import { holdAuditOutboxKey, startHoldAuditFlusher, type HoldAuditFlusher } from '../lib/hold-audit';
 import { createHttpAgent } from '../lib/http';
+import { interactionsOutboxKey, startInteractionsFlusher } from '../lib/interactions';
 import type { Logger } from '../lib/log';
 import { createMediaIndex, type MediaIndex } from '../lib/media-index';
 import { createFileMediaStore, type MediaStore } from '../lib/media-store';
 import type { Metrics } from '../lib/metrics';
 import { serviceUrlProblem } from '../lib/network-policy';
+import type { OutboxFlusher } from '../lib/outbox';
 import { createRedis, type Redis } from '../lib/redis';
 import { TenantCache, type TenantDirectory } from '../lib/tenant-directory';
 
 /**
  * Every long-lived resource of a worker, built once from the configuration and closed once on shutdown: the Postgres
  * pool and the Redis client, the tenant directory with its LISTEN connection, the Graph API client and its pool, the
- * PMS pools and breakers, the media store and index, the transcriber and its pool, and the hold-audit flusher.
+ * PMS pools and breakers, the media store and index, the transcriber and its pool, and the outbox flushers (hold
+ * audit, interaction log).
  * Nothing below builds one of its own: the activities get these.
  */
 export interface WorkerResources {
@@ -31,6 +34,8 @@ export interface WorkerResources {
   mediaIndex: MediaIndex;
   transcriber: Transcriber;
   holdAudit: HoldAuditFlusher;
+  /** Moves the interaction log from its Redis outbox into Postgres. */
+  interactionLog: OutboxFlusher;
   /** Closes each of them, users before what they use: call once the worker has stopped. */
   close: () => Promise<void>;
 }
@@ -64,6 +69,13 @@ export async function openWorkerResources(
   const pmsOrigins = pmsOriginsFor(config, { log, metrics, tenants });
   // Moves the hold audit from its Redis outbox into Postgres, retrying while Postgres is down.
   const holdAudit = startHoldAuditFlusher({ redis, db, log, outboxKey: holdAuditOutboxKey(config.databaseUrl) });
+  // And the interaction log, the same way (lib/outbox.ts).
+  const interactionLog = startInteractionsFlusher({
+    redis,
+    db,
+    log,
+    outboxKey: interactionsOutboxKey(config.databaseUrl),
+  });
   return {
     db,
     redis,
@@ -74,9 +86,10 @@ export async function openWorkerResources(
     mediaIndex: createMediaIndex(redis, { ttlSeconds: config.media.indexTtlSeconds }),
     transcriber: transcription.transcriber,
     holdAudit,
+    interactionLog,
     close: async () => {
-      // The last flush needs Postgres and Redis; the directory's reloads drop PMS origins: both go first.
-      await holdAudit.stop();
+      // The last flushes need Postgres and Redis; the directory's reloads drop PMS origins: both go first.
+      await Promise.all([holdAudit.stop(), interactionLog.stop()]);
       await tenants.stop();
       await Promise.all([pmsOrigins.close(), transcription.close(), graphHttp.close()]);
       await db.end();

@@ -21,7 +21,7 @@ export interface ConversationWorkerDeps {
   /** Message understanding; the rule-based Spanish/English one by default. */
   nlu?: Understander;
   metrics?: Metrics;
-  /** Tests pass a bundle built once per run; the entry point lets the SDK bundle `workflows/`. */
+  /** A prebuilt bundle (tests: once per run; the image: `npm run build`); without one the SDK bundles `workflows/`. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Names the worker's Postgres connections and Redis client (`worker` by default). */
   applicationName?: string;
@@ -34,7 +34,7 @@ export interface ConversationWorker {
   /** The worker's Postgres pool. */
   db: Pool;
   /**
-   * Closes every resource the worker opened (see `WorkerResources`), after a last flush of the hold audit: no
+   * Closes every resource the worker opened (see `WorkerResources`), after a last flush of the outboxes: no
    * socket, Postgres connection or timer of the worker is left. Call once, after `worker.run()` has returned.
    */
   close: () => Promise<void>;

@@ -20,6 +20,7 @@ import {
   type BookingStatus,
   type BookingStep,
 } from '../lib/domain/booking';
+import type { BookingOutcomeKind } from '../lib/domain/interactions';
 import { BookingReference, TenantId } from '../lib/domain/search-attributes';
 import { bookingText } from '../lib/domain/templates';
 import {
@@ -59,7 +60,8 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
     { key: BookingReference, value: reference },
   ]);
 
-  const tell = (text: string, summary: string) =>
+  /** Sends a message to the guest; the last one says how the booking ended (kept in the interaction log). */
+  const tell = (text: string, summary: string, bookingOutcome: BookingOutcomeKind) =>
     sendMessage.executeWithOptions(
       // Bounded, so a guest who cannot be told (WhatsApp down past its window) ends in compensation, not in limbo.
       { ...sendDeadline(input.sendTimeoutSeconds), summary },
@@ -71,6 +73,7 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
           tokenRef: input.tokenRef,
           tenantId: input.tenantId,
           ...(input.replyTo ? { replyTo: input.replyTo } : {}),
+          bookingOutcome,
         },
       ],
     );
@@ -169,7 +172,11 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
 
       // 3. Tell the guest. If they cannot be told, the booking is undone: nobody would know it exists.
       setStep('confirming');
-      await tell(t.confirmed(input.roomTypeName, input.checkIn, input.checkOut, reference), `confirm ${reference}`);
+      await tell(
+        t.confirmed(input.roomTypeName, input.checkIn, input.checkOut, reference, created.booking),
+        `confirm ${reference}`,
+        'confirmed',
+      );
       compensations.length = 0; // confirmed: from here on nothing is undone
 
       // 4. The PMS holds the booking now; the Redis hold has done its job.
@@ -227,7 +234,7 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
           : final.kind === 'cancelled'
             ? t.cancelled()
             : t.failed();
-      await tell(text, `${final.kind} ${reference}`).catch((err: unknown) => {
+      await tell(text, `${final.kind} ${reference}`, final.kind).catch((err: unknown) => {
         log.warn('Guest could not be told about the booking outcome', { reference, error: String(err) });
       });
     });

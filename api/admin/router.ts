@@ -17,6 +17,7 @@ import { tenantNotFound, tenantRoutes } from './tenants';
 import { tokenRoutes } from './tokens';
 import { mediaRoutes } from './media';
 import { conversationLookupRoutes } from './conversations-lookup';
+import { analyticsRoutes } from './analytics';
 
 export interface AdminDeps {
   db: Pool;
@@ -24,6 +25,8 @@ export interface AdminDeps {
   redis?: Redis | undefined;
   config: Config;
   log: Logger;
+  /** Where a PMS base URL redirects (see `shopRedirect`), checked when a tenant's `pmsBaseUrl` is saved. */
+  pmsRedirect: (baseUrl: string) => Promise<string | undefined>;
   /** The API's Temporal client, for the conversation routes (503 without it). */
   temporal?: Client | undefined;
   /** Token checks shared with the codec endpoint (one failure limit per client); built here when absent. */
@@ -59,6 +62,7 @@ export function adminRoutes(deps: AdminDeps): AdminRoute[] {
     ...tenantRoutes(deps),
     ...tokenRoutes(deps),
     ...mediaRoutes({ redis: deps.redis }),
+    ...analyticsRoutes(deps),
     ...conversationLookupRoutes(deps),
   ];
 }

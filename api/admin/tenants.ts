@@ -104,6 +104,28 @@ function checkSecretSettingsAccess(principal: AdminPrincipal, body: Record<strin
   }
 }
 
+/**
+ * 400 when the PMS at `pmsBaseUrl` redirects its webservice elsewhere (QloApps does so when the host is not the
+ * shop's own domain): every call the worker would make would fail. A PMS that cannot be reached now is not refused.
+ */
+async function checkPmsRedirect(
+  pmsRedirect: (baseUrl: string) => Promise<string | undefined>,
+  body: { pmsBaseUrl?: string | null | undefined },
+): Promise<void> {
+  if (typeof body.pmsBaseUrl !== 'string') return;
+  const to = await pmsRedirect(body.pmsBaseUrl);
+  if (to === undefined) return;
+  throw new HttpError(400, 'validation_failed', 'The request body is not valid', {
+    fields: [
+      {
+        in: 'body',
+        path: 'pmsBaseUrl',
+        message: `the PMS redirects to ${to}: set pmsBaseUrl to the shop's own domain`,
+      },
+    ],
+  });
+}
+
 /** A tenant as the caller may see it: monitoring tokens get the number of guest identifiers, not the identifiers. */
 function visible(
   tenant: TenantDetail,
@@ -117,7 +139,15 @@ function visible(
 }
 
 /** Tenants, their WhatsApp numbers and guest identifiers, and the tenant cache refresh. */
-export function tenantRoutes({ db, config }: { db: Pool; config: Config }): AdminRoute[] {
+export function tenantRoutes({
+  db,
+  config,
+  pmsRedirect,
+}: {
+  db: Pool;
+  config: Config;
+  pmsRedirect: (baseUrl: string) => Promise<string | undefined>;
+}): AdminRoute[] {
   const guestRefs = createGuestRefs(config.guestRefKey);
   const tenantDoc = { schema: tenantDetailSchema, name: 'TenantDetail' };
 
@@ -151,6 +181,8 @@ export function tenantRoutes({ db, config }: { db: Pool; config: Config }): Admi
       success: { status: 201, description: 'The tenant as created', ...tenantDoc },
       handle: async ({ body, principal, ctx }) => {
         const { phoneNumberIds = [], identifiers = [] } = body;
+        // Before the transaction: no row is locked while the PMS is asked.
+        await checkPmsRedirect(pmsRedirect, body);
         const tenant = await auditedWrite(
           db,
           { principal, action: 'tenant.create', tenantId: body.id, notify: true },
@@ -209,7 +241,8 @@ export function tenantRoutes({ db, config }: { db: Pool; config: Config }): Admi
       description:
         'Only the fields given change. businessHours and info are replaced whole; null clears a URL or ref. ' +
         'Secret references must be in the tenant namespace, env:TENANT_<ID>_<NAME>. ' +
-        'pmsBaseUrl, pmsCredentialsRef and whatsappTokenRef need an unrestricted admin token.',
+        'pmsBaseUrl, pmsCredentialsRef and whatsappTokenRef need an unrestricted admin token. ' +
+        "A pmsBaseUrl whose PMS redirects elsewhere (not the shop's own domain) is refused when the PMS can be reached.",
       tag: 'tenants',
       access: 'write',
       tenantScoped: true,
@@ -218,6 +251,7 @@ export function tenantRoutes({ db, config }: { db: Pool; config: Config }): Admi
       success: { status: 200, description: 'The tenant as changed', ...tenantDoc },
       handle: async ({ params, body, principal }) => {
         checkSecretSettingsAccess(principal, body);
+        await checkPmsRedirect(pmsRedirect, body);
         return auditedWrite(
           db,
           { principal, action: 'tenant.update', tenantId: params.id, notify: true },

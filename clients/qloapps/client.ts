@@ -2,25 +2,38 @@ import { ApplicationFailure } from '@temporalio/common';
 import { request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { ErrorType } from '../../lib/domain/errors';
-import type { AvailabilityQuery, BookingRecord, PmsClient, RoomOffer } from '../../lib/domain/pms';
+import type { AvailabilityQuery, BookingRecord, PmsBookingRequest, PmsClient, RoomOffer } from '../../lib/domain/pms';
 import { describeError, isNetworkError, readCapped, ResponseTooLargeError, retryAfterMs } from '../../lib/http';
 import { addressRefusal } from '../../lib/network-policy';
-import { pmsRejected, pmsUnavailable } from './failures';
+import { customerName, customerPhone } from './customer';
+import { pmsMaybeDone, pmsRejected, pmsUnavailable } from './failures';
 import {
   ariResponseSchema,
-  bookingDetailsSchema,
   bookingStatus,
-  cancelledOrderStates,
+  cancelledStateKeys,
+  configurationsSchema,
+  defaultCurrencyKey,
+  createdBookingSchema,
+  customersSchema,
+  isPhpErrorBody,
   numericId,
   ordersSchema,
   paymentAwaiting,
+  priceAdditionWithRoom,
+  productSchema,
+  qloErrorList,
   qloErrorMessages,
   referencePattern,
-  type BookingDetails,
+  roomBookingsSchema,
+  type AriRoom,
+  type OrderRow,
+  type Product,
+  type RoomBookingRow,
 } from './schemas';
+import type { ShopCache } from './shop-cache';
 
 export interface QloAppsClientOptions {
-  /** The shop's root URL; the webservice is under `<baseUrl>/api/`. */
+  /** The shop's root URL; the webservice is under `<baseUrl>/api/`. Its host must be the shop's own domain. */
   baseUrl: string;
   /** The 32-character webservice key: the Basic auth user name, with an empty password. */
   webserviceKey: string;
@@ -31,22 +44,54 @@ export interface QloAppsClientOptions {
   /** Longest answer read; a longer one fails the call as `PmsUnavailable` (the PMS may be misbehaving). */
   maxResponseBytes: number;
   dispatcher: Dispatcher;
+  /** What is remembered about the shop between calls (order states, room types and their fees). */
+  cache: ShopCache;
 }
 
 interface QloResponse {
   status: number;
   text: string;
   retryAfter: string | undefined;
+  location: string | undefined;
+}
+
+/** A fee QloApps adds to every room of a type (auto-added, "with room"), sent with the booking so it is charged. */
+interface RoomFee {
+  id: string;
+  taxRulesGroup: string;
+}
+
+/** What a booking needs to know of a room type: its tax rules group and its fees. */
+interface RoomTypeTerms {
+  taxRulesGroup: string;
+  fees: RoomFee[];
+}
+
+const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * A client for one hotel of a QloApps shop, through its webservice (`/api/hotel_ari`, `/api/bookings`,
- * `/api/orders`), with Basic auth (the webservice key as user, no password) and `output_format=JSON`.
- * Responses are validated with zod; a body that does not match is a retryable `PmsUnavailable`.
+ * A client for one hotel of a QloApps 1.6.1 shop, through its webservice, with Basic auth (the webservice key as
+ * user, no password) and `output_format=JSON`. Responses are validated with zod; a body that does not match is a
+ * retryable `PmsUnavailable`.
+ *
+ * Availability comes from `hotel_ari`; bookings are made and cancelled through `bookings` (POST, PUT), and found and
+ * checked through the generic resources only (`orders` by `source`, `room_bookings`, `customers`): on a shop that
+ * shows prices tax excluded, QloApps 1.6.1 answers every read of `bookings/{id}`, and the replies to POST and PUT,
+ * with a 500 made of PHP warnings after doing the work. Such a 500 to a write is "maybe done": the client looks the
+ * booking up and answers from what it finds.
  */
 export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
-  const { webserviceKey, hotelId, timeoutMs, maxResponseBytes, dispatcher } = opts;
-  const apiBase = `${opts.baseUrl.replace(/\/+$/, '')}/api`;
+  const { webserviceKey, hotelId, timeoutMs, maxResponseBytes, dispatcher, cache } = opts;
+  const shop = opts.baseUrl.replace(/\/+$/, '');
+  const apiBase = `${shop}/api`;
   const authorization = `Basic ${Buffer.from(`${webserviceKey}:`).toString('base64')}`;
 
   async function call(
@@ -57,6 +102,7 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
   ): Promise<QloResponse> {
     const query = new URLSearchParams({ ...init.query, output_format: 'JSON' });
     const url = `${apiBase}/${path}?${query.toString()}`;
+    let res: QloResponse;
     try {
       const response = await request(url, {
         method,
@@ -71,8 +117,12 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
         bodyTimeout: timeoutMs,
       });
       const text = await readCapped(response, maxResponseBytes);
-      const retryAfter = response.headers['retry-after'];
-      return { status: response.statusCode, text, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter };
+      res = {
+        status: response.statusCode,
+        text,
+        retryAfter: header(response.headers['retry-after']),
+        location: header(response.headers.location),
+      };
     } catch (err) {
       if (err instanceof ResponseTooLargeError) throw pmsUnavailable(`PMS answered ${what} with ${err.message}`);
       const refused = addressRefusal(err);
@@ -89,15 +139,43 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
       }
       throw err;
     }
+    if (res.status >= 300 && res.status < 400) throw redirected(res, what);
+    return res;
+  }
+
+  /**
+   * QloApps sends a request whose host is not the shop's domain to its front office (Shop::initialize, a 302 before
+   * any authentication). Following it would end on the shop's home page, so it is a setting to fix, not an outage.
+   */
+  function redirected(res: QloResponse, what: string): ApplicationFailure {
+    let to = 'another address';
+    try {
+      if (res.location) to = new URL(res.location, apiBase).host;
+    } catch {
+      // an unreadable Location still says "redirect"
+    }
+    return ApplicationFailure.retryable(
+      `the PMS redirects to ${to} (HTTP ${res.status} to ${what}): set pmsBaseUrl to the shop's own domain`,
+      ErrorType.PmsRedirect,
+      { httpStatus: res.status, location: to },
+    );
   }
 
   /** The failure for an answer that is not a success; callers handle the statuses they expect first. */
   function failure(res: QloResponse, what: string): ApplicationFailure {
     const message = `PMS answered HTTP ${res.status} to ${what}: ${qloErrorMessages(res.text)}`;
     const details = { httpStatus: res.status };
-    // 401: the key is not (or no longer) valid; 403: it is, but not for this resource. Both are the tenant's settings.
-    if (res.status === 401 || res.status === 403) {
-      return ApplicationFailure.retryable(message, ErrorType.PmsAuthError, details);
+    // 401: the key is not valid, or may not use this resource at all; 405: not with this method. 403 is not
+    // QloApps' but a proxy's in front of it. All are the tenant's settings: the README lists what the key needs.
+    if (res.status === 401 || res.status === 403 || res.status === 405) {
+      const permission = res.status === 405 || /not allowed with this authentication key/.test(message);
+      return ApplicationFailure.retryable(
+        permission
+          ? `${message}; the webservice key lacks a permission this service needs (see the README: QloApps)`
+          : message,
+        ErrorType.PmsAuthError,
+        details,
+      );
     }
     if (res.status === 429) {
       return pmsUnavailable(message, details, retryAfterMs(res.retryAfter));
@@ -105,6 +183,10 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
     if (res.status >= 400 && res.status < 500) return pmsRejected(message, details);
     return pmsUnavailable(message, details);
   }
+
+  const ok = (res: QloResponse) => res.status >= 200 && res.status < 300;
+  /** QloApps' error handler turned PHP warnings into a 500 but carried on: the write may be done. */
+  const maybeDone = (res: QloResponse) => res.status === 500 && isPhpErrorBody(res.text);
 
   function parse<T extends z.ZodType>(schema: T, res: QloResponse, what: string): z.output<T> {
     let json: unknown;
@@ -122,6 +204,18 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
       );
     }
     return parsed.data;
+  }
+
+  /** A GET on a generic resource, parsed; `query` holds filters and `display`. */
+  async function read<T extends z.ZodType>(
+    schema: T,
+    path: string,
+    what: string,
+    query: Record<string, string>,
+  ): Promise<z.output<T>> {
+    const res = await call('GET', path, what, { query });
+    if (!ok(res)) throw failure(res, what);
+    return parse(schema, res, what);
   }
 
   function ariXml(q: Omit<AvailabilityQuery, 'tenantId'>, roomTypeId?: string): string {
@@ -147,23 +241,33 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
     ].join('\n');
   }
 
+  /**
+   * Free rooms that take the party. QloApps 1.6.1's hotel_ari ignores the occupancy it is sent (it stores it under
+   * `room_occupancy` and HotelBookingDetail reads `occupancy`), so rooms too small are filtered out here, by the
+   * maximums each room row carries.
+   */
   async function ari(q: Omit<AvailabilityQuery, 'tenantId'>, roomTypeId?: string) {
     const res = await call('POST', 'hotel_ari', 'hotel_ari', {
       body: ariXml(q, roomTypeId),
       contentType: 'application/xml; charset=utf-8',
     });
-    if (res.status < 200 || res.status >= 300) throw failure(res, 'hotel_ari');
+    if (!ok(res)) throw failure(res, 'hotel_ari');
     const { hotel_ari: answer } = parse(ariResponseSchema, res, 'hotel_ari');
     const currency = answer.currency || undefined;
+    const adults = q.adults;
+    const children = q.children ?? 0;
+    const fits = (room: AriRoom) =>
+      adults <= room.max_adult && children <= room.max_children && adults + children <= room.max_occupancy;
     const rooms: RoomOffer[] = [];
     for (const type of answer.room_types ?? []) {
       const available = type.rooms && !Array.isArray(type.rooms) ? (type.rooms.available ?? []) : [];
-      if (!available.length) continue;
+      const roomIds = available.filter(fits).map((r) => r.id_room);
+      if (!roomIds.length) continue;
       const price = type.base_price_with_tax ?? type.base_price;
       rooms.push({
         roomTypeId: type.id_room_type,
         roomTypeName: type.name,
-        roomIds: available.map((r) => r.id_room),
+        roomIds,
         ...(price !== undefined ? { pricePerNight: price } : {}),
         ...(currency ? { currency } : {}),
       });
@@ -171,45 +275,182 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
     return { rooms, currency };
   }
 
-  async function bookingDetails(bookingId: string): Promise<BookingDetails | null> {
-    const res = await call('GET', `bookings/${bookingId}`, 'GET bookings/{id}');
-    if (res.status === 404) return null;
-    if (res.status < 200 || res.status >= 300) throw failure(res, 'GET bookings/{id}');
-    return parse(bookingDetailsSchema, res, 'GET bookings/{id}').booking;
-  }
-
-  /** The orders matching a filter, through PrestaShop's generic orders resource (status and source live there). */
-  async function orders(field: 'id' | 'source', value: string) {
-    const res = await call('GET', 'orders', 'GET orders', {
-      query: { [`filter[${field}]`]: `[${value}]`, display: '[id,current_state,source]' },
+  /**
+   * What records need of the shop's configuration (cached): the order states in which QloApps frees a booking's
+   * rooms, as this shop numbers them, and its default currency's id.
+   */
+  function shopSettings(): Promise<{ cancelled: Set<string>; defaultCurrencyId: string | undefined }> {
+    return cache.get(shop, 'settings', async () => {
+      const rows = await read(configurationsSchema, 'configurations', 'GET configurations', {
+        [`filter[name]`]: `[${[...cancelledStateKeys, defaultCurrencyKey].join('|')}]`,
+        display: '[name,value]',
+      });
+      const cancelled = new Set(rows.filter((r) => cancelledStateKeys.some((k) => k === r.name)).map((r) => r.value));
+      if (!cancelled.size) throw pmsUnavailable(`PMS configurations has none of ${cancelledStateKeys.join(', ')}`);
+      return { cancelled, defaultCurrencyId: rows.find((r) => r.name === defaultCurrencyKey)?.value };
     });
-    if (res.status < 200 || res.status >= 300) throw failure(res, 'GET orders');
-    return parse(ordersSchema, res, 'GET orders');
   }
 
-  function toRecord(details: BookingDetails, status: BookingRecord['status']): BookingRecord {
-    // The saga books one room per booking; a booking made elsewhere with several rooms shows its first.
-    const type = details.associations.room_types[0];
-    return {
-      bookingId: details.id,
-      reference: details.source ?? '',
-      status,
-      roomTypeId: type?.id_room_type ?? '',
-      roomId: type?.rooms?.[0]?.id_room ?? '',
-      checkIn: type?.checkin_date.slice(0, 10) ?? '',
-      checkOut: type?.checkout_date.slice(0, 10) ?? '',
-    };
+  /** The ISO code of the shop's default currency (cached): hotel_ari names it, for any dates. */
+  function shopCurrency(): Promise<string | undefined> {
+    return cache.get(shop, 'currency', async () => {
+      const today = new Date().toISOString().slice(0, 10);
+      const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+      return (await ari({ checkIn: today, checkOut: tomorrow, adults: 1 })).currency;
+    });
   }
 
-  const statusOf = (state: string | undefined): BookingRecord['status'] =>
-    state !== undefined && cancelledOrderStates.has(state) ? 'cancelled' : 'confirmed';
+  function product(id: string): Promise<Product> {
+    return cache.get(shop, `product:${id}`, async () => {
+      const res = await call('GET', `room_types/${id}`, 'GET room_types/{id}');
+      if (res.status === 404) throw pmsRejected(`Room type or service ${id} does not exist at the PMS`);
+      if (!ok(res)) throw failure(res, 'GET room_types/{id}');
+      return parse(productSchema, res, 'GET room_types/{id}').room_type;
+    });
+  }
+
+  /**
+   * A room type's tax rules group (sent with each room: without it QloApps answers 500 after booking) and its
+   * automatically added "with room" fees. hotel_ari's price includes those fees, but a booking made through the
+   * webservice drops every auto-added service it does not list (removeAutoAddedServicesFromCart), so they are listed:
+   * the booking then costs what was quoted.
+   */
+  async function roomTypeTerms(roomTypeId: string): Promise<RoomTypeTerms> {
+    const type = await product(roomTypeId);
+    const fees: RoomFee[] = [];
+    for (const link of type.associations?.services ?? []) {
+      const service = await product(link.id);
+      if (service.auto_add_to_cart !== 1 || service.price_addition_type !== priceAdditionWithRoom) continue;
+      fees.push({ id: service.id, taxRulesGroup: link.id_tax_rules_group ?? service.id_tax_rules_group });
+    }
+    return { taxRulesGroup: type.id_tax_rules_group, fees };
+  }
+
+  /** Orders matching a filter, with what a record needs. */
+  async function orders(field: 'id' | 'source', value: string): Promise<OrderRow[]> {
+    return read(ordersSchema, 'orders', 'GET orders', {
+      [`filter[${field}]`]: `[${value}]`,
+      display: '[id,current_state,source,id_customer,id_currency,total_paid_tax_incl]',
+    });
+  }
+
+  /** The booked rooms of these orders (HotelBookingDetail rows), oldest first. */
+  async function roomBookings(orderIds: string[]): Promise<RoomBookingRow[]> {
+    if (!orderIds.length) return [];
+    const rows = await read(roomBookingsSchema, 'room_bookings', 'GET room_bookings', {
+      [`filter[id_order]`]: `[${orderIds.join('|')}]`,
+      display: '[id,id_order,id_product,id_room,id_hotel,date_from,date_to]',
+    });
+    return rows.sort((a, b) => Number(a.id) - Number(b.id));
+  }
+
+  /** Records of these orders, with their rooms (read unless given); an order without rooms is left out. */
+  async function records(found: OrderRow[], rooms?: RoomBookingRow[]): Promise<BookingRecord[]> {
+    if (!found.length) return [];
+    const [settings, currency, rows] = await Promise.all([
+      shopSettings(),
+      shopCurrency(),
+      rooms ?? roomBookings(found.map((o) => o.id)),
+    ]);
+    return found.flatMap((order) => {
+      // The saga books one room per booking; a booking made elsewhere with several rooms shows its first.
+      const room = rows.find((r) => r.id_order === order.id);
+      if (!room) return [];
+      const record: BookingRecord = {
+        bookingId: order.id,
+        reference: order.source ?? '',
+        status:
+          order.current_state !== undefined && settings.cancelled.has(order.current_state) ? 'cancelled' : 'confirmed',
+        roomTypeId: room.id_product,
+        roomId: room.id_room,
+        checkIn: room.date_from.slice(0, 10),
+        checkOut: room.date_to.slice(0, 10),
+        ...(order.total_paid_tax_incl !== undefined ? { total: order.total_paid_tax_incl } : {}),
+        // Our orders are in the default currency (hotel_ari's); another order's is not named.
+        ...(currency && order.id_currency === settings.defaultCurrencyId ? { currency } : {}),
+      };
+      return [record];
+    });
+  }
 
   async function getBooking(bookingId: string): Promise<BookingRecord | null> {
     if (!numericId.test(bookingId)) return null;
-    const [order] = await orders('id', bookingId);
-    if (!order) return null;
-    const details = await bookingDetails(bookingId);
-    return details ? toRecord(details, statusOf(order.current_state)) : null;
+    const [record] = await records(await orders('id', bookingId));
+    return record ?? null;
+  }
+
+  async function findBookingsByReference(reference: string): Promise<BookingRecord[]> {
+    if (!referencePattern.test(reference)) return [];
+    // Exact match only (a filter is case-insensitive in MySQL); oldest first.
+    const found = (await orders('source', reference))
+      .filter((o) => o.source === reference)
+      .sort((a, b) => Number(a.id) - Number(b.id));
+    return records(found);
+  }
+
+  async function findBookingByReference(reference: string): Promise<BookingRecord | null> {
+    const found = await findBookingsByReference(reference);
+    // Prefer a live booking, then the oldest.
+    return found.find((b) => b.status !== 'cancelled') ?? found[0] ?? null;
+  }
+
+  function bookingBody(r: PmsBookingRequest, currency: string, terms: RoomTypeTerms) {
+    const children = r.children ?? 0;
+    const phone = customerPhone(r.guestWaId);
+    const remark = [
+      `Booked over WhatsApp, reference ${r.reference}.`,
+      // QloApps records children only with their ages (formatOccupancyInRequestData sets child to 0 without
+      // child_ages), which the guest was not asked: the party is written down here for the hotel.
+      ...(children > 0
+        ? [`Party: ${r.adults} adult(s) and ${children} child(ren), ages not given; QloApps counts the children as 0.`]
+        : []),
+    ].join(' ');
+    return {
+      booking: {
+        id_property: hotelId,
+        currency,
+        booking_status: bookingStatus.new,
+        payment_status: paymentAwaiting,
+        // `source` is the order's free-text origin (varchar 255), filterable on the orders resource: the one place
+        // QloApps keeps a caller's reference.
+        source: r.reference,
+        remark,
+        associations: {
+          customer_detail: {
+            ...customerName(r.guestName),
+            // QloApps requires an e-mail; the guest gave none, so it names them by their keyed reference.
+            email: `wa-${r.guestRef}@guests.invalid`,
+            // PS_ONE_PHONE_AT_LEAST (on by default) refuses a booking without one; the hotel needs it anyway.
+            phone: phone ?? '',
+          },
+          payment_detail: { payment_type: 'pay at hotel' },
+          room_types: [
+            {
+              id_room_type: Number(r.roomTypeId),
+              checkin_date: r.checkIn,
+              checkout_date: r.checkOut,
+              number_of_rooms: 1,
+              rooms: [
+                {
+                  id_room: Number(r.roomId),
+                  // The schema says `adults`; QloApps 1.6.1 reads `adult` (and `child`, kept only with child_ages).
+                  adult: r.adults,
+                  child: children,
+                  // Without a tax field QloApps answers 500 (an undefined index) after booking; a tax group other
+                  // than the room type's own moves the price the wrong way, so it is the room type's.
+                  id_tax_rules_group: Number(terms.taxRulesGroup),
+                  services: terms.fees.map((fee) => ({
+                    id_service: Number(fee.id),
+                    quantity: 1,
+                    id_tax_rules_group: Number(fee.taxRulesGroup),
+                  })),
+                },
+              ],
+            },
+          ],
+        },
+      },
+    };
   }
 
   return {
@@ -228,125 +469,93 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
         );
       }
       // The bookings resource needs the booking's currency, which hotel_ari reports; asking for the one room type
-      // also finds a room already gone without a refused POST.
+      // also finds a room already gone (or too small for the party) without a refused POST.
       const { rooms, currency } = await ari(r, r.roomTypeId);
       const offer = rooms.find((o) => o.roomTypeId === r.roomTypeId);
       if (!offer?.roomIds.includes(r.roomId)) return { kind: 'unavailable' };
       if (!currency) throw pmsUnavailable('PMS answered hotel_ari without the hotel currency a booking needs');
+      const terms = await roomTypeTerms(r.roomTypeId);
 
-      const [firstname, ...rest] = (r.guestName ?? '').trim().split(/\s+/).filter(Boolean);
-      const body = {
-        booking: {
-          id_property: hotelId,
-          currency,
-          booking_status: bookingStatus.new,
-          payment_status: paymentAwaiting,
-          // `source` is the order's free-text origin (varchar 255), returned by GET bookings/{id} and filterable
-          // on the orders resource: the one place QloApps keeps a caller's reference.
-          source: r.reference,
-          remark: `Booked over WhatsApp, reference ${r.reference}`,
-          associations: {
-            customer_detail: {
-              firstname: firstname ?? 'WhatsApp',
-              lastname: rest.length ? rest.join(' ') : 'Guest',
-              // QloApps requires an email; the guest gave none, and their phone number stays out of the PMS.
-              email: `wa-${r.guestRef}@guests.invalid`,
-              phone: '',
-            },
-            payment_detail: { payment_type: 'pay at hotel' },
-            room_types: [
-              {
-                id_room_type: Number(r.roomTypeId),
-                checkin_date: r.checkIn,
-                checkout_date: r.checkOut,
-                number_of_rooms: 1,
-                rooms: [
-                  {
-                    id_room: Number(r.roomId),
-                    // The schema says `adults`; QloApps 1.6.x's formatOccupancyInRequestData reads `adult`.
-                    adults: r.adults,
-                    adult: r.adults,
-                    child: r.children ?? 0,
-                  },
-                ],
-              },
-            ],
-          },
-        },
-      };
       const res = await call('POST', 'bookings', 'POST bookings', {
-        body: JSON.stringify(body),
+        body: JSON.stringify(bookingBody(r, currency, terms)),
         contentType: 'application/json',
       });
-      if (res.status >= 200 && res.status < 300) {
-        const details = parse(bookingDetailsSchema, res, 'POST bookings').booking;
-        return { kind: 'booked', booking: toRecord(details, 'confirmed') };
+      if (ok(res) || maybeDone(res)) {
+        // Read back through orders, never bookings/{id} (a 500 on tax-excluded shops): the total is the order's. The
+        // answer's id says which order this POST made; a 500 has none, and the reference finds it.
+        const created = ok(res) ? createdBookingSchema.safeParse(safeJson(res.text)) : undefined;
+        const booked = created?.success
+          ? await getBooking(created.data.booking.id)
+          : await findBookingByReference(r.reference);
+        if (booked) return { kind: 'booked', booking: booked };
+        const message = `PMS answered HTTP ${res.status} to POST bookings but has no order with source ${r.reference}`;
+        throw ok(res) ? pmsUnavailable(message) : pmsMaybeDone(`${message}: ${qloErrorMessages(res.text)}`);
       }
       // QloApps refuses a taken room with HTTP 400 "Requested room(s) not available." (error code 404).
-      if (res.status === 400 && /not available/i.test(qloErrorMessages(res.text))) return { kind: 'unavailable' };
+      if (res.status === 400 && qloErrorList(res.text)?.some((m) => /not available/i.test(m))) {
+        return { kind: 'unavailable' };
+      }
       throw failure(res, 'POST bookings');
     },
 
     getBooking,
-
-    async findBookingByReference(reference) {
-      if (!referencePattern.test(reference)) return null;
-      const found = await orders('source', reference);
-      // Exact match only (a filter is case-insensitive in MySQL); prefer a live booking, then the oldest.
-      const liveFirst = (o: { current_state?: string | undefined }) =>
-        statusOf(o.current_state) === 'cancelled' ? 1 : 0;
-      const [order] = found
-        .filter((o) => o.source === reference)
-        .sort((a, b) => liveFirst(a) - liveFirst(b) || Number(a.id) - Number(b.id));
-      if (!order) return null;
-      const details = await bookingDetails(order.id);
-      return details ? toRecord(details, statusOf(order.current_state)) : null;
-    },
-
-    async findBookingsByReference(reference) {
-      if (!referencePattern.test(reference)) return [];
-      const found = (await orders('source', reference))
-        .filter((o) => o.source === reference)
-        .sort((a, b) => Number(a.id) - Number(b.id));
-      const records: BookingRecord[] = [];
-      for (const order of found) {
-        const details = await bookingDetails(order.id);
-        if (details) records.push(toRecord(details, statusOf(order.current_state)));
-      }
-      return records;
-    },
+    findBookingByReference,
+    findBookingsByReference,
 
     async cancelBooking(bookingId) {
-      const current = numericId.test(bookingId) ? await orders('id', bookingId) : [];
-      const details = current[0] ? await bookingDetails(bookingId) : null;
-      if (!details) throw pmsRejected(`Booking ${bookingId} does not exist at the PMS`, { httpStatus: 404 });
-      if (statusOf(current[0]?.current_state) === 'cancelled') return toRecord(details, 'cancelled');
-      // A PUT replaces the booking's rooms with the ones sent, so the current rooms go back unchanged.
-      const { id_customer: idCustomer, ...customer } = details.associations.customer_detail;
+      const [order] = numericId.test(bookingId) ? await orders('id', bookingId) : [];
+      const rows = order ? (await roomBookings([order.id])).filter((row) => row.id_order === order.id) : [];
+      const [current] = order ? await records([order], rows) : [];
+      if (!order || !current) throw pmsRejected(`Booking ${bookingId} does not exist at the PMS`, { httpStatus: 404 });
+      if (current.status === 'cancelled') return current;
+      // A PUT removes the rooms it does not list, so every room of the order goes back, by type and dates. Without
+      // `rooms[]` it keeps them, but drops the services booked with them (the fees): a cancelled order's total is its
+      // rooms' price.
+      const groups = new Map<
+        string,
+        { id_room_type: number; checkin_date: string; checkout_date: string; n: number }
+      >();
+      for (const row of rows) {
+        const key = `${row.id_product} ${row.date_from} ${row.date_to}`;
+        const group = groups.get(key);
+        if (group) group.n++;
+        else
+          groups.set(key, {
+            id_room_type: Number(row.id_product),
+            checkin_date: row.date_from.slice(0, 10),
+            checkout_date: row.date_to.slice(0, 10),
+            n: 1,
+          });
+      }
+      // The PUT names an existing customer by e-mail; QloApps would overwrite the order's customer's e-mail with
+      // another one, so it is read, not guessed.
+      const [customer] = order.id_customer
+        ? await read(customersSchema, 'customers', 'GET customers', {
+            [`filter[id]`]: `[${order.id_customer}]`,
+            display: '[id,email]',
+          })
+        : [];
+      if (!customer) throw pmsRejected(`Booking ${bookingId} has no customer at the PMS to cancel it for`);
       const body = {
         booking: {
-          id: Number(details.id),
-          id_property: Number(details.id_property),
-          currency: details.currency,
+          id: Number(order.id),
+          id_property: Number(rows[0]?.id_hotel ?? hotelId),
           booking_status: bookingStatus.cancelled,
           associations: {
-            customer_detail: { ...(idCustomer ? { id_customer: Number(idCustomer) } : {}), ...customer },
-            room_types: details.associations.room_types.map((type) => ({
-              id_room_type: Number(type.id_room_type),
-              checkin_date: type.checkin_date.slice(0, 10),
-              checkout_date: type.checkout_date.slice(0, 10),
-              number_of_rooms: type.number_of_rooms ?? type.rooms?.length ?? 1,
-              ...(type.rooms?.length ? { rooms: type.rooms.map((room) => ({ id_room: Number(room.id_room) })) } : {}),
-            })),
+            customer_detail: { id_customer: Number(customer.id), email: customer.email },
+            room_types: [...groups.values()].map(({ n, ...type }) => ({ ...type, number_of_rooms: n })),
           },
         },
       };
-      const res = await call('PUT', `bookings/${bookingId}`, 'PUT bookings/{id}', {
+      const res = await call('PUT', `bookings/${order.id}`, 'PUT bookings/{id}', {
         body: JSON.stringify(body),
         contentType: 'application/json',
       });
-      if (res.status < 200 || res.status >= 300) throw failure(res, 'PUT bookings/{id}');
-      return toRecord(parse(bookingDetailsSchema, res, 'PUT bookings/{id}').booking, 'cancelled');
+      if (!ok(res) && !maybeDone(res)) throw failure(res, 'PUT bookings/{id}');
+      const after = await getBooking(order.id);
+      if (after?.status === 'cancelled') return after;
+      const message = `PMS answered HTTP ${res.status} to PUT bookings/${order.id} but the order is not cancelled`;
+      throw ok(res) ? pmsUnavailable(message) : pmsMaybeDone(`${message}: ${qloErrorMessages(res.text)}`);
     },
   };
 }

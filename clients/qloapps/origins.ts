@@ -14,7 +14,7 @@ import type { Agent, Dispatcher } from 'undici';
 import { createHttpAgent } from '../../lib/http';
 import type { Logger } from '../../lib/log';
 import { CircuitStateValue, type Metrics, type PmsCallOutcome, type PmsOperation } from '../../lib/metrics';
-import { isPmsOutage, pmsUnavailable } from './failures';
+import { countsAgainstBreaker, isPmsOutage, pmsUnavailable } from './failures';
 
 /**
  * The PMS origins a worker talks to: per origin (scheme, host and port of a tenant's `pmsBaseUrl`), one pooled
@@ -120,7 +120,7 @@ export function createPmsOrigins(options: PmsOriginsOptions) {
     const existing = origins.get(origin);
     if (existing) return existing;
     if (closed) throw pmsUnavailable('The worker is shutting down: no new PMS connections');
-    const breaker = circuitBreaker(handleWhen(isPmsOutage), {
+    const breaker = circuitBreaker(handleWhen(countsAgainstBreaker), {
       halfOpenAfter: halfOpenAfterMs,
       breaker: new ConsecutiveOrRatioBreaker({
         consecutive: options.breaker.consecutiveFailures,

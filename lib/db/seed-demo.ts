@@ -11,11 +11,11 @@ export const demoPmsKeyVariable = `${tenantSecretNamespace(demoTenantId).slice('
 const legacyDemoPmsKeyRef = 'env:DEMO_PMS_KEY';
 
 /**
- * A demo hotel for `bash scripts/start.sh` and `npm run demo`. Idempotent: an existing demo tenant
+ * A demo hotel for `bash scripts/start.sh`, `npm run demo` and compose's `demo` profile. Idempotent: an existing demo tenant
  * (perhaps edited through the admin API) is left as it is, except that a PMS reference still naming the
  * old `env:DEMO_PMS_KEY` moves to the namespaced `env:TENANT_HOTEL_DEMO_PMS_KEY`, which the worker resolves.
  */
-export async function seedDemo(db: Pool): Promise<{ created: boolean }> {
+export async function seedDemo(db: Pool, options: { pmsBaseUrl?: string } = {}): Promise<{ created: boolean }> {
   const client = await db.connect();
   try {
     await client.query('BEGIN');
@@ -30,7 +30,8 @@ export async function seedDemo(db: Pool): Promise<{ created: boolean }> {
           Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => [d, [['08:00', '22:00']]])),
         ),
         JSON.stringify({ address: 'Calle del Sol 1, 29001 Málaga', checkIn: '15:00', checkOut: '12:00' }),
-        'http://127.0.0.1:4020',
+        // The PMS stand-in of the start command; compose's demo profile names its own service.
+        options.pmsBaseUrl ?? 'http://127.0.0.1:4020',
         `env:${demoPmsKeyVariable}`,
       ],
     );

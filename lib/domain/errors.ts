@@ -29,8 +29,9 @@ export const ErrorType = {
   /**
    * The configuration cannot work, so retrying cannot help: a secret missing or a token or key refused for longer
    * than `CONFIG_FAILURE_RETRY_SECONDS`, or a PMS or transcription address the network policy refuses. Not retried.
-   * `details[0]` is `{ kind, cause? }` (`kind`: secret, whatsapp_auth, pms_auth, pms_address, transcription_address;
-   * `cause`: the failure type that ran out of time). The conversation records it, flags staff and goes on.
+   * `details[0]` is `{ kind, cause? }` (`kind`: secret, whatsapp_auth, pms_auth, pms_redirect, pms_address,
+   * transcription_address; `cause`: the failure type that ran out of time). The conversation records it, flags
+   * staff and goes on.
    */
   ConfigurationFailure: 'ConfigurationFailure',
   /** Redis, where room holds live, is unreachable; retried until it is back. */
@@ -45,10 +46,16 @@ export const ErrorType = {
   /** The tenant has no PMS base URL, hotel id or credentials reference: nothing to call. Not retried. */
   PmsNotConfigured: 'PmsNotConfigured',
   /**
-   * The PMS refused our webservice key (HTTP 401) or its permissions (403); retried so bookings wait while the key is
-   * fixed, for `CONFIG_FAILURE_RETRY_SECONDS`, then a {@link ErrorType.ConfigurationFailure}.
+   * The PMS refused our webservice key (HTTP 401), or the key lacks a permission (QloApps: 401 for a resource, 405
+   * for a method; 403 from a proxy); retried so bookings wait while the key is fixed, for
+   * `CONFIG_FAILURE_RETRY_SECONDS`, then a {@link ErrorType.ConfigurationFailure}.
    */
   PmsAuthError: 'PmsAuthError',
+  /**
+   * The PMS base URL is not the shop's own domain: QloApps redirects (302) every such request to its front office.
+   * Retried like {@link ErrorType.PmsAuthError} while someone fixes `pmsBaseUrl`, then a `ConfigurationFailure`.
+   */
+  PmsRedirect: 'PmsRedirect',
   /** The PMS refused the request for good (a 4xx other than 401/403/404/429): retrying cannot help. */
   PmsRejected: 'PmsRejected',
   /**
@@ -72,6 +79,11 @@ export const ErrorType = {
    * audio). Not retried: the conversation falls back to staff listening to the voice note.
    */
   TranscriptionRejected: 'TranscriptionRejected',
+  /**
+   * Redis, where the interaction log's outbox lives, did not take the rows: retried within the activity's short
+   * deadline, then given up (the interaction log is best effort; the conversation never waits for it).
+   */
+  InteractionLogUnavailable: 'InteractionLogUnavailable',
 } as const;
 
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];
@@ -84,6 +96,7 @@ export const configFailureKinds: Readonly<Partial<Record<string, string>>> = {
   [ErrorType.SecretUnavailable]: 'secret',
   [ErrorType.WhatsAppAuthError]: 'whatsapp_auth',
   [ErrorType.PmsAuthError]: 'pms_auth',
+  [ErrorType.PmsRedirect]: 'pms_redirect',
 };
 
 /** The configuration-failure kind of a failure of this type (and details), or undefined when it is another kind. */

@@ -1,6 +1,7 @@
 /**
  * Message shapes shared by the API, the workflows and the activities. Pure: no I/O, safe in workflow code.
  */
+import type { BookingOutcomeKind } from './interactions';
 
 /** WhatsApp message types as Meta names them; anything else arrives as its own string. */
 export type InboundMessageType =
@@ -74,6 +75,8 @@ export interface SendTextInput {
   /** The tenant whose namespace `tokenRef` must be in (a reference without it is refused); labels
    * `config_failures_total` when its token fails. */
   tenantId?: string | null;
+  /** The booking saga's last message to the guest says how the booking ended: kept in the interaction log. */
+  bookingOutcome?: BookingOutcomeKind;
 }
 
 export interface SendResult {

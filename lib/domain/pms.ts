@@ -15,9 +15,12 @@ export interface AvailabilityQuery {
 export interface RoomOffer {
   roomTypeId: string;
   roomTypeName: string;
-  /** Rooms of this type free for every night of the stay. */
+  /** Rooms of this type free for every night of the stay that take the party (adults and children). */
   roomIds: string[];
-  /** Per night, tax included when the PMS says so. */
+  /**
+   * Per night (the stay's average), tax included when the PMS says so, with the fees a booking carries: what the
+   * guest is quoted.
+   */
   pricePerNight?: number;
   currency?: string;
 }
@@ -41,7 +44,10 @@ export interface BookingRequest {
   adults: number;
   children?: number;
   guestName?: string;
-  /** The guest's WhatsApp id: the PMS sees only its keyed reference (`GUEST_REF_KEY`), in the placeholder e-mail. */
+  /**
+   * The guest's WhatsApp id, which is their phone number: the PMS gets it as the customer's phone (QloApps requires
+   * one), and its keyed reference (`GUEST_REF_KEY`) in the placeholder e-mail.
+   */
   guestWaId?: string;
 }
 
@@ -53,6 +59,9 @@ export interface BookingRecord {
   roomId: string;
   checkIn: string;
   checkOut: string;
+  /** What the booking costs at the PMS (tax and fees included), as the PMS recorded it; absent if it did not say. */
+  total?: number;
+  currency?: string;
 }
 
 /** A room gone at the PMS is an outcome, not an error. */
@@ -75,8 +84,11 @@ export interface CancelledBookings {
   cancelled: string[];
 }
 
-/** What a {@link PmsClient} books: the request, the guest named by a keyed reference instead of a number. */
-export type PmsBookingRequest = Omit<BookingRequest, 'tenantId' | 'guestWaId'> & { guestRef: string };
+/**
+ * What a {@link PmsClient} books: the request, the guest named by a keyed reference (the placeholder e-mail) and
+ * their WhatsApp id (their phone number) when known.
+ */
+export type PmsBookingRequest = Omit<BookingRequest, 'tenantId'> & { guestRef: string };
 
 /** One hotel's PMS. Errors are `ApplicationFailure`s whose type says whether retrying can help. */
 export interface PmsClient {

@@ -84,11 +84,25 @@ export function staffReply(language: Language, hotel: string, availability: Staf
   return t.staffClosed(hotel, t.days[availability.next.day], availability.next.time);
 }
 
+/** What a booking costs, as the PMS recorded it: "3000 GBP", or undefined when it did not say. */
+function bookedPrice(price: { total?: number; currency?: string } | undefined): string | undefined {
+  return price?.total === undefined ? undefined : `${price.total} ${price.currency ?? ''}`.trim();
+}
+
 /** Messages of the booking saga and of availability answers. */
 const bookingTexts = {
   es: {
-    confirmed: (room: string, checkIn: string, checkOut: string, reference: string) =>
-      `¡Reserva confirmada! ${room}, del ${checkIn} al ${checkOut}. Tu referencia es ${reference}.`,
+    /** `price`: the booking as the PMS recorded it; its total is what the guest is told, when it is known. */
+    confirmed: (
+      room: string,
+      checkIn: string,
+      checkOut: string,
+      reference: string,
+      price?: { total?: number; currency?: string },
+    ) => {
+      const total = bookedPrice(price);
+      return `¡Reserva confirmada! ${room}, del ${checkIn} al ${checkOut}.${total ? ` Total: ${total}.` : ''} Tu referencia es ${reference}.`;
+    },
     unavailable: (room: string) =>
       `Lo sentimos, la habitación ${room} ya no está disponible para esas fechas. Escríbenos otras fechas o pide ver otras habitaciones.`,
     failed: () =>
@@ -115,8 +129,16 @@ const bookingTexts = {
     infoUnknown: () => 'No tengo ese dato a mano; se lo pregunto a recepción y te responderán.',
   },
   en: {
-    confirmed: (room: string, checkIn: string, checkOut: string, reference: string) =>
-      `Booking confirmed! ${room}, from ${checkIn} to ${checkOut}. Your reference is ${reference}.`,
+    confirmed: (
+      room: string,
+      checkIn: string,
+      checkOut: string,
+      reference: string,
+      price?: { total?: number; currency?: string },
+    ) => {
+      const total = bookedPrice(price);
+      return `Booking confirmed! ${room}, from ${checkIn} to ${checkOut}.${total ? ` Total: ${total}.` : ''} Your reference is ${reference}.`;
+    },
     unavailable: (room: string) =>
       `Sorry, the ${room} is no longer available for those dates. Send us other dates or ask to see other rooms.`,
     failed: () =>

@@ -18,7 +18,12 @@ let revokedToken: string;
 
 beforeAll(async () => {
   t = adminTestApp();
-  routes = adminRoutes({ db: t.db, config: t.config, log: createLogger({ level: 'silent' }) });
+  routes = adminRoutes({
+    db: t.db,
+    config: t.config,
+    log: createLogger({ level: 'silent' }),
+    pmsRedirect: () => Promise.resolve(undefined),
+  });
   rootToken = (await t.token('admin')).token;
   b = { id: uniqueTenantId(), phoneNumberId: uniquePhoneNumberId(), identifier: '+34611000001' };
   await t

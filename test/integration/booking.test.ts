@@ -1,6 +1,6 @@
 import { type Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import { createQloAppsClient } from '../../clients/qloapps';
+import { createQloAppsClient, createShopCache } from '../../clients/qloapps';
 import { demoHotels, OrderState, type PmsStandin, type StandinHotel } from '../../dev/pms-standin';
 import { englishDate, spanishDate } from '../../dev/dates';
 import { waitFor } from '../../dev/process';
@@ -132,6 +132,32 @@ it('books a room in English', async () => {
   await say(demo, from, '2');
   await waitReplies(from, 2);
   expect(repliesTo(from)[1]).toMatch(/^Booking confirmed! Superior Twin/);
+});
+
+it('confirms the price the PMS booked, which is the price quoted (issue 15, point 10)', async () => {
+  const from = uniqueWaId();
+  const { checkIn, checkOut } = stay(25, 3);
+  await say(demo, from, `Hi, do you have a room from ${en(checkIn)} to ${en(checkOut)} for 2 adults?`);
+  await waitReplies(from, 1);
+  // Superior Twin: 110 a night and the 5 cleaning fee QloApps adds to each room, + 10 %.
+  expect(repliesTo(from)[0]).toContain('2. Superior Twin (2 free), 126.5 EUR per night');
+  await say(demo, from, '2');
+  await waitReplies(from, 2);
+  const [order] = liveBookings(1).filter((b) => b.customer.phone === `+${from}`);
+  // What the order costs at the PMS, as its orders resource says (rooms, fees and tax).
+  const orders = (await (
+    await fetch(
+      `${pmsServer.url}/api/orders?output_format=JSON&filter[id]=[${order!.id}]&display=[total_paid_tax_incl]`,
+      {
+        headers: { authorization: `Basic ${Buffer.from(`${pmsKey}:`).toString('base64')}` },
+      },
+    )
+  ).json()) as { orders: { total_paid_tax_incl: string }[] };
+  const booked = Number(orders.orders[0]!.total_paid_tax_incl);
+  expect(booked).toBeCloseTo(126.5 * 3, 6);
+  expect(repliesTo(from)[1]).toMatch(
+    new RegExp(`^Booking confirmed! Superior Twin, .* Total: ${booked} EUR\\. Your reference`),
+  );
 });
 
 it('50 guests racing for the same room: exactly one booking, the others are told it is gone', async () => {
@@ -278,6 +304,7 @@ it('compensation cancels every live order at the PMS that carries the booking re
     timeoutMs: 5_000,
     maxResponseBytes: 1024 * 1024,
     dispatcher: http,
+    cache: createShopCache({ ttlMs: 60_000 }),
   });
   for (const roomId of ['1', '2']) {
     const request = {
@@ -288,6 +315,7 @@ it('compensation cancels every live order at the PMS that carries the booking re
       checkOut: outDate,
       adults: 2,
       guestRef: 'g',
+      guestWaId: from,
     };
     expect(await qlo.createBooking(request)).toMatchObject({ kind: 'booked' });
   }

@@ -9,7 +9,8 @@ import { TenantCache } from '../../lib/tenant-directory';
 import { startPmsStandin, type PmsStandin } from '../../dev/pms-standin';
 import { getFreePort, waitFor } from '../../dev/process';
 import { createPool } from '../../lib/db/pool';
-import { ErrorType } from '../../lib/domain/errors';
+import { boundConfigFailure } from '../../activities/config-failures';
+import { configFailureKind, ErrorType } from '../../lib/domain/errors';
 import { createGuestRefs } from '../../lib/guest-refs';
 import { createLogger } from '../../lib/log';
 import { createMetrics, type Metrics } from '../../lib/metrics';
@@ -106,6 +107,7 @@ function booking(tenantId: string, overrides: Partial<BookingRequest> = {}): Boo
     checkOut: '2031-03-13',
     adults: 2,
     guestName: 'Ana María López',
+    guestWaId: '34600123456',
     ...overrides,
   };
 }
@@ -145,31 +147,25 @@ describe('QloApps wire protocol', () => {
 
     expect(result.provisional).toBe(false);
     expect(Date.parse(result.checkedAt)).not.toBeNaN();
+    // Prices as hotel_ari quotes them: with tax and the cleaning fee QloApps adds to every room.
     expect(result.rooms).toEqual([
       {
         roomTypeId: '1',
         roomTypeName: 'Standard Double',
         roomIds: ['1', '2', '3'],
-        pricePerNight: 99,
+        pricePerNight: 104.5,
         currency: 'EUR',
       },
-      { roomTypeId: '2', roomTypeName: 'Superior Twin', roomIds: ['4', '5'], pricePerNight: 121, currency: 'EUR' },
-      { roomTypeId: '3', roomTypeName: 'Family Suite', roomIds: ['6', '7'], pricePerNight: 198, currency: 'EUR' },
+      { roomTypeId: '2', roomTypeName: 'Superior Twin', roomIds: ['4', '5'], pricePerNight: 126.5, currency: 'EUR' },
+      { roomTypeId: '3', roomTypeName: 'Family Suite', roomIds: ['6', '7'], pricePerNight: 203.5, currency: 'EUR' },
     ]);
-  });
-
-  it('leaves out room types the party does not fit in', async () => {
-    const tenantId = await pmsTenant();
-    const { acts, run } = pms();
-    const result = await run(acts.checkAvailability, stay(tenantId, { adults: 3, children: 2 }));
-    expect(result.rooms.map((r) => r.roomTypeId)).toEqual(['3']);
   });
 
   it('books through POST /api/bookings with the reference as the order source, and reads it back', async () => {
     const tenantId = await pmsTenant();
     const { acts, run } = pms();
     const guest = '16505551234';
-    const request = booking(tenantId, { roomTypeId: '2', roomId: '5', children: 1, guestWaId: guest });
+    const request = booking(tenantId, { roomTypeId: '2', roomId: '5', guestWaId: guest });
     const result = await run(acts.createBooking, request);
 
     expect(result).toEqual({
@@ -182,46 +178,57 @@ describe('QloApps wire protocol', () => {
         roomId: '5',
         checkIn: '2031-03-10',
         checkOut: '2031-03-13',
+        // 3 nights × (110 + the 5 cleaning fee) + 10 %.
+        total: 379.5,
+        currency: 'EUR',
       },
     });
     const post = standin.requests.find((r) => r.method === 'POST' && r.path === '/api/bookings')!;
     expect(post.query.output_format).toBe('JSON');
     expect(post.contentType).toMatch(/json/);
     const sent = JSON.parse(post.body);
-    expect(sent.booking).toMatchObject({
+    expect(sent.booking).toEqual({
       id_property: 1,
       currency: 'EUR',
       booking_status: 1,
+      payment_status: 3,
       source: request.reference,
+      remark: `Booked over WhatsApp, reference ${request.reference}.`,
       associations: {
-        customer_detail: { firstname: 'Ana', lastname: 'María López' },
+        customer_detail: {
+          firstname: 'Ana',
+          lastname: 'María López',
+          // QloApps requires an e-mail: the guest's keyed reference stands in for one.
+          email: `wa-${createGuestRefs(testConfig().guestRefKey).of(guest)}@guests.invalid`,
+          phone: `+${guest}`,
+        },
+        payment_detail: { payment_type: 'pay at hotel' },
         room_types: [
           {
             id_room_type: 2,
             checkin_date: '2031-03-10',
             checkout_date: '2031-03-13',
             number_of_rooms: 1,
-            rooms: [{ id_room: 5, adults: 2, child: 1 }],
+            rooms: [
+              {
+                id_room: 5,
+                adult: 2,
+                child: 0,
+                id_tax_rules_group: 1,
+                services: [{ id_service: 11, quantity: 1, id_tax_rules_group: 1 }],
+              },
+            ],
           },
         ],
       },
     });
-    // No phone number of the guest reaches the PMS: the e-mail QloApps requires is the guest's keyed reference.
-    expect(sent.booking.associations.customer_detail.phone).toBe('');
-    expect(sent.booking.associations.customer_detail.email).toBe(
-      `wa-${createGuestRefs(testConfig().guestRefKey).of(guest)}@guests.invalid`,
-    );
-    expect(post.body).not.toContain(guest);
     expect(standin.bookings).toHaveLength(1);
     expect(standin.bookings[0]!.source).toBe(request.reference);
 
     const bookingId = result.kind === 'booked' ? result.booking.bookingId : '';
-    await expect(run(acts.getBooking, { tenantId, bookingId })).resolves.toEqual(
-      result.kind === 'booked' ? result.booking : null,
-    );
-    await expect(run(acts.findBookingByReference, { tenantId, reference: request.reference })).resolves.toMatchObject({
-      bookingId,
-    });
+    const record = result.kind === 'booked' ? result.booking : undefined;
+    await expect(run(acts.getBooking, { tenantId, bookingId })).resolves.toEqual(record);
+    await expect(run(acts.findBookingByReference, { tenantId, reference: request.reference })).resolves.toEqual(record);
   });
 });
 
@@ -311,13 +318,19 @@ describe('bookings and inventory', () => {
     const { bookingId } = created.booking;
 
     const cancelled = await run(acts.cancelBooking, { tenantId, bookingId });
-    expect(cancelled).toEqual({ ...created.booking, status: 'cancelled' });
+    const { currency: _currency, total: _total, ...rest } = created.booking;
+    expect(cancelled).toMatchObject({ ...rest, status: 'cancelled' });
     const put = standin.requests.find((r) => r.method === 'PUT')!;
     expect(put.path).toBe(`/api/bookings/${bookingId}`);
-    expect(JSON.parse(put.body).booking).toMatchObject({
+    // Every room of the order, by type and dates (a PUT removes the ones it leaves out), for its own customer.
+    expect(JSON.parse(put.body).booking).toEqual({
       id: Number(bookingId),
+      id_property: 1,
       booking_status: 3,
-      associations: { room_types: [{ id_room_type: 1, rooms: [{ id_room: 1 }] }] },
+      associations: {
+        customer_detail: { id_customer: standin.bookings[0]!.customer.id, email: standin.bookings[0]!.customer.email },
+        room_types: [{ id_room_type: 1, checkin_date: '2031-03-10', checkout_date: '2031-03-13', number_of_rooms: 1 }],
+      },
     });
 
     await expect(run(acts.cancelBooking, { tenantId, bookingId })).resolves.toEqual(cancelled);
@@ -333,6 +346,292 @@ describe('bookings and inventory', () => {
     const failure = await failureOf(run(acts.cancelBooking, { tenantId, bookingId: '987654' }));
     expect(failure.type).toBe(ErrorType.PmsRejected);
     expect(failure.nonRetryable).toBe(true);
+  });
+});
+
+/** The POST bookings request the client sent last, parsed. */
+function lastPost(): { booking: Record<string, any> } {
+  const post = standin.requests.filter((r) => r.method === 'POST' && r.path === '/api/bookings').at(-1)!;
+  return JSON.parse(post.body);
+}
+
+/** The order's total as the stand-in's orders resource renders it. */
+const orderTotal = (id: string) =>
+  standin.bookings
+    .find((b) => String(b.id) === id)!
+    .rooms.reduce((sum, r) => sum + r.price + r.tax + r.services.reduce((s, v) => s + v.price + v.tax, 0), 0);
+
+describe('QloApps 1.6.1 as it runs (issue 15)', () => {
+  it('1. sends the guest’s WhatsApp number as the customer phone, which a default install requires', async () => {
+    const tenantId = await pmsTenant();
+    const { acts, run } = pms();
+    await expect(run(acts.createBooking, booking(tenantId, { guestWaId: '447700900123' }))).resolves.toMatchObject({
+      kind: 'booked',
+    });
+    expect(lastPost().booking.associations.customer_detail.phone).toBe('+447700900123');
+    expect(standin.customers[0]!.phone).toBe('+447700900123');
+    // Without the guest's id (a booking started before it was passed) QloApps refuses the booking, as it would.
+    const { guestWaId: _none, ...old } = booking(tenantId, { roomId: '2' });
+    const refused = await failureOf(run(acts.createBooking, old));
+    expect(refused).toMatchObject({ type: ErrorType.PmsRejected, nonRetryable: true });
+    expect(refused.message).toContain('Please provide a valid phone number.');
+  });
+
+  it('2. offers only rooms whose maximum occupancy takes the party; QloApps lists them all', async () => {
+    const tenantId = await pmsTenant();
+    const { acts, run } = pms();
+    const types = async (adults: number, children: number) =>
+      (await run(acts.checkAvailability, stay(tenantId, { adults, children }))).rooms.map((r) => r.roomTypeId);
+    expect(await types(3, 2)).toEqual(['3']);
+    // Standard Double takes one child at most.
+    expect(await types(2, 2)).toEqual(['2', '3']);
+    // Superior Twin: 2 adults and 2 children, but 3 guests at most.
+    const twin = standin.hotels[0]!.roomTypes[1]!;
+    twin.maxOccupancy = 3;
+    try {
+      expect(await types(2, 2)).toEqual(['3']);
+      expect(await types(1, 2)).toEqual(['2', '3']);
+    } finally {
+      delete twin.maxOccupancy;
+    }
+    // Asked to book a room too small for the party, the client does not try.
+    await expect(
+      run(acts.createBooking, booking(tenantId, { roomTypeId: '1', roomId: '1', adults: 2, children: 2 })),
+    ).resolves.toEqual({ kind: 'unavailable' });
+    expect(standin.requests.filter((r) => r.method === 'POST' && r.path === '/api/bookings')).toHaveLength(0);
+  });
+
+  it('3. records the children for the hotel in the remark: QloApps counts them as 0 without their ages', async () => {
+    const tenantId = await pmsTenant();
+    const { acts, run } = pms();
+    await run(acts.createBooking, booking(tenantId, { roomTypeId: '3', roomId: '6', adults: 2, children: 2 }));
+    const sent = lastPost().booking;
+    expect(sent.associations.room_types[0].rooms[0]).toMatchObject({ adult: 2, child: 2 });
+    expect(sent.associations.room_types[0].rooms[0].child_ages).toBeUndefined();
+    const [stored] = standin.bookings;
+    expect(stored!.rooms[0]).toMatchObject({ adults: 2, children: 0 });
+    expect(stored!.remarks[0]).toContain(
+      'Party: 2 adult(s) and 2 child(ren), ages not given; QloApps counts the children as 0.',
+    );
+  });
+
+  it('4. sends the room type’s tax rules group, read from room_types, so QloApps answers 200', async () => {
+    const tenantId = await pmsTenant();
+    const { acts, run } = pms();
+    standin.hotels[0]!.taxRulesGroupId = 7;
+    try {
+      await run(acts.createBooking, booking(tenantId));
+      const room = lastPost().booking.associations.room_types[0].rooms[0];
+      expect(room.id_tax_rules_group).toBe(7);
+      expect(room.services).toEqual([{ id_service: 11, quantity: 1, id_tax_rules_group: 7 }]);
+      expect(standin.requests.some((r) => r.path === '/api/room_types/1')).toBe(true);
+    } finally {
+      standin.hotels[0]!.taxRulesGroupId = 1;
+    }
+  });
+
+  it('4. takes a PHP-warning 500 to a POST or PUT as maybe done: looks it up, and the breaker does not count it', async () => {
+    const tenantId = await pmsTenant();
+    const { acts, run, metrics } = pms({
+      PMS_BREAKER_CONSECUTIVE_FAILURES: '2',
+      PMS_BREAKER_HALF_OPEN_AFTER_MS: '30000',
+    });
+    const made: string[] = [];
+    for (const roomId of ['1', '2', '3']) {
+      standin.inject({ kind: 'phpWarning', match: { method: 'POST', resource: 'bookings' } });
+      const created = await run(acts.createBooking, booking(tenantId, { roomId }));
+      expect(created).toMatchObject({ kind: 'booked', booking: { roomId, status: 'confirmed' } });
+      made.push(created.kind === 'booked' ? created.booking.bookingId : '');
+    }
+    for (const bookingId of made) {
+      standin.inject({ kind: 'phpWarning', match: { method: 'PUT', resource: 'bookings' } });
+      await expect(run(acts.cancelBooking, { tenantId, bookingId })).resolves.toMatchObject({ status: 'cancelled' });
+    }
+    expect(standin.bookings).toHaveLength(3);
+    // A PHP warning where the work was not done: retried (the next attempt looks first), still not an outage.
+    const warning =
+      '[PHP Warning #2] Undefined array key "total_tax" (/var/www/classes/webservice/WebserviceSpecificManagementBookings.php, line 504)';
+    for (let i = 0; i < 3; i++) {
+      standin.inject({ kind: 'error', status: 500, message: warning, match: { method: 'POST', resource: 'bookings' } });
+      const failure = await failureOf(run(acts.createBooking, booking(tenantId, { roomId: '1' })));
+      expect(failure).toMatchObject({ type: ErrorType.PmsUnavailable, nonRetryable: false });
+      expect(failure.message).toContain('has no order with source');
+    }
+    expect(await circuitState(metrics)).toBe(0);
+    // A plain 500 still counts: two open the breaker.
+    standin.inject({ kind: 'error', status: 500 }, 2);
+    for (let i = 0; i < 2; i++) await failureOf(run(acts.getBooking, { tenantId, bookingId: '1' }));
+    expect(await circuitState(metrics)).toBe(2);
+  });
+
+  it('5. reads the cancelled order states from configurations, once per shop, as the shop numbers them', async () => {
+    const tenantId = await pmsTenant();
+    const { acts, run } = pms();
+    standin.settings.orderStates = { ...standin.settings.orderStates, canceled: 14, error: 16 };
+    const first = await run(acts.createBooking, booking(tenantId, { roomId: '1' }));
+    const second = await run(acts.createBooking, booking(tenantId, { roomId: '2' }));
+    if (first.kind !== 'booked' || second.kind !== 'booked') throw new Error('not booked');
+    await expect(run(acts.cancelBooking, { tenantId, bookingId: first.booking.bookingId })).resolves.toMatchObject({
+      status: 'cancelled',
+    });
+    expect(standin.bookings[0]!.currentState).toBe(14);
+    // A payment error frees the rooms in QloApps too.
+    standin.bookings[1]!.currentState = 16;
+    await expect(run(acts.getBooking, { tenantId, bookingId: second.booking.bookingId })).resolves.toMatchObject({
+      status: 'cancelled',
+    });
+    // The default 4 is no longer a cancelled state on this shop.
+    standin.bookings[1]!.currentState = 4;
+    await expect(run(acts.getBooking, { tenantId, bookingId: second.booking.bookingId })).resolves.toMatchObject({
+      status: 'confirmed',
+    });
+    expect(standin.requests.filter((r) => r.path === '/api/configurations')).toHaveLength(1);
+    // Another tenant on the same shop uses the same copy.
+    const other = await pmsTenant();
+    await run(acts.getBooking, { tenantId: other, bookingId: second.booking.bookingId });
+    expect(standin.requests.filter((r) => r.path === '/api/configurations')).toHaveLength(1);
+  });
+
+  it('5. reads the states again once PMS_SHOP_CACHE_SECONDS has passed', async () => {
+    const tenantId = await pmsTenant();
+    const { acts, run } = pms({ PMS_SHOP_CACHE_SECONDS: '1' });
+    const created = await run(acts.createBooking, booking(tenantId));
+    if (created.kind !== 'booked') throw new Error('not booked');
+    standin.settings.orderStates = { ...standin.settings.orderStates, canceled: 24 };
+    standin.bookings[0]!.currentState = 24;
+    await waitFor(
+      'the renumbered state to be read',
+      async () =>
+        (await run(acts.getBooking, { tenantId, bookingId: created.booking.bookingId }))?.status === 'cancelled',
+      { timeoutMs: 5_000, intervalMs: 200 },
+    );
+  });
+
+  it.each([
+    ['digits and symbols', 'Ana2 (María) López: #1', 'Ana', 'María López'],
+    ['an emoji, stored as ???? by QloApps', 'Ana 🙂', 'Ana', 'Guest'],
+    [
+      'a name longer than 32 characters',
+      `Ana ${'Fernández-Villaverde '.repeat(3)}`,
+      'Ana',
+      'Fernández-Villaverde Fernández-V',
+    ],
+    ['nothing usable', '12345 :)', 'WhatsApp', 'Guest'],
+  ])('6. cleans a WhatsApp profile name with %s to what QloApps accepts', async (_what, guestName, first, last) => {
+    const tenantId = await pmsTenant();
+    const { acts, run } = pms();
+    await expect(run(acts.createBooking, booking(tenantId, { guestName }))).resolves.toMatchObject({ kind: 'booked' });
+    expect(lastPost().booking.associations.customer_detail).toMatchObject({ firstname: first, lastname: last });
+    // The guest books again, and cancels: QloApps saves the customer each time, and accepts what it stored.
+    const again = await run(acts.createBooking, booking(tenantId, { guestName, roomId: '2' }));
+    if (again.kind !== 'booked') throw new Error('not booked');
+    await expect(run(acts.cancelBooking, { tenantId, bookingId: again.booking.bookingId })).resolves.toMatchObject({
+      status: 'cancelled',
+    });
+  });
+
+  it('7. maps a key lacking a permission (401 for a resource, 405 for a method) to a configuration failure', async () => {
+    const tenantId = await pmsTenant();
+    const { acts, run } = pms();
+    standin.settings.permissions = {
+      hotel_ari: ['POST'],
+      bookings: ['GET'],
+      room_types: ['GET'],
+      orders: ['GET'],
+      configurations: ['GET'],
+      room_bookings: ['GET'],
+    };
+    const noPost = await failureOf(run(acts.createBooking, booking(tenantId)));
+    expect(noPost).toMatchObject({ type: ErrorType.PmsAuthError, nonRetryable: false });
+    expect(noPost.message).toContain('Method POST is not allowed for the resource bookings');
+    expect(noPost.message).toContain('lacks a permission');
+    expect(configFailureKind(noPost.type)).toBe('pms_auth');
+    standin.settings.permissions = { hotel_ari: ['POST'] };
+    const noOrders = await failureOf(run(acts.getBooking, { tenantId, bookingId: '1' }));
+    expect(noOrders).toMatchObject({ type: ErrorType.PmsAuthError, nonRetryable: false });
+    expect(noOrders.message).toContain('Resource of type "orders" is not allowed');
+    // Once the bound has passed, the worker's interceptor makes it a ConfigurationFailure (activities/config-failures.ts).
+    const bounded = boundConfigFailure(noOrders, { scheduledTimestampMs: 0, activityType: 'getBooking' }, 1_000, 2_000);
+    expect(bounded).toMatchObject({
+      type: ErrorType.ConfigurationFailure,
+      nonRetryable: true,
+      details: [{ kind: 'pms_auth' }],
+    });
+  });
+
+  it('7. needs only the documented permissions', async () => {
+    const tenantId = await pmsTenant();
+    const { acts, run } = pms();
+    standin.settings.permissions = {
+      hotel_ari: ['POST'],
+      bookings: ['POST', 'PUT'],
+      orders: ['GET'],
+      room_bookings: ['GET'],
+      customers: ['GET'],
+      configurations: ['GET'],
+      room_types: ['GET'],
+    };
+    const created = await run(acts.createBooking, booking(tenantId));
+    if (created.kind !== 'booked') throw new Error('not booked');
+    await run(acts.findBookingByReference, { tenantId, reference: created.booking.reference });
+    await run(acts.cancelBooking, { tenantId, bookingId: created.booking.bookingId });
+    await run(acts.cancelBookingsByReference, { tenantId, reference: created.booking.reference });
+    expect(standin.requests.filter((r) => r.path.startsWith('/api/bookings') && r.method === 'GET')).toHaveLength(0);
+  });
+
+  it('8. books, finds and cancels on a shop that shows prices tax excluded, never reading bookings/{id}', async () => {
+    const tenantId = await pmsTenant();
+    const { acts, run } = pms();
+    standin.settings.taxExcludedDisplay = true;
+    const request = booking(tenantId);
+    const created = await run(acts.createBooking, request);
+    expect(created).toMatchObject({ kind: 'booked', booking: { status: 'confirmed', roomId: '1', total: 313.5 } });
+    if (created.kind !== 'booked') throw new Error('not booked');
+    const { bookingId } = created.booking;
+    // A retried create finds it instead of booking again.
+    await expect(run(acts.createBooking, request)).resolves.toMatchObject({ kind: 'booked', booking: { bookingId } });
+    await expect(run(acts.findBookingByReference, { tenantId, reference: request.reference })).resolves.toMatchObject({
+      bookingId,
+    });
+    await expect(run(acts.cancelBookingsByReference, { tenantId, reference: request.reference })).resolves.toEqual({
+      cancelled: [bookingId],
+    });
+    await expect(run(acts.getBooking, { tenantId, bookingId })).resolves.toMatchObject({ status: 'cancelled' });
+    expect(standin.bookings).toHaveLength(1);
+    expect(standin.bookings[0]!.currentState).toBe(4);
+    expect(standin.requests.filter((r) => r.path.startsWith('/api/bookings/') && r.method === 'GET')).toHaveLength(0);
+  });
+
+  it("9. reports a base URL that is not the shop's domain as a PmsRedirect configuration failure", async () => {
+    const tenantId = await pmsTenant();
+    const { acts, run, metrics } = pms({ PMS_BREAKER_CONSECUTIVE_FAILURES: '2' });
+    standin.settings.domain = 'hotel-sol.example';
+    for (let i = 0; i < 3; i++) {
+      const failure = await failureOf(run(acts.checkAvailability, stay(tenantId, { adults: 1 + i })));
+      expect(failure).toMatchObject({ type: ErrorType.PmsRedirect, nonRetryable: false });
+      expect(failure.message).toContain('the PMS redirects to hotel-sol.example');
+      expect(failure.message).toContain("set pmsBaseUrl to the shop's own domain");
+      expect(configFailureKind(failure.type)).toBe('pms_redirect');
+    }
+    // Not an outage: no breaker, no provisional answer.
+    expect(await circuitState(metrics)).toBe(0);
+  });
+
+  it('10. books the fees hotel_ari quotes, so the booked total is the price the guest was quoted', async () => {
+    const tenantId = await pmsTenant();
+    const { acts, run } = pms();
+    const q = stay(tenantId);
+    const quoted = (await run(acts.checkAvailability, q)).rooms.find((r) => r.roomTypeId === '1')!;
+    const created = await run(acts.createBooking, booking(tenantId));
+    if (created.kind !== 'booked') throw new Error('not booked');
+    // 3 nights at the quoted 104.5 (90 + the 5 cleaning fee, + 10 %): 313.5, as the order records it.
+    expect(created.booking.total).toBe(313.5);
+    expect(created.booking.total).toBeCloseTo(quoted.pricePerNight! * 3, 6);
+    expect(orderTotal(created.booking.bookingId)).toBeCloseTo(313.5, 6);
+    // Only the auto-added "with room" fee: not the per-booking fee (hotel_ari does not quote it) nor breakfast.
+    expect(lastPost().booking.associations.room_types[0].rooms[0].services).toEqual([
+      { id_service: 11, quantity: 1, id_tax_rules_group: 1 },
+    ]);
   });
 });
 
@@ -381,7 +680,7 @@ describe('PMS failures', () => {
     expect(msToNumber(failure.nextRetryDelay!)).toBe(5 * 60_000);
   });
 
-  it('maps a refused webservice key (401) or permission (403) to a retryable PmsAuthError, another 4xx to a non-retryable PmsRejected', async () => {
+  it('maps a refused webservice key (401) or a proxy’s 403 to a retryable PmsAuthError, another 4xx to a non-retryable PmsRejected', async () => {
     const wrongKey = await pmsTenant({ credentialsName: 'WRONG_KEY' });
     const { acts, run } = pms();
     const auth = await failureOf(run(acts.checkAvailability, stay(wrongKey)));

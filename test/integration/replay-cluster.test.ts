@@ -54,6 +54,9 @@ const activities = {
   acquireHold() {
     return Promise.resolve({ kind: 'conflict' });
   },
+  recordInteractions() {
+    return Promise.resolve();
+  },
 } satisfies Partial<Activities>;
 
 beforeAll(async () => {

@@ -1,4 +1,3 @@
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,8 +5,8 @@ import { startPostgres } from '../../dev/postgres';
 import { startRedis } from '../../dev/redis';
 import { migrate } from '../../lib/db/migrate';
 import { createPool } from '../../lib/db/pool';
-import { failureConverterPath } from '../../lib/codec';
 import { startTemporalDevServer } from '../../temporal/dev-server';
+import { bundleWorkflows } from '../../workers/workflow-bundle';
 import type { TestEnvironmentState } from '../helpers/env';
 
 /**
@@ -22,12 +21,8 @@ export default async function globalSetup(): Promise<void> {
     startTemporalDevServer({ headless: true, logDir: dir }),
     startPostgres({ dataDir: path.join(dir, 'postgres'), fast: true }),
     startRedis({ dir: path.join(dir, 'redis') }),
-    // With the failure converter the worker's data converter names (lib/codec.ts): failure messages encrypted.
-    bundleWorkflowCode({
-      workflowsPath: require.resolve('../../workflows'),
-      failureConverterPath,
-      logger: quietLogger,
-    }),
+    // The same bundle options as the image's prebuilt bundle (npm run build).
+    bundleWorkflows(quietLogger),
   ]);
   const [temporalResult, postgresResult, redisResult, bundleResult] = started;
   const stopStarted = async () => {

@@ -1,5 +1,16 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { developmentPayloadKeys, PayloadKeyRing } from '../../lib/codec';
 import { ConfigError, developmentGuestRefKey, loadConfig } from '../../lib/config';
+
+/** Certificate files that exist (their content does not matter to the parse; test/unit/temporal-config.test.ts). */
+const certDir = mkdtempSync(path.join(os.tmpdir(), 'config-test-'));
+const certFile = path.join(certDir, 'client.pem');
+const keyFile = path.join(certDir, 'client.key');
+writeFileSync(certFile, 'certificate');
+writeFileSync(keyFile, 'key');
+afterAll(() => rmSync(certDir, { recursive: true, force: true }));
 
 /** The three secrets every process needs; long enough to pass validation and unique enough to search for. */
 const secrets = {
@@ -40,10 +51,12 @@ describe('loadConfig', () => {
         namespace: 'default',
         taskQueue: 'conversations',
         tls: false,
-        tlsCertPath: undefined,
-        tlsKeyPath: undefined,
-        tlsServerName: undefined,
         apiKey: undefined,
+        profile: { address: 'localhost:7233', namespace: 'default' },
+        source: { configFile: undefined, profile: 'default' },
+        codec: undefined,
+        workflowBundlePath: undefined,
+        deprecations: [],
       },
       whatsapp: {
         appSecret: secrets.WHATSAPP_APP_SECRET,
@@ -67,6 +80,7 @@ describe('loadConfig', () => {
         availabilityCacheTtlSeconds: 60,
         allowPrivateNetworks: false,
         maxResponseBytes: 1024 * 1024,
+        shopCacheSeconds: 300,
       },
       holds: { ttlSeconds: 900, maxExtensions: 2 },
       booking: { maxStayNights: 30, pmsTimeoutSeconds: 600 },
@@ -202,21 +216,24 @@ describe('loadConfig', () => {
       expect(badVariables(err)).toEqual(['TEMPORAL_TLS']);
     });
 
-    it('is implied by a client certificate or an API key even when TEMPORAL_TLS=false', () => {
+    it('is implied by a client certificate or an API key, and TEMPORAL_TLS=false still turns it off', () => {
       const withCert = loadConfig({
         ...secrets,
-        TEMPORAL_TLS: 'false',
-        TEMPORAL_TLS_CERT_PATH: '/certs/client.pem',
-        TEMPORAL_TLS_KEY_PATH: '/certs/client.key',
+        TEMPORAL_TLS_CLIENT_CERT_PATH: certFile,
+        TEMPORAL_TLS_CLIENT_KEY_PATH: keyFile,
       });
       expect(withCert.temporal).toMatchObject({
         tls: true,
-        tlsCertPath: '/certs/client.pem',
-        tlsKeyPath: '/certs/client.key',
+        profile: { tls: { clientCert: { path: certFile }, clientKey: { path: keyFile } } },
       });
-      expect(
-        loadConfig({ ...secrets, TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'temporal-key' }).temporal,
-      ).toMatchObject({ tls: true, apiKey: 'temporal-key' });
+      expect(loadConfig({ ...secrets, TEMPORAL_API_KEY: 'temporal-key' }).temporal).toMatchObject({
+        tls: true,
+        apiKey: 'temporal-key',
+      });
+      // envconfig's rule, as in the temporal CLI and every SDK: an explicit "false" wins.
+      expect(loadConfig({ ...secrets, TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'temporal-key' }).temporal.tls).toBe(
+        false,
+      );
     });
   });
 
@@ -233,7 +250,7 @@ describe('loadConfig', () => {
       });
       expect(config.api.port).toBe(3000);
       expect(config.temporal.tls).toBe(false);
-      expect(config.temporal.tlsCertPath).toBeUndefined();
+      expect(config.temporal.profile.tls).toBeUndefined();
       expect(config.temporal.apiKey).toBeUndefined();
       expect(config.logLevel).toBe('info');
       expect(config.whatsapp.graphBaseUrl).toBe('https://graph.facebook.com');
@@ -250,23 +267,28 @@ describe('loadConfig', () => {
     });
   });
 
-  describe('TEMPORAL_TLS_CERT_PATH', () => {
-    it('is rejected without TEMPORAL_TLS_KEY_PATH', () => {
-      const err = configError({ ...secrets, TEMPORAL_TLS_CERT_PATH: '/certs/client.pem' });
-      expect(badVariables(err)).toEqual(['TEMPORAL_TLS_KEY_PATH']);
-      expect(err.message).toContain('TEMPORAL_TLS_CERT_PATH');
+  describe('a client certificate', () => {
+    it('is rejected without its key, under the standard name or the old one', () => {
+      for (const name of ['TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CERT_PATH']) {
+        const err = configError({ ...secrets, [name]: certFile });
+        expect(badVariables(err)).toEqual(['TEMPORAL_TLS_CLIENT_KEY_PATH']);
+      }
     });
 
     it('is rejected when the key path is an empty string', () => {
-      const err = configError({ ...secrets, TEMPORAL_TLS_CERT_PATH: '/certs/client.pem', TEMPORAL_TLS_KEY_PATH: '' });
-      expect(badVariables(err)).toEqual(['TEMPORAL_TLS_KEY_PATH']);
+      const err = configError({
+        ...secrets,
+        TEMPORAL_TLS_CLIENT_CERT_PATH: certFile,
+        TEMPORAL_TLS_CLIENT_KEY_PATH: '',
+      });
+      expect(badVariables(err)).toEqual(['TEMPORAL_TLS_CLIENT_KEY_PATH']);
     });
 
-    it('without a key path is reported together with the other bad variables', () => {
-      const err = configError({ TEMPORAL_TLS_CERT_PATH: '/certs/client.pem', API_PORT: 'abc' });
+    it('without a key is reported together with the other bad variables', () => {
+      const err = configError({ TEMPORAL_TLS_CLIENT_CERT_PATH: certFile, API_PORT: 'abc' });
       expect(badVariables(err)).toEqual([
         'API_PORT',
-        'TEMPORAL_TLS_KEY_PATH',
+        'TEMPORAL_TLS_CLIENT_KEY_PATH',
         'WHATSAPP_ACCESS_TOKEN',
         'WHATSAPP_APP_SECRET',
         'WHATSAPP_VERIFY_TOKEN',
@@ -321,7 +343,7 @@ describe('loadConfig', () => {
     });
 
     it('does not echo a long secret that fails validation elsewhere', () => {
-      const err = configError({ ...secrets, TEMPORAL_TLS_CERT_PATH: '/certs/client.pem' });
+      const err = configError({ ...secrets, TEMPORAL_TLS_CLIENT_CERT_PATH: '/certs/client.pem' });
       for (const secret of Object.values(secrets)) expect(err.message).not.toContain(secret);
     });
   });

@@ -33,6 +33,18 @@ describe('the replies guests read', () => {
     expect(bookingText('es').offerLine(1, 'Doble', 1)).toBe('1. Doble (1 libre)');
   });
 
+  it('confirms a booking with the total the PMS recorded, and without one when it said none', () => {
+    expect(
+      bookingText('es').confirmed('Doble', '2031-03-10', '2031-03-12', 'booking-1', { total: 209, currency: 'EUR' }),
+    ).toBe('¡Reserva confirmada! Doble, del 2031-03-10 al 2031-03-12. Total: 209 EUR. Tu referencia es booking-1.');
+    expect(bookingText('en').confirmed('Double', '2031-03-10', '2031-03-12', 'booking-1', { total: 3000 })).toBe(
+      'Booking confirmed! Double, from 2031-03-10 to 2031-03-12. Total: 3000. Your reference is booking-1.',
+    );
+    expect(bookingText('en').confirmed('Double', '2031-03-10', '2031-03-12', 'booking-1')).toBe(
+      'Booking confirmed! Double, from 2031-03-10 to 2031-03-12. Your reference is booking-1.',
+    );
+  });
+
   it('answers hotel information from the tenant’s value, or the bare value for a topic without a label', () => {
     expect(infoAnswer('es', 'check_in', '15:00')).toBe('El check-in es a partir de las 15:00.');
     expect(infoAnswer('en', 'spa', 'Open 9-21')).toBe('Open 9-21');

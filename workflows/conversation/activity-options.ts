@@ -29,6 +29,8 @@ const retry = {
   send: { ...backoff, maximumInterval: '1 minute', nonRetryableErrorTypes: [ErrorType.WhatsAppPermanentError] },
   /** While Redis is down the booking waits for it. */
   holds: { ...backoff, maximumInterval: '30 seconds', nonRetryableErrorTypes: [ErrorType.InvalidDates] },
+  /** The interaction log is best effort: retried while Redis is down, within its short deadline. */
+  interactionLog: { ...backoff, maximumInterval: '10 seconds' },
   /** Undoing must finish even if the PMS is down for a while. */
   undo: {
     ...backoff,
@@ -75,6 +77,12 @@ const options = {
   },
   /** No deadline: Temporal retries until the PMS answers. */
   undo: { startToCloseTimeout: '30 seconds', retry: retry.undo },
+  /** Nobody waits for it (see workflows/conversation/interactions.ts); after a minute of Redis failing, given up. */
+  recordInteractions: {
+    startToCloseTimeout: '5 seconds',
+    scheduleToCloseTimeout: '1 minute',
+    retry: retry.interactionLog,
+  },
 } satisfies Record<string, ActivityOptions>;
 
 /** The conversation's activities, each proxied with its own options. */
@@ -86,6 +94,9 @@ export const { downloadMedia } = proxyActivities<Activities>(options.downloadMed
 export const { transcribeAudio } = proxyActivities<Activities>(options.transcribeAudio);
 /** The conversation's replies and the saga's messages to the guest go out through the same send path. */
 export const { sendMessage } = proxyActivities<Activities>(options.sendMessage);
+
+/** The interaction log, one call per handled message. */
+export const { recordInteractions } = proxyActivities<Activities>(options.recordInteractions);
 
 /** The booking saga's activities. */
 export const holds = proxyActivities<Activities>(options.holds);

@@ -36,6 +36,7 @@ export async function understandAndAct(
       return { intent: 'unknown', language: lang };
     });
   memory.language = understanding.language;
+  memory.understood = { messageId: message.id, intent: understanding.intent };
   await act(memory, message, understanding, hotel);
 }
 

@@ -29,6 +29,7 @@ import { ConversationStatus } from '../../lib/domain/search-attributes';
 import { receivedReply } from '../../lib/domain/templates';
 import type { TenantProfile } from '../../lib/domain/tenants';
 import { understandAndAct } from './dialogue';
+import { InteractionRecorder } from './interactions';
 import { receiveMedia } from './media-flow';
 import { reply } from './replies';
 import { ConversationMemory } from './state';
@@ -49,6 +50,7 @@ const patches = {
  */
 export async function conversation(input: ConversationInput): Promise<ConversationResult> {
   const memory = new ConversationMemory(input);
+  const interactions = new InteractionRecorder(memory);
   setHandler(inboundMessageSignal, (message) => memory.accept(message));
   setHandler(deliveryStatusSignal, (update) => memory.noteDeliveryStatus(update));
   setHandler(stateQuery, () => memory.snapshot());
@@ -73,12 +75,16 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     memory.settleBookings();
     if (!woke && memory.pending.length === 0) break;
     while (memory.pending.length > 0) {
-      await handle(memory, memory.pending.shift()!);
+      const message = memory.pending.shift()!;
+      const handling = interactions.begin(message);
+      await handle(memory, message);
+      interactions.end(handling);
       memory.settleBookings();
       // Checked after every message: a burst must not grow one run's history without bound. Not while a
       // booking runs: its parent must stay the same run to receive its result.
       if (continueAsNewDue(memory) && !memory.activeBooking) {
         await condition(allHandlersFinished);
+        await interactions.settle();
         return continueAsNew<typeof conversation>({ ...input, carryOver: memory.carryOver() });
       }
     }

@@ -19,11 +19,14 @@ import {
   type Offer,
   type TenantState,
 } from '../../lib/domain/conversation';
+import type { InboundInteraction } from '../../lib/domain/interactions';
 import type { Language } from '../../lib/domain/language';
 import type { DeliveryStatusUpdate, InboundMessage } from '../../lib/domain/messages';
 import type { TenantProfile } from '../../lib/domain/tenants';
 
 const lastMessagesMax = 20;
+/** Dropped duplicates kept until the next interaction record reports them. */
+const droppedDuplicatesMax = 100;
 /** Delivery statuses kept while their send's result is still on its way. */
 const earlyStatusesMax = 50;
 /**
@@ -105,6 +108,13 @@ export class ConversationMemory {
   readonly bookingOutcomes: BookingOutcome[] = [];
   received: number;
   duplicatesDropped: number;
+  /** For the interaction log: when each queued message was taken in (workflow time), by id; this run only. */
+  readonly receivedAt = new Map<string, number>();
+  /** For the interaction log: duplicates dropped since it last reported (this run only). */
+  readonly droppedDuplicates: InboundInteraction[] = [];
+  /** For the interaction log: what the message being handled was understood as. */
+  understood: { messageId: string; intent: string } | undefined;
+  private rememberedTotal = 0;
   private readonly seen: SeenWindow;
   private readonly lastMessages: MessageRecord[];
   /** Statuses that arrived before the send activity's result did (Meta can be faster than our worker). */
@@ -132,9 +142,18 @@ export class ConversationMemory {
     if (!this.seen.add(message.id)) {
       this.duplicatesDropped++;
       log.info('Dropped a duplicate delivery', { messageId: message.id });
+      this.droppedDuplicates.push({
+        messageId: message.id,
+        type: message.type,
+        at: message.timestamp * 1000,
+        receivedAt: Date.now(),
+        outcome: 'duplicate_dropped',
+      });
+      if (this.droppedDuplicates.length > droppedDuplicatesMax) this.droppedDuplicates.shift();
       return;
     }
     this.received++;
+    this.receivedAt.set(message.id, Date.now());
     this.pending.push(message);
   }
 
@@ -158,10 +177,22 @@ export class ConversationMemory {
 
   /** Keeps a message in the last messages shown to operators; returns it for later changes (status, media). */
   remember(record: MessageRecord): MessageRecord {
+    this.rememberedTotal++;
     this.lastMessages.push(record);
     if (this.lastMessages.length > lastMessagesMax)
       this.lastMessages.splice(0, this.lastMessages.length - lastMessagesMax);
     return record;
+  }
+
+  /** How many messages were ever remembered in this run: a mark for {@link rememberedSince}. */
+  get rememberedCount(): number {
+    return this.rememberedTotal;
+  }
+
+  /** The messages remembered after `mark` (as far as the last messages still hold them), oldest first. */
+  rememberedSince(mark: number): MessageRecord[] {
+    const count = Math.min(this.rememberedTotal - mark, this.lastMessages.length);
+    return count > 0 ? this.lastMessages.slice(-count) : [];
   }
 
   /**
