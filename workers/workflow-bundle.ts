@@ -10,9 +10,6 @@ type BundleLogger = NonNullable<Parameters<typeof bundleWorkflowCode>[0]['logger
  * failure converter the worker's data converter names (lib/codec.ts), so failure messages are encrypted too.
  */
 export function bundleWorkflows(logger?: BundleLogger): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows'),
-    failureConverterPath,
-    ...(logger ? { logger } : {}),
-  });
+  const options = { failureConverterPath, ...(logger ? { logger } : {}) };
+  return bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), ...options });
 }
