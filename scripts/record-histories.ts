@@ -25,6 +25,7 @@ import { createPool } from '../lib/db/pool';
 import { demoPmsKeyVariable, demoTenantId, seedDemo } from '../lib/db/seed-demo';
 import { createSecretResolver } from '../lib/secrets';
 import { createLogger } from '../lib/log';
+import { retryAbortedUpdate } from '../lib/temporal-updates';
 import { failureConverterPath, payloadDataConverter } from '../lib/codec';
 import { conversationWorkflowId } from '../lib/domain/messages';
 import { createGuestRefs } from '../lib/guest-refs';
@@ -266,7 +267,7 @@ const scenarios: Record<string, Scenario> = {
     await handle.executeUpdate(operatorReplyUpdate, { args: [{ operator, text: 'Hola, soy Marta, de recepción.' }] });
     await post(textWebhook({ from, id: uniqueMessageId(), body: 'Gracias, Marta', timestamp: nowSeconds() }));
     await waitFor('the answer kept', async () => (await handle.query(stateQuery)).lastMessages.length === 4);
-    await handle.executeUpdate(closeUpdate, { args: [{ operator }] });
+    await retryAbortedUpdate(() => handle.executeUpdate(closeUpdate, { args: [{ operator }] }));
     // The run that sent the staff reply.
     const runId = await runWhere(
       temporal,
