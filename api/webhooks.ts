@@ -70,6 +70,8 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
       guestRef,
       idleTimeoutSeconds: config.conversation.idleTimeoutSeconds,
       seenIdsMax: config.conversation.seenIdsMax,
+      dedupWindowSeconds: config.conversation.dedupWindowSeconds,
+      reconcileWaitSeconds: config.conversation.reconcileWaitSeconds,
       sendTimeoutSeconds: config.whatsapp.sendTimeoutSeconds,
       booking: {
         maxStayNights: config.booking.maxStayNights,

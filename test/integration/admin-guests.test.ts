@@ -38,7 +38,7 @@ const tokens = { root: '', hotel: '', other: '', monitoring: '' };
 let hotelTokenId: string;
 
 beforeAll(async () => {
-  stack = await startStack({ config: { ADMIN_AUTH_FAILURE_LIMIT: '1000' } });
+  stack = await startStack({ config: { ADMIN_AUTH_FAILURE_LIMIT: '1000', CONVERSATION_DEDUP_WINDOW_SECONDS: '1' } });
   ({ whatsapp, temporal, config } = stack);
   redis = createRedis(config.redisUrl);
   await waitFor('redis', () => redis.status === 'ready');

@@ -14,6 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import {
+  defaultDedupWindowSeconds,
   deliveryStatusSignal,
   inboundMessageSignal,
   isMediaMessageType,
@@ -27,6 +28,7 @@ import type { InboundMessage } from '../../lib/domain/messages';
 import { receivedReply } from '../../lib/domain/templates';
 import type { TenantProfile } from '../../lib/domain/tenants';
 import { understandAndAct } from './dialogue';
+import { dormantCarry, dormantRun, isDormant } from './dormant';
 import { InteractionRecorder } from './interactions';
 import { keepMediaForStaff, receiveMedia } from './media-flow';
 import { handleOperators } from './operators';
@@ -41,6 +43,7 @@ import { resolveConversationTenant } from './tenant';
  * order, each exactly once; while staff have the conversation (handoff) they are kept for staff, not answered.
  */
 export async function conversation(input: ConversationInput): Promise<ConversationResult> {
+  if (isDormant(input)) return dormantRun(input, input.dormant, (next) => continueAsNew<typeof conversation>(next));
   const memory = new ConversationMemory(input);
   const interactions = new InteractionRecorder(memory);
   setHandler(inboundMessageSignal, (message) => memory.accept(message));
@@ -91,6 +94,25 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   );
   // The `close` update answers once the run is closed; it must finish before the run does.
   await condition(allHandlersFinished);
+  // Asked only at close, so only runs that close carry the marker (released histories complete here).
+  if (patched(patches.dormantRun)) {
+    await interactions.settle();
+    const { carryOver: _carryOver, ...closedInput } = input;
+    return continueAsNew<typeof conversation>({
+      ...closedInput,
+      dormant: dormantCarry(input, {
+        seenIds: memory.seenIds(),
+        replySeq: memory.replySeq,
+        lastMessageAt: memory.lastMessageAt,
+        // Taken in after the close was decided: they wake the conversation at once.
+        pending: memory.pending,
+        received: memory.received,
+        duplicatesDropped: memory.duplicatesDropped,
+        closedBy,
+        windowSeconds: input.dedupWindowSeconds ?? defaultDedupWindowSeconds,
+      }),
+    });
+  }
   return {
     status: 'closed',
     received: memory.received,

@@ -1,4 +1,11 @@
-import { ActivityFailure, ApplicationFailure, log, TimeoutFailure, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  log,
+  TimeoutFailure,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { MessageRecord } from '../../lib/domain/conversation';
 import { configFailureIn } from '../../lib/domain/errors';
 import type { InboundMessage } from '../../lib/domain/messages';
@@ -44,6 +51,7 @@ async function send(
   { replyTo, summary }: { replyTo?: string; summary: string },
 ): Promise<void> {
   const { input, tenant } = memory;
+  const idempotencyKey = memory.nextKey(workflowInfo().workflowId);
   try {
     const result = await sendMessage.executeWithOptions({ ...sendDeadline(input.sendTimeoutSeconds), summary }, [
       {
@@ -53,6 +61,7 @@ async function send(
         ...(replyTo !== undefined ? { replyTo } : {}),
         tokenRef: tenant?.whatsappTokenRef ?? null,
         tenantId: tenant?.id ?? null,
+        idempotencyKey,
       },
     ]);
     // A null id: Meta accepted the message (so it is sent, and never sent again) without saying its id.

@@ -22,7 +22,7 @@ import {
 } from '../../lib/domain/conversation';
 import type { InboundInteraction } from '../../lib/domain/interactions';
 import type { Language } from '../../lib/domain/language';
-import type { DeliveryStatusUpdate, InboundMessage } from '../../lib/domain/messages';
+import { idempotencyKey, type DeliveryStatusUpdate, type InboundMessage } from '../../lib/domain/messages';
 import type { TenantProfile } from '../../lib/domain/tenants';
 
 const lastMessagesMax = 20;
@@ -54,7 +54,7 @@ function forCarryOver(record: MessageRecord): MessageRecord {
  * The message ids seen lately, oldest first, at most `max`: a redelivered webhook within the window is dropped.
  * Carried across continue-as-new.
  */
-class SeenWindow {
+export class SeenWindow {
   private readonly ids: string[];
   private readonly set: Set<string>;
 
@@ -130,6 +130,12 @@ export class ConversationMemory {
   private readonly lastMessages: MessageRecord[];
   /** Statuses that arrived before the send activity's result did (Meta can be faster than our worker). */
   private readonly earlyStatuses = new Map<string, string>();
+  /** Statuses that carried one of this conversation's idempotency keys, by key: a send in doubt looks here. */
+  private readonly keyedStatuses = new Map<string, DeliveryStatusUpdate>();
+  /** Sequence number of the last message sent to the guest (see {@link nextKey}); carried across runs. */
+  replySeq: number;
+  /** Workflow time (Unix ms) of the last message taken in. */
+  lastMessageAt: number | undefined;
 
   constructor(input: ConversationInput) {
     const carry = input.carryOver;
@@ -147,6 +153,24 @@ export class ConversationMemory {
     this.configFailure = carry?.configFailure;
     this.received = carry?.received ?? 0;
     this.duplicatesDropped = carry?.duplicatesDropped ?? 0;
+    this.replySeq = carry?.replySeq ?? 0;
+    this.lastMessageAt = carry?.lastMessageAt;
+  }
+
+  /** The idempotency key of the next message to the guest: the workflow id and a sequence number never reused. */
+  nextKey(workflowId: string): string {
+    this.replySeq++;
+    return idempotencyKey(workflowId, this.replySeq);
+  }
+
+  /** A status Meta reported for the message sent with this key, if one arrived. */
+  statusForKey(key: string): DeliveryStatusUpdate | undefined {
+    return this.keyedStatuses.get(key);
+  }
+
+  /** The seen message ids, oldest first (what a dormant run carries). */
+  seenIds(): string[] {
+    return this.seen.list();
   }
 
   /**
@@ -188,12 +212,20 @@ export class ConversationMemory {
       return;
     }
     this.received++;
+    this.lastMessageAt = Date.now();
     this.receivedAt.set(message.id, Date.now());
     this.pending.push(message);
   }
 
   /** Meta reports a delivery status: set on the reply it names, or kept until that reply's send returns. */
   noteDeliveryStatus(update: DeliveryStatusUpdate): void {
+    if (update.key !== undefined) {
+      // Kept by key for a send whose outcome is unknown: the first status is enough to know Meta has the message.
+      if (!this.keyedStatuses.has(update.key)) this.keyedStatuses.set(update.key, update);
+      if (this.keyedStatuses.size > earlyStatusesMax) {
+        this.keyedStatuses.delete(this.keyedStatuses.keys().next().value!);
+      }
+    }
     const record = this.lastMessages.find((m) => m.direction === 'out' && m.id === update.messageId);
     if (record) {
       record.status = update.status;
@@ -292,6 +324,8 @@ export class ConversationMemory {
       ...(this.configFailure ? { configFailure: this.configFailure } : {}),
       received: this.received,
       duplicatesDropped: this.duplicatesDropped,
+      replySeq: this.replySeq,
+      ...(this.lastMessageAt !== undefined ? { lastMessageAt: this.lastMessageAt } : {}),
     };
   }
 }
