@@ -12,6 +12,7 @@ import {
   patched,
   setCurrentDetails,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
@@ -98,6 +99,9 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   await condition(allHandlersFinished);
   // Asked only at close, so only runs that close carry the marker (released histories complete here).
   if (patched(patches.dormantRun)) {
+    // The `close` update's answer goes out in a workflow task of its own: a task that also continues as new is
+    // refused by the server when a signal (a delivery status, say) arrives meanwhile, and the answer would be lost.
+    if (closedBy) await sleep(1);
     await interactions.settle();
     const { carryOver: _carryOver, ...closedInput } = input;
     return continueAsNew<typeof conversation>({
