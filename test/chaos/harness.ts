@@ -239,7 +239,8 @@ export async function finalChecks(
   const row: ChaosRow = {
     scenario,
     inbound: inbound.length,
-    replies: sent.length,
+    // The stand-in's messages answering this scenario's inbound messages.
+    replies: sent.filter((m) => m.replyTo !== undefined && inbound.includes(m.replyTo)).length,
     bookings: bookings.length,
     holdsLeft,
   };
