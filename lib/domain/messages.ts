@@ -71,6 +71,12 @@ export function idempotencyKey(workflowId: string, seq: number): string {
   return `${workflowId}#${seq}`;
 }
 
+/** The sequence number an idempotency key ends with, or undefined when it is not one. */
+export function keySequence(key: string): number | undefined {
+  const match = /#(\d{1,9})$/.exec(key);
+  return match ? Number(match[1]) : undefined;
+}
+
 /** The workflow id an idempotency key names, or undefined when it is not one (Meta echoes any string we sent). */
 export function keyWorkflowId(key: string): string | undefined {
   const match = /^(.{1,400})#(\d{1,9})$/.exec(key);

@@ -184,3 +184,35 @@ it('after an operator close: updates are refused as closed, close again is a no-
     await g.handle.terminate('test over');
   });
 });
+
+it('costs a handful of events: a dormant run holding 1,000 seen ids, from start to completion', async () => {
+  const w = world();
+  await withWorker(workflowEnv(), w.activities, async (taskQueue) => {
+    // Meta's message ids are about 60 characters (wamid. and base64).
+    const seenIds = Array.from(
+      { length: 1000 },
+      (_, i) => `wamid.HBgLMTU1NTAwMDExMTEVAgASGBQzQTk${String(i).padStart(20, '0')}`,
+    );
+    const workflowId = `wa:${phoneNumberId}:cost-${randomUUID()}`;
+    const input: ConversationInput = {
+      phoneNumberId,
+      waId: '15550001111',
+      idleTimeoutSeconds: 600,
+      seenIdsMax: 1000,
+      dormant: { seenIds, replySeq: 12, until: Date.now() + 3_000, pending: [], received: 9, duplicatesDropped: 1 },
+    };
+    const handle = await workflowEnv().client.workflow.start<ConversationWorkflow>(conversationWorkflowType, {
+      workflowId,
+      taskQueue,
+      args: [input],
+    });
+    expect(await handle.result()).toEqual({ status: 'closed', received: 9, duplicatesDropped: 1 });
+    const info = (await handle.describe()).raw.workflowExecutionInfo!;
+    const events = Number(info.historyLength);
+    const bytes = Number(info.historySizeBytes);
+    // Started, one workflow task, a timer, its firing, a second task, completed: the seen ids are in the input once.
+    expect(events).toBeLessThanOrEqual(12);
+    expect(bytes).toBeLessThan(120_000);
+    expect(w.sent).toHaveLength(0);
+  });
+});

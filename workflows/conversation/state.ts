@@ -22,7 +22,7 @@ import {
 } from '../../lib/domain/conversation';
 import type { InboundInteraction } from '../../lib/domain/interactions';
 import type { Language } from '../../lib/domain/language';
-import { idempotencyKey, type DeliveryStatusUpdate, type InboundMessage } from '../../lib/domain/messages';
+import { idempotencyKey, keySequence, type DeliveryStatusUpdate, type InboundMessage } from '../../lib/domain/messages';
 import type { TenantProfile } from '../../lib/domain/tenants';
 
 const lastMessagesMax = 20;
@@ -130,8 +130,12 @@ export class ConversationMemory {
   private readonly lastMessages: MessageRecord[];
   /** Statuses that arrived before the send activity's result did (Meta can be faster than our worker). */
   private readonly earlyStatuses = new Map<string, string>();
-  /** Statuses that carried one of this conversation's idempotency keys, by key: a send in doubt looks here. */
-  private readonly keyedStatuses = new Map<string, DeliveryStatusUpdate>();
+  /**
+   * Statuses that carried one of this conversation's idempotency keys (the API passes on only those), by the key's
+   * sequence number: a send in doubt looks here. By number, not by the whole key, so that a replay under another
+   * workflow id (as the replay test runs histories) matches what the original run matched.
+   */
+  private readonly keyedStatuses = new Map<number, DeliveryStatusUpdate>();
   /** Sequence number of the last message sent to the guest (see {@link nextKey}); carried across runs. */
   replySeq: number;
   /** Workflow time (Unix ms) of the last message taken in. */
@@ -163,9 +167,10 @@ export class ConversationMemory {
     return idempotencyKey(workflowId, this.replySeq);
   }
 
-  /** A status Meta reported for the message sent with this key, if one arrived. */
+  /** A status Meta reported for the message sent with this key (its sequence number), if one arrived. */
   statusForKey(key: string): DeliveryStatusUpdate | undefined {
-    return this.keyedStatuses.get(key);
+    const seq = keySequence(key);
+    return seq === undefined ? undefined : this.keyedStatuses.get(seq);
   }
 
   /** The seen message ids, oldest first (what a dormant run carries). */
@@ -219,9 +224,10 @@ export class ConversationMemory {
 
   /** Meta reports a delivery status: set on the reply it names, or kept until that reply's send returns. */
   noteDeliveryStatus(update: DeliveryStatusUpdate): void {
-    if (update.key !== undefined) {
+    const seq = update.key !== undefined ? keySequence(update.key) : undefined;
+    if (seq !== undefined) {
       // Kept by key for a send whose outcome is unknown: the first status is enough to know Meta has the message.
-      if (!this.keyedStatuses.has(update.key)) this.keyedStatuses.set(update.key, update);
+      if (!this.keyedStatuses.has(seq)) this.keyedStatuses.set(seq, update);
       if (this.keyedStatuses.size > earlyStatusesMax) {
         this.keyedStatuses.delete(this.keyedStatuses.keys().next().value!);
       }
