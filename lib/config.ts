@@ -55,6 +55,8 @@ const envSchema = z.object({
 
   CONVERSATION_IDLE_TIMEOUT_SECONDS: positiveInt.default(24 * 60 * 60),
   CONVERSATION_SEEN_IDS_MAX: positiveInt.default(1_000),
+  CONVERSATION_DEDUP_WINDOW_SECONDS: positiveInt.default(7 * 24 * 60 * 60),
+  SEND_RECONCILE_WAIT_SECONDS: positiveInt.default(30),
 
   TENANT_CACHE_REFRESH_SECONDS: positiveInt.default(60),
   TENANT_CACHE_MAX_STALENESS_SECONDS: positiveInt.default(15 * 60),
@@ -160,7 +162,14 @@ export interface Config {
   };
   http: { maxConnectionsPerOrigin: number };
   webhook: { maxBodyBytes: number; temporalTimeoutMs: number };
-  conversation: { idleTimeoutSeconds: number; seenIdsMax: number };
+  conversation: {
+    idleTimeoutSeconds: number;
+    seenIdsMax: number;
+    /** A closed conversation stays dormant this long after its last message, dropping Meta's redeliveries. */
+    dedupWindowSeconds: number;
+    /** A send whose outcome is unknown waits this long for a status carrying its key before it is sent again. */
+    reconcileWaitSeconds: number;
+  };
   tenants: { cacheRefreshSeconds: number; cacheMaxStalenessSeconds: number };
   pms: {
     httpTimeoutMs: number;
@@ -292,6 +301,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     conversation: {
       idleTimeoutSeconds: e.CONVERSATION_IDLE_TIMEOUT_SECONDS,
       seenIdsMax: e.CONVERSATION_SEEN_IDS_MAX,
+      dedupWindowSeconds: e.CONVERSATION_DEDUP_WINDOW_SECONDS,
+      reconcileWaitSeconds: e.SEND_RECONCILE_WAIT_SECONDS,
     },
     tenants: {
       cacheRefreshSeconds: e.TENANT_CACHE_REFRESH_SECONDS,

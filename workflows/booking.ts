@@ -21,6 +21,7 @@ import {
   type BookingStep,
 } from '../lib/domain/booking';
 import type { BookingOutcomeKind } from '../lib/domain/interactions';
+import { idempotencyKey } from '../lib/domain/messages';
 import { BookingReference, TenantId } from '../lib/domain/search-attributes';
 import { bookingText } from '../lib/domain/templates';
 import {
@@ -61,6 +62,7 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
   ]);
 
   /** Sends a message to the guest; the last one says how the booking ended (kept in the interaction log). */
+  let told = 0;
   const tell = (text: string, summary: string, bookingOutcome: BookingOutcomeKind) =>
     sendMessage.executeWithOptions(
       // Bounded, so a guest who cannot be told (WhatsApp down past its window) ends in compensation, not in limbo.
@@ -74,6 +76,8 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
           tenantId: input.tenantId,
           ...(input.replyTo ? { replyTo: input.replyTo } : {}),
           bookingOutcome,
+          // Traceable in status webhooks; the saga does not reconcile (its sends keep Temporal's ordinary retry).
+          idempotencyKey: idempotencyKey(reference, ++told),
         },
       ],
     );

@@ -69,7 +69,12 @@ describe('loadConfig', () => {
       },
       http: { maxConnectionsPerOrigin: 32 },
       webhook: { maxBodyBytes: 3 * 1024 * 1024, temporalTimeoutMs: 5_000 },
-      conversation: { idleTimeoutSeconds: 86_400, seenIdsMax: 1_000 },
+      conversation: {
+        idleTimeoutSeconds: 86_400,
+        seenIdsMax: 1_000,
+        dedupWindowSeconds: 7 * 24 * 60 * 60,
+        reconcileWaitSeconds: 30,
+      },
       tenants: { cacheRefreshSeconds: 60, cacheMaxStalenessSeconds: 900 },
       pms: {
         httpTimeoutMs: 5_000,

@@ -251,7 +251,15 @@ it('an operator reply goes out through the send path, is recorded with the token
       id: expect.stringMatching(/^wamid\.out\./),
     });
     // The same activity as the bot's replies, from the conversation's number to the guest, quoting nothing.
-    expect(w.sent[1]).toEqual({ phoneNumberId, to: expect.any(String), text, tokenRef: null, tenantId: hotel.id });
+    // Its idempotency key is the conversation's next: the greeting was #1.
+    expect(w.sent[1]).toEqual({
+      phoneNumberId,
+      to: expect.any(String),
+      text,
+      tokenRef: null,
+      tenantId: hotel.id,
+      idempotencyKey: `${g.handle.workflowId}#2`,
+    });
     const state = await g.handle.query(stateQuery);
     expect(state.status).toBe('handoff');
     expect(state.lastMessages.at(-1)).toEqual(record);
@@ -312,7 +320,8 @@ it('refuses to resume a conversation that is not in handoff', async () => {
 it('close ends the run at once, recorded with the operator and the reason; a bad reason is refused', async () => {
   const w = world();
   await withWorker(workflowEnv(), w.activities, async (taskQueue) => {
-    const g = guest(taskQueue);
+    // A dedup window already over: the dormant run after the close completes at once (see dormant.test.ts).
+    const g = guest(taskQueue, { dedupWindowSeconds: 1 });
     await g.write('hello');
     await waitFor('the greeting', () => w.sent.length === 1);
     await expectRefused(

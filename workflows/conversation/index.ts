@@ -12,9 +12,11 @@ import {
   patched,
   setCurrentDetails,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
+  defaultDedupWindowSeconds,
   deliveryStatusSignal,
   inboundMessageSignal,
   isMediaMessageType,
@@ -28,6 +30,7 @@ import type { InboundMessage } from '../../lib/domain/messages';
 import { receivedReply } from '../../lib/domain/templates';
 import type { TenantProfile } from '../../lib/domain/tenants';
 import { understandAndAct } from './dialogue';
+import { dormantCarry, dormantRun, isDormant } from './dormant';
 import { InteractionRecorder } from './interactions';
 import { keepMediaForStaff, receiveMedia } from './media-flow';
 import { handleOperators } from './operators';
@@ -43,6 +46,7 @@ import { resolveConversationTenant } from './tenant';
  * for staff, not answered.
  */
 export async function conversation(input: ConversationInput): Promise<ConversationResult> {
+  if (isDormant(input)) return dormantRun(input, input.dormant, (next) => continueAsNew<typeof conversation>(next));
   const memory = new ConversationMemory(input);
   const interactions = new InteractionRecorder(memory);
   setHandler(inboundMessageSignal, (message) => memory.accept(message));
@@ -93,6 +97,28 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   );
   // The `close` update answers once the run is closed; it must finish before the run does.
   await condition(allHandlersFinished);
+  // Asked only at close, so only runs that close carry the marker (released histories complete here).
+  if (patched(patches.dormantRun)) {
+    // The `close` update's answer goes out in a workflow task of its own: a task that also continues as new is
+    // refused by the server when a signal (a delivery status, say) arrives meanwhile, and the answer would be lost.
+    if (closedBy) await sleep(1);
+    await interactions.settle();
+    const { carryOver: _carryOver, ...closedInput } = input;
+    return continueAsNew<typeof conversation>({
+      ...closedInput,
+      dormant: dormantCarry(input, {
+        seenIds: memory.seenIds(),
+        replySeq: memory.replySeq,
+        lastMessageAt: memory.lastMessageAt,
+        // Taken in after the close was decided: they wake the conversation at once.
+        pending: memory.pending,
+        received: memory.received,
+        duplicatesDropped: memory.duplicatesDropped,
+        closedBy,
+        windowSeconds: input.dedupWindowSeconds ?? defaultDedupWindowSeconds,
+      }),
+    });
+  }
   return {
     status: 'closed',
     received: memory.received,

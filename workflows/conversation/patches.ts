@@ -11,4 +11,8 @@ export const patches = {
   bookingStatus: 'conversation-status-booking',
   /** One `recordInteractions` report per handled message (the interaction log). */
   interactionLog: 'interaction-log',
+  /** A closed conversation continues as new into a dormant run that drops redeliveries for Meta's 7-day window. */
+  dormantRun: 'exactly-once-dormant-run',
+  /** A send whose outcome is unknown waits for a status carrying its idempotency key before sending again. */
+  reconcileSend: 'exactly-once-reconcile-send',
 } as const;
