@@ -2,11 +2,13 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
 import { configFailureInterceptor } from '../activities/config-failures';
+import { metricsInterceptor } from '../activities/metrics-interceptor';
 import type { Config } from '../lib/config';
 import { createRuleBasedUnderstander, type Understander } from '../lib/domain/understanding';
 import { createGuestRefs } from '../lib/guest-refs';
 import type { Logger } from '../lib/log';
 import type { Metrics } from '../lib/metrics';
+import type { Redis } from '../lib/redis';
 import type { SecretResolver } from '../lib/secrets';
 import type { TenantCache } from '../lib/tenant-directory';
 import { openWorkerResources } from './resources';
@@ -32,6 +34,8 @@ export interface ConversationWorker {
   tenants: TenantCache;
   /** The worker's Postgres pool. */
   db: Pool;
+  /** The worker's Redis client (readiness pings it). */
+  redis: Redis;
   /**
    * Closes every resource the worker opened (see `WorkerResources`), after a last flush of the outboxes: no
    * socket, Postgres connection or timer of the worker is left. Call once, after `worker.run()` has returned.
@@ -69,10 +73,23 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
         : { workflowsPath: require.resolve('../workflows') }),
       activities,
       interceptors: {
-        activity: [configFailureInterceptor({ boundSeconds: config.configFailureRetrySeconds, log, metrics })],
+        // The metrics interceptor is outermost, so it sees the failure the config-failure bound turned it into.
+        activity: [
+          ...(metrics ? [metricsInterceptor(metrics)] : []),
+          configFailureInterceptor({ boundSeconds: config.configFailureRetrySeconds, log, metrics }),
+        ],
       },
+      // After SIGTERM (or shutdown()), activities in flight get this long to finish before they are cancelled
+      // and handed back to Temporal, which retries them on another worker.
+      shutdownGraceTime: `${config.observability.workerShutdownGraceSeconds} seconds`,
     });
-    return { worker, tenants: resources.tenants, db: resources.db, close: resources.close };
+    return {
+      worker,
+      tenants: resources.tenants,
+      db: resources.db,
+      redis: resources.redis,
+      close: resources.close,
+    };
   } catch (err) {
     await resources.close();
     throw err;
