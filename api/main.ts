@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Socket } from 'node:net';
+import { payloadDataConverter } from '../lib/codec';
 import { ConfigError, loadConfig } from '../lib/config';
 import { createPool } from '../lib/db/pool';
 import { serveMetrics } from '../lib/metrics-server';
@@ -15,7 +16,11 @@ async function main(): Promise<void> {
   for (const deprecation of config.temporal.deprecations) log.warn(deprecation);
   // Lazy: the API starts (and answers 503 on the webhook) even while Temporal is down.
   const connection = Connection.lazy(temporalConnectionOptions(config.temporal));
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const temporal = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: payloadDataConverter(config.payloadKeys),
+  });
   // Also lazy: the admin API answers 503 while Postgres is down; the webhook never uses it.
   const db = createPool(config.databaseUrl, { applicationName: 'api' });
   // Only the admin API's media routes use Redis; the client reconnects on its own while Redis is down.

@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import net from 'node:net';
+import { payloadDataConverter } from '../lib/codec';
 import { ConfigError, loadConfig } from '../lib/config';
 import { createMetrics } from '../lib/metrics';
 import { createLogger } from '../lib/log';
@@ -84,7 +85,11 @@ async function main(): Promise<void> {
       : undefined;
   // Every worker makes sure the hourly media cleanup schedule exists; the first one creates it.
   const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
-  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const client = new Client({
+    connection: clientConnection,
+    namespace: config.temporal.namespace,
+    dataConverter: payloadDataConverter(config.payloadKeys),
+  });
   const stopCounting = countConversations(
     { client, metrics, log, taskQueue: config.temporal.taskQueue },
     config.observability.conversationCountIntervalSeconds * 1000,

@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { createActivities } from '../activities';
 import { configFailureInterceptor } from '../activities/config-failures';
 import { metricsInterceptor } from '../activities/metrics-interceptor';
+import { payloadDataConverter } from '../lib/codec';
 import type { Config } from '../lib/config';
 import { createRuleBasedUnderstander, type Understander } from '../lib/domain/understanding';
 import { createGuestRefs } from '../lib/guest-refs';
@@ -72,6 +73,8 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
         ? { workflowBundle: deps.workflowBundle }
         : { workflowsPath: require.resolve('../workflows') }),
       activities,
+      // Payloads encrypted (lib/codec.ts); a prebuilt bundle must have been built with the same failureConverterPath.
+      dataConverter: payloadDataConverter(config.payloadKeys),
       interceptors: {
         // The metrics interceptor is outermost, so it sees the failure the config-failure bound turned it into.
         activity: [
