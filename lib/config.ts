@@ -129,7 +129,7 @@ const envSchema = z.object({
   // The Temporal SDK's own exporter, proxied by the worker's /metrics; 0 picks a free loopback port at start.
   WORKER_SDK_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   WORKER_READY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
-  WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(25),
+  WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(20),
   CONVERSATION_COUNT_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
   // The API's /metrics on a listener of its own, loopback by default: the public port never serves it.
   API_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),

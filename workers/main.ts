@@ -107,6 +107,8 @@ async function main(): Promise<void> {
   );
   // Worker.run() returns after SIGINT/SIGTERM (the Runtime's shutdown signals): polling stops, and activities in
   // flight finish within WORKER_SHUTDOWN_GRACE_SECONDS or are cancelled and handed back to Temporal.
+  let stopRequested = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => (stopRequested = true));
   const done = worker.run();
   // "worker polling" is what the start command and operators wait for: tasks are being taken, not only connected.
   const polling = workerPolling(() => worker);
@@ -116,7 +118,19 @@ async function main(): Promise<void> {
     clearInterval(announce);
     if (state === 'polling') log.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
   }, 100);
-  await done;
+  try {
+    await done;
+  } catch (err) {
+    // Past shutdownForceTime the SDK gives up on activities that ignore their cancellation (it then fails with
+    // GracefulShutdownPeriodExpiredError, or with the worker still in use): they are left to Temporal, which
+    // retries them on another worker once their timeout passes.
+    if (!stopRequested) throw err;
+    log.error(
+      { err, graceSeconds: config.observability.workerShutdownGraceSeconds },
+      'shutdown grace over: activities abandoned',
+    );
+    process.exit(1);
+  }
   clearInterval(announce);
   stopCounting();
   await close();

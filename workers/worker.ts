@@ -44,6 +44,9 @@ export interface ConversationWorker {
   close: () => Promise<void>;
 }
 
+/** How long after the shutdown grace a worker whose activities ignore cancellation gives up on them. */
+const shutdownForceMs = 5_000;
+
 /**
  * Builds the worker for the `conversations` task queue: opens every long-lived resource it needs (it owns them),
  * builds the activities on them, and creates the `Worker`.
@@ -82,9 +85,11 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
           configFailureInterceptor({ boundSeconds: config.configFailureRetrySeconds, log, metrics }),
         ],
       },
-      // After SIGTERM (or shutdown()), activities in flight get this long to finish before they are cancelled
-      // and handed back to Temporal, which retries them on another worker.
+      // After SIGTERM (or shutdown()), activities in flight get this long to finish before they are cancelled. One
+      // that still runs shutdownForceMs later is abandoned: run() rejects, the process exits, and Temporal hands the
+      // activity to another worker when its timeout passes. Either way the process is gone before compose's SIGKILL.
       shutdownGraceTime: `${config.observability.workerShutdownGraceSeconds} seconds`,
+      shutdownForceTime: config.observability.workerShutdownGraceSeconds * 1000 + shutdownForceMs,
     });
     return {
       worker,

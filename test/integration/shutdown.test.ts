@@ -4,6 +4,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
+import request from 'supertest';
 import { createApp } from '../../api/app';
 import { signBody } from '../../api/signature';
 import { canConnect, getFreePort, waitFor } from '../../dev/process';
@@ -64,6 +65,7 @@ function sendWebhook(
   port: number,
   guest: string,
   hold?: Promise<void>,
+  agent: http.Agent | false = false,
 ): { answer: Promise<Answer>; read: Promise<void> } {
   const raw = JSON.stringify(textWebhook({ phoneNumberId: tenant.phoneNumberId, from: guest, body: 'Hola' }));
   let headersRead!: () => void;
@@ -74,7 +76,7 @@ function sendWebhook(
       port,
       method: 'POST',
       path: '/webhooks/whatsapp',
-      agent: false,
+      agent,
       headers: {
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(raw),
@@ -144,12 +146,13 @@ describe('SIGTERM to the API', () => {
         .on('error', reject),
     );
 
-    // Ten webhooks whose headers the API has read and whose bodies are still arriving when SIGTERM comes.
+    // Ten webhooks whose headers the API has read and whose bodies are still arriving when SIGTERM comes, on
+    // keep-alive connections.
     let releaseBodies!: () => void;
     const bodiesHeld = new Promise<void>((resolve) => (releaseBodies = resolve));
     const held = Array.from({ length: 10 }, () => {
       const guest = uniqueWaId();
-      return { guest, ...sendWebhook(port, guest, bodiesHeld) };
+      return { guest, ...sendWebhook(port, guest, bodiesHeld, keepAlive) };
     });
     await Promise.all(held.map((h) => h.read));
     // And a burst of thirty more, sent as the signal goes.
@@ -164,6 +167,7 @@ describe('SIGTERM to the API', () => {
       intervalMs: 20,
     });
     releaseBodies();
+    const releasedAt = Date.now();
 
     const answers = await Promise.all([...held, ...burst].map(async (w) => ({ guest: w.guest, ...(await w.answer) })));
     // Drained: every request in flight when the signal came was answered, and answered 200.
@@ -181,7 +185,9 @@ describe('SIGTERM to the API', () => {
       await expect(temporal.workflow.getHandle(id).describe()).resolves.toMatchObject({ workflowId: id });
     }
     expect(await api.exited).toBe(0);
-    // Well within the grace: the idle keep-alive connection was closed, not waited out.
+    // Soon after the last answer, well within the grace: the keep-alive connections (the idle one, and those of the
+    // drained requests once answered) were closed, not waited out until their keep-alive timeout.
+    expect(Date.now() - releasedAt).toBeLessThan(3_000);
     expect(Date.now() - signalledAt).toBeLessThan(10_000);
     expect(api.output()).toContain('shutting down: draining in-flight requests');
     expect(api.output()).not.toContain('shutdown grace over');
@@ -263,5 +269,45 @@ describe('SIGTERM to the worker', () => {
     expect((await sendEvents()).scheduled).toBe(1);
     expect(whatsapp.attempts).toBe(1);
     expect(whatsapp.sent.filter((m) => m.to === guest)).toHaveLength(1);
+  });
+
+  it('exits within its grace (plus 5 s) when an activity outlives it, leaving the activity to Temporal', async () => {
+    const workerConfig = testConfig({ WHATSAPP_GRAPH_BASE_URL: whatsapp.url });
+    const { worker } = await startWorkerProcess(
+      workerConfig,
+      dir,
+      {
+        WHATSAPP_GRAPH_BASE_URL: whatsapp.url,
+        TEMPORAL_TASK_QUEUE: workerConfig.temporal.taskQueue,
+        WORKER_SHUTDOWN_GRACE_SECONDS: '1',
+        // The send's own HTTP timeout would otherwise end it after 10 s.
+        WHATSAPP_HTTP_TIMEOUT_MS: '60000',
+      },
+      'stuck-worker',
+    );
+    processes.push(worker);
+    const app = createApp({ temporal, config: workerConfig, log: captureLogger().log, db });
+    const attemptsBefore = whatsapp.attempts;
+    // Graph hangs for longer than any deploy would wait.
+    whatsapp.inject({ kind: 'latency', ms: 60_000 });
+    const raw = JSON.stringify(textWebhook({ phoneNumberId: tenant.phoneNumberId, from: uniqueWaId(), body: 'Hola' }));
+    await request(app.callback())
+      .post('/webhooks/whatsapp')
+      .set('content-type', 'application/json')
+      .set('x-hub-signature-256', signBody(raw, testSecrets.WHATSAPP_APP_SECRET))
+      .send(raw)
+      .expect(200);
+    await waitFor('the send to reach Graph', () => whatsapp.attempts > attemptsBefore, {
+      timeoutMs: 30_000,
+      intervalMs: 20,
+    });
+    const signalledAt = Date.now();
+    worker.child.kill('SIGTERM');
+    const code = await worker.exited;
+    // 1 s of grace, then 5 s before the SDK gives up on it; a worker without the bound waits out the whole send.
+    expect(Date.now() - signalledAt).toBeLessThan(10_000);
+    expect(code).toBe(1);
+    expect(worker.output()).toContain('shutdown grace over: activities abandoned');
+    whatsapp.clearFaults();
   });
 });

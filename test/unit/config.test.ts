@@ -98,7 +98,7 @@ describe('loadConfig', () => {
       observability: {
         workerSdkMetricsPort: 0,
         workerReadyTimeoutMs: 2_000,
-        workerShutdownGraceSeconds: 25,
+        workerShutdownGraceSeconds: 20,
         conversationCountIntervalSeconds: 60,
         apiMetricsPort: 9465,
         apiMetricsHost: '127.0.0.1',
