@@ -221,23 +221,12 @@ describe('SIGTERM to the worker', () => {
     whatsapp.inject({ kind: 'latency', ms: 3_000 });
     const guest = uniqueWaId();
     const raw = JSON.stringify(textWebhook({ phoneNumberId: tenant.phoneNumberId, from: guest, body: 'Hola' }));
-    const res = await new Promise<number>((resolve, reject) => {
-      const server = app.listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        fetch(`http://127.0.0.1:${port}/webhooks/whatsapp`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'x-hub-signature-256': signBody(raw, testSecrets.WHATSAPP_APP_SECRET),
-          },
-          body: raw,
-        }).then(
-          (r) => server.close(() => resolve(r.status)),
-          (err: unknown) => server.close(() => reject(err as Error)),
-        );
-      });
-    });
-    expect(res).toBe(200);
+    await request(app.callback())
+      .post('/webhooks/whatsapp')
+      .set('content-type', 'application/json')
+      .set('x-hub-signature-256', signBody(raw, testSecrets.WHATSAPP_APP_SECRET))
+      .send(raw)
+      .expect(200);
     await waitFor('the send to reach Graph', () => whatsapp.attempts >= 1, { timeoutMs: 30_000, intervalMs: 20 });
     expect(whatsapp.sent).toEqual([]);
     worker.child.kill('SIGTERM');
