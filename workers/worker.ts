@@ -2,6 +2,7 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
 import { configFailureInterceptor } from '../activities/config-failures';
+import { logContextInterceptor } from '../activities/log-context';
 import { metricsInterceptor } from '../activities/metrics-interceptor';
 import { payloadDataConverter } from '../lib/codec';
 import type { Config } from '../lib/config';
@@ -13,6 +14,7 @@ import type { Redis } from '../lib/redis';
 import type { SecretResolver } from '../lib/secrets';
 import type { TenantCache } from '../lib/tenant-directory';
 import { openWorkerResources } from './resources';
+import { workflowInterceptorModule } from './workflow-bundle';
 
 export interface ConversationWorkerDeps {
   config: Config;
@@ -79,11 +81,15 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
       // Payloads encrypted (lib/codec.ts); a prebuilt bundle must have been built with the same failureConverterPath.
       dataConverter: payloadDataConverter(config.payloadKeys),
       interceptors: {
-        // The metrics interceptor is outermost, so it sees the failure the config-failure bound turned it into.
+        // The log context is outermost, so every line logged by the others and the activity carries it; the metrics
+        // interceptor wraps the config-failure one, so it sees the failure the bound turned it into.
         activity: [
+          logContextInterceptor(),
           ...(metrics ? [metricsInterceptor(metrics)] : []),
           configFailureInterceptor({ boundSeconds: config.configFailureRetrySeconds, log, metrics }),
         ],
+        // A prebuilt bundle has the workflow interceptors in it already (workers/workflow-bundle.ts).
+        ...(deps.workflowBundle ? {} : { workflowModules: [workflowInterceptorModule] }),
       },
       // After SIGTERM (or shutdown()), activities in flight get this long to finish before they are cancelled. One
       // that still runs shutdownForceMs later is abandoned: run() rejects, the process exits, and Temporal hands the
