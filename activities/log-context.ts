@@ -1,18 +1,5 @@
-import { defaultPayloadConverter, type Headers } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { logContextHeader, type LogContext } from '../lib/domain/log-context';
-import { withLogContext, type LogFields } from '../lib/log-context';
-
-function headerContext(headers: Headers): LogContext {
-  const payload = headers[logContextHeader];
-  if (!payload) return {};
-  try {
-    const value = defaultPayloadConverter.fromPayload<LogContext | null>(payload);
-    return typeof value === 'object' && value !== null ? value : {};
-  } catch {
-    return {};
-  }
-}
+import { withLogContext, type LogContexts, type LogFields } from '../lib/log-context';
 
 function tenantOf(args: unknown[]): string | undefined {
   const tenantId = (args[0] as { tenantId?: unknown } | undefined)?.tenantId;
@@ -21,27 +8,25 @@ function tenantOf(args: unknown[]): string | undefined {
 
 /**
  * Every line logged while an activity runs carries its workflow id, run id, activity type, and the tenant and
- * message id the workflow sent in the log-context header (the tenant from the input when the header has none): our
+ * message id its workflow last set (the `logContext` sink; the tenant from the input when there is none): our
  * pino lines through the logger's mixin, the SDK's activity lines (`Context.current().log`) through getLogAttributes.
  */
-export function logContextInterceptor(): ActivityInterceptorsFactory {
+export function logContextInterceptor(contexts: LogContexts): ActivityInterceptorsFactory {
   return (ctx) => {
     const { info } = ctx;
-    // Before execute (the SDK's "Activity started" line) only what the activity's info says is known.
+    const run = info.workflowExecution;
+    const context = (run && contexts.get(run.runId)) ?? {};
     let fields: LogFields = {
-      workflowId: info.workflowExecution?.workflowId,
-      runId: info.workflowExecution?.runId,
+      workflowId: run?.workflowId,
+      runId: run?.runId,
       activityType: info.activityType,
+      tenantId: context.tenantId,
+      messageId: context.messageId,
     };
     return {
       inbound: {
         execute(input, next) {
-          const context = headerContext(input.headers);
-          fields = {
-            ...fields,
-            tenantId: context.tenantId ?? tenantOf(input.args),
-            messageId: context.messageId,
-          };
+          fields = { ...fields, tenantId: fields.tenantId ?? tenantOf(input.args) };
           return withLogContext(fields, () => next(input));
         },
       },

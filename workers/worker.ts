@@ -9,6 +9,7 @@ import type { Config } from '../lib/config';
 import { createRuleBasedUnderstander, type Understander } from '../lib/domain/understanding';
 import { createGuestRefs } from '../lib/guest-refs';
 import type { Logger } from '../lib/log';
+import { createLogContexts } from '../lib/log-context';
 import type { Metrics } from '../lib/metrics';
 import type { Redis } from '../lib/redis';
 import type { SecretResolver } from '../lib/secrets';
@@ -70,6 +71,8 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
       guestRefs: createGuestRefs(config.guestRefKey),
       ...(metrics ? { metrics } : {}),
     });
+    // What each run is handling, for its activities' log lines (lib/log-context.ts).
+    const logContexts = createLogContexts();
     const worker = await Worker.create({
       connection,
       namespace: config.temporal.namespace,
@@ -84,7 +87,7 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
         // The log context is outermost, so every line logged by the others and the activity carries it; the metrics
         // interceptor wraps the config-failure one, so it sees the failure the bound turned it into.
         activity: [
-          logContextInterceptor(),
+          logContextInterceptor(logContexts),
           ...(metrics ? [metricsInterceptor(metrics)] : []),
           configFailureInterceptor({ boundSeconds: config.configFailureRetrySeconds, log, metrics }),
         ],
@@ -94,6 +97,7 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
       // After SIGTERM (or shutdown()), activities in flight get this long to finish before they are cancelled. One
       // that still runs shutdownForceMs later is abandoned: run() rejects, the process exits, and Temporal hands the
       // activity to another worker when its timeout passes. Either way the process is gone before compose's SIGKILL.
+      sinks: logContexts.sinks,
       shutdownGraceTime: `${config.observability.workerShutdownGraceSeconds} seconds`,
       shutdownForceTime: config.observability.workerShutdownGraceSeconds * 1000 + shutdownForceMs,
     });

@@ -89,9 +89,8 @@ it("names the workflow, run, tenant and message on every line of a conversation,
   ]);
   for (const line of lines) {
     expect(line.runId ?? line.workflowRunId).toBe(runId);
-    // What is logged before the header is read (the SDK's "Activity started"), or before the tenant is known (the
-    // run's start, the tenant resolution itself), cannot name the tenant yet.
-    if (line.msg === 'Workflow started' || line.msg === 'Activity started') continue;
+    // The run's start comes before any message; the tenant resolution before the tenant is known.
+    if (line.msg === 'Workflow started') continue;
     expect(line).toMatchObject({ messageId });
     if (line.activityType !== 'resolveTenant') expect(line).toMatchObject({ tenantId: tenant.id });
   }
