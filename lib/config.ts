@@ -128,6 +128,15 @@ const envSchema = z.object({
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   // Loopback by default: /metrics has no authentication. Compose sets 0.0.0.0 on its internal network.
   WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  // The Temporal SDK's own exporter, proxied by the worker's /metrics; 0 picks a free loopback port at start.
+  WORKER_SDK_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  WORKER_READY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
+  WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(20),
+  CONVERSATION_COUNT_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
+  // The API's /metrics on a listener of its own, loopback by default: the public port never serves it.
+  API_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
+  API_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  API_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(10),
 
   DATABASE_URL: z
     .string()
@@ -206,6 +215,20 @@ export interface Config {
   workerMetricsPort: number;
   /** Address the worker's /metrics listens on; loopback unless the deployment says otherwise. */
   workerMetricsHost: string;
+  /**
+   * Metrics, health and shutdown (README "Operating it"): the SDK exporter's loopback port (0: any free one), each
+   * readiness check's timeout, the worker's and the API's shutdown grace, how often conversations are counted, and
+   * the API's internal metrics listener (port 0 turns it off).
+   */
+  observability: {
+    workerSdkMetricsPort: number;
+    workerReadyTimeoutMs: number;
+    workerShutdownGraceSeconds: number;
+    conversationCountIntervalSeconds: number;
+    apiMetricsPort: number;
+    apiMetricsHost: string;
+    apiShutdownGraceSeconds: number;
+  };
   /** The failure limiter, and the cap on concurrent scrypt token verifications (and how many may wait for one). */
   admin: {
     authFailureLimit: number;
@@ -339,6 +362,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     workerMetricsPort: e.WORKER_METRICS_PORT,
     workerMetricsHost: e.WORKER_METRICS_HOST,
+    observability: {
+      workerSdkMetricsPort: e.WORKER_SDK_METRICS_PORT,
+      workerReadyTimeoutMs: e.WORKER_READY_TIMEOUT_MS,
+      workerShutdownGraceSeconds: e.WORKER_SHUTDOWN_GRACE_SECONDS,
+      conversationCountIntervalSeconds: e.CONVERSATION_COUNT_INTERVAL_SECONDS,
+      apiMetricsPort: e.API_METRICS_PORT,
+      apiMetricsHost: e.API_METRICS_HOST,
+      apiShutdownGraceSeconds: e.API_SHUTDOWN_GRACE_SECONDS,
+    },
     admin: {
       authFailureLimit: e.ADMIN_AUTH_FAILURE_LIMIT,
       authFailureWindowSeconds: e.ADMIN_AUTH_FAILURE_WINDOW_SECONDS,

@@ -100,6 +100,15 @@ describe('loadConfig', () => {
       },
       workerMetricsPort: 9464,
       workerMetricsHost: '127.0.0.1',
+      observability: {
+        workerSdkMetricsPort: 0,
+        workerReadyTimeoutMs: 2_000,
+        workerShutdownGraceSeconds: 20,
+        conversationCountIntervalSeconds: 60,
+        apiMetricsPort: 9465,
+        apiMetricsHost: '127.0.0.1',
+        apiShutdownGraceSeconds: 10,
+      },
       admin: {
         authFailureLimit: 10,
         authFailureWindowSeconds: 300,

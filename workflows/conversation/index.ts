@@ -39,6 +39,7 @@ import { reply } from './replies';
 import { ConversationMemory } from './state';
 import { settleBookings, showStatus } from './status';
 import { resolveConversationTenant } from './tenant';
+import { currentLogContext, setLogContext } from '../log-context';
 
 /**
  * One guest's conversation with one business number: `wa:<phone_number_id>:<guest ref>`. Messages arrive by signal
@@ -49,7 +50,11 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   if (isDormant(input)) return dormantRun(input, input.dormant, (next) => continueAsNew<typeof conversation>(next));
   const memory = new ConversationMemory(input);
   const interactions = new InteractionRecorder(memory);
-  setHandler(inboundMessageSignal, (message) => memory.accept(message));
+  setHandler(inboundMessageSignal, (message) => {
+    // Until a message is being handled, the lines (the run's first tenant resolution) are about this one.
+    setLogContext({ messageId: currentLogContext().messageId ?? message.id });
+    memory.accept(message);
+  });
   setHandler(deliveryStatusSignal, (update) => memory.noteDeliveryStatus(update));
   setHandler(stateQuery, () => memory.snapshot());
   handleOperators(memory);
@@ -169,6 +174,7 @@ function recordInbound(memory: ConversationMemory, message: InboundMessage): Mes
  * staff (media downloaded), not answered.
  */
 async function handle(memory: ConversationMemory, message: InboundMessage): Promise<void> {
+  setLogContext({ messageId: message.id });
   const inbound = recordInbound(memory, message);
   // A tenant that was unknown, suspended or refused may have been fixed by an operator since; the
   // resolution made at the start of the run already counts for the first message.
@@ -177,6 +183,7 @@ async function handle(memory: ConversationMemory, message: InboundMessage): Prom
   }
   memory.freshResolution = false;
   const tenant = memory.tenant;
+  if (tenant) setLogContext({ tenantId: tenant.id });
   if (!tenant) {
     log.info('No automated reply: no active tenant for this conversation', {
       messageId: message.id,
