@@ -60,7 +60,9 @@ const envSchema = z.object({
   PMS_BREAKER_CONSECUTIVE_FAILURES: positiveInt.default(5),
   PMS_BREAKER_FAILURE_RATIO: z.coerce.number().gt(0).lte(1).default(0.5),
   PMS_BREAKER_MIN_REQUESTS: positiveInt.default(10),
-  PMS_BREAKER_HALF_OPEN_AFTER_MS: positiveInt.default(30_000),
+  PMS_BREAKER_HALF_OPEN_AFTER_MS: positiveInt.default(1_000),
+  PMS_BREAKER_HALF_OPEN_MAX_MS: positiveInt.default(30_000),
+  PMS_REQUEST_ATTEMPTS: positiveInt.max(10).default(3),
   AVAILABILITY_CACHE_TTL_SECONDS: positiveInt.default(60),
   PMS_ALLOW_PRIVATE_NETWORKS: bool.default(false),
   PMS_MAX_RESPONSE_BYTES: positiveInt.default(1024 * 1024),
@@ -142,7 +144,11 @@ export interface Config {
     breakerConsecutiveFailures: number;
     breakerFailureRatio: number;
     breakerMinRequests: number;
+    /** The first half-open delay; each trial that fails doubles it, up to `breakerHalfOpenMaxMs`. */
     breakerHalfOpenAfterMs: number;
+    breakerHalfOpenMaxMs: number;
+    /** Tries of one PMS request that is safe to send again (a read; a booking the PMS refused with a 503). */
+    requestAttempts: number;
     availabilityCacheTtlSeconds: number;
     /** Let tenants' PMS URLs reach loopback, private and link-local addresses (development, tests, the demo). */
     allowPrivateNetworks: boolean;
@@ -225,6 +231,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (cleaned.NODE_ENV === 'production' && cleaned.GUEST_REF_KEY === undefined) {
     lines.push('  GUEST_REF_KEY: is required in production (the key of guest pseudonyms; e.g. openssl rand -hex 32)');
   }
+  if (parsed.success && parsed.data.PMS_BREAKER_HALF_OPEN_MAX_MS < parsed.data.PMS_BREAKER_HALF_OPEN_AFTER_MS) {
+    lines.push('  PMS_BREAKER_HALF_OPEN_MAX_MS: must be at least PMS_BREAKER_HALF_OPEN_AFTER_MS (the first delay)');
+  }
   // The profile file, certificate files and aliases, once the TEMPORAL_* variables themselves are valid.
   const temporal = resolveTemporalEnv(cleaned);
   lines.push(...temporal.problems.map((problem) => `  ${problem}`));
@@ -262,6 +271,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       breakerFailureRatio: e.PMS_BREAKER_FAILURE_RATIO,
       breakerMinRequests: e.PMS_BREAKER_MIN_REQUESTS,
       breakerHalfOpenAfterMs: e.PMS_BREAKER_HALF_OPEN_AFTER_MS,
+      breakerHalfOpenMaxMs: e.PMS_BREAKER_HALF_OPEN_MAX_MS,
+      requestAttempts: e.PMS_REQUEST_ATTEMPTS,
       availabilityCacheTtlSeconds: e.AVAILABILITY_CACHE_TTL_SECONDS,
       allowPrivateNetworks: e.PMS_ALLOW_PRIVATE_NETWORKS,
       maxResponseBytes: e.PMS_MAX_RESPONSE_BYTES,
