@@ -11,4 +11,10 @@ export const patches = {
   bookingStatus: 'conversation-status-booking',
   /** One `recordInteractions` report per handled message (the interaction log). */
   interactionLog: 'interaction-log',
+  /**
+   * Issue 13: tenant resolution and understanding run as local activities, inside the workflow task that handles the
+   * message, rather than as two activities with a task-queue round trip each; `TenantId` is upserted only when it
+   * changes.
+   */
+  localSteps: 'perf-local-steps',
 } as const;
