@@ -11,6 +11,7 @@ import type { Metrics } from '../lib/metrics';
 import type { SecretResolver } from '../lib/secrets';
 import type { TenantCache } from '../lib/tenant-directory';
 import { openWorkerResources } from './resources';
+import { workerTuning } from './tuning';
 
 export interface ConversationWorkerDeps {
   config: Config;
@@ -69,6 +70,7 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
         ? { workflowBundle: deps.workflowBundle }
         : { workflowsPath: require.resolve('../workflows') }),
       activities,
+      ...workerTuning(config.workerTuning),
       // Payloads encrypted (lib/codec.ts); a prebuilt bundle must have been built with the same failureConverterPath.
       dataConverter: payloadDataConverter(config.payloadKeys),
       interceptors: {

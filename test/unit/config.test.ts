@@ -84,6 +84,15 @@ describe('loadConfig', () => {
         maxResponseBytes: 1024 * 1024,
         shopCacheSeconds: 300,
       },
+      workerTuning: {
+        maxCachedWorkflows: 1_500,
+        maxConcurrentWorkflowTasks: 40,
+        maxConcurrentActivities: 100,
+        maxConcurrentLocalActivities: 100,
+        workflowTaskPollers: 10,
+        activityTaskPollers: 10,
+        stickyQueueTimeoutMs: 10_000,
+      },
       holds: { ttlSeconds: 900, maxExtensions: 2 },
       booking: { maxStayNights: 30, pmsTimeoutSeconds: 600 },
       media: {
@@ -172,6 +181,15 @@ describe('loadConfig', () => {
     });
     expect(err.message).toContain('PMS_BREAKER_HALF_OPEN_MAX_MS: must be at least PMS_BREAKER_HALF_OPEN_AFTER_MS');
     expect(badVariables(configError({ ...secrets, PMS_REQUEST_ATTEMPTS: '11' }))).toEqual(['PMS_REQUEST_ATTEMPTS']);
+  });
+
+  it('refuses more workflow task pollers than workflow task slots', () => {
+    const err = configError({
+      ...secrets,
+      WORKER_MAX_WORKFLOW_TASKS: '8',
+      WORKER_WORKFLOW_TASK_POLLERS: '10',
+    });
+    expect(err.message).toContain('WORKER_WORKFLOW_TASK_POLLERS: must be at most WORKER_MAX_WORKFLOW_TASKS');
   });
 
   it('says a present but malformed variable is invalid, not missing', () => {
