@@ -94,7 +94,7 @@ const envSchema = z.object({
   PMS_SHOP_CACHE_SECONDS: positiveInt.default(5 * 60),
 
   // The worker's Temporal settings (README, "Scaling"; docs/scaling.md says how each was chosen).
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(1_500),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(1_000),
   WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
   WORKER_MAX_ACTIVITIES: positiveInt.default(100),
   WORKER_MAX_LOCAL_ACTIVITIES: positiveInt.default(100),

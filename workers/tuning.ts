@@ -8,7 +8,7 @@ import type { Config } from '../lib/config';
  */
 export function workerTuning(t: Config['workerTuning']) {
   return {
-    // Bounds memory: a cached conversation costs ~330 KiB; one evicted answers after a replay of its history.
+    // Bounds memory: a cached conversation costs ~0.4 MiB; one evicted answers after a replay of its history.
     maxCachedWorkflows: t.maxCachedWorkflows,
     maxConcurrentWorkflowTaskExecutions: t.maxConcurrentWorkflowTasks,
     maxConcurrentActivityTaskExecutions: t.maxConcurrentActivities,

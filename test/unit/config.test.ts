@@ -85,7 +85,7 @@ describe('loadConfig', () => {
         shopCacheSeconds: 300,
       },
       workerTuning: {
-        maxCachedWorkflows: 1_500,
+        maxCachedWorkflows: 1_000,
         maxConcurrentWorkflowTasks: 40,
         maxConcurrentActivities: 100,
         maxConcurrentLocalActivities: 100,

@@ -9,7 +9,7 @@ describe('workerTuning', () => {
 
   it('passes the documented defaults, with a sticky cache bounded whatever the machine, and reuseV8Context on', () => {
     expect(tuning()).toEqual({
-      maxCachedWorkflows: 1_500,
+      maxCachedWorkflows: 1_000,
       maxConcurrentWorkflowTaskExecutions: 40,
       maxConcurrentActivityTaskExecutions: 100,
       maxConcurrentLocalActivityExecutions: 100,
