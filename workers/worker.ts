@@ -16,6 +16,7 @@ import type { SecretResolver } from '../lib/secrets';
 import type { TenantCache } from '../lib/tenant-directory';
 import { openWorkerResources } from './resources';
 import { workflowInterceptorModule } from './workflow-bundle';
+import { workerTuning } from './tuning';
 
 export interface ConversationWorkerDeps {
   config: Config;
@@ -81,6 +82,7 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
         ? { workflowBundle: deps.workflowBundle }
         : { workflowsPath: require.resolve('../workflows') }),
       activities,
+      ...workerTuning(config.workerTuning),
       // Payloads encrypted (lib/codec.ts); a prebuilt bundle must have been built with the same failureConverterPath.
       dataConverter: payloadDataConverter(config.payloadKeys),
       interceptors: {
