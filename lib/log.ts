@@ -49,8 +49,15 @@ export function maskPhones(text: string): string {
   return text.replace(phoneLike, '***$1');
 }
 
+/**
+ * Whole values that are ids and never a phone number, kept as they are so operators can search logs by them: a UUID
+ * (run ids) and a conversation's workflow id by keyed guest reference (`wa:<phone_number_id>:<20 hex>`; the business
+ * number's Meta id is not a person's number). Digit runs inside them would otherwise look like phone numbers.
+ */
+const idValue = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|wa:\d{1,20}:[0-9a-f]{20})$/i;
+
 function scrub(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return maskPhones(value);
+  if (typeof value === 'string') return idValue.test(value) ? value : maskPhones(value);
   if (depth > 4 || value === null || typeof value !== 'object') return value;
   if (value instanceof Error) {
     return { type: value.name, message: maskPhones(value.message), stack: value.stack && maskPhones(value.stack) };

@@ -109,6 +109,15 @@ describe('createLogger', () => {
       expect(only(entries())).toMatchObject({ workflowId: 'wa:***22:***34', deep: { list: ['call ***34'] } });
     });
 
+    it('but keeps ids whole: a run id (UUID) and a conversation id by keyed guest reference', () => {
+      const { log, raw, entries } = capture();
+      const runId = '9aae0f89-b90c-41e0-a676-1c79c1458976';
+      const keyed = `wa:${businessNumberId}:0aca12365fa8d20726c9`;
+      log.info({ runId, workflowId: keyed, note: `guest +${guest}` }, 'handled');
+      expect(only(entries())).toMatchObject({ runId, workflowId: keyed, note: 'guest ***34' });
+      expect(raw()).not.toContain(guest);
+    });
+
     it('in an Error logged as err, with a message', () => {
       const { log, raw, entries } = capture();
       log.error({ err: new Error(`Workflow ${workflowId} failed`) }, 'signal failed');
