@@ -88,7 +88,10 @@ async function converse(
 
 async function sentTo(waId: string): Promise<{ text?: string }[]> {
   const res = await fetch(`${standin}/_standin/messages?to=${waId}`);
-  return ((await res.json()) as { messages: { text?: string }[] }).messages;
+  // Read receipts are listed beside the messages (kind `read_typing`); the demo prints the messages.
+  return ((await res.json()) as { messages: { kind: string; text?: string }[] }).messages.filter(
+    (m) => m.kind === 'message',
+  );
 }
 
 const es = spanishDate;

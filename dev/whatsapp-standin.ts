@@ -14,12 +14,22 @@ import { serverControls } from './process';
  */
 
 export interface SentMessage {
+  kind: 'message';
   id: string;
   phoneNumberId: string;
   to: string;
   type: string;
   text: string | undefined;
   replyTo: string | undefined;
+  at: number;
+}
+
+/** A mark-as-read call (`status: "read"`), with the typing indicator (`read_typing`) or without (`read`). */
+export interface ReadReceipt {
+  kind: 'read_typing' | 'read';
+  phoneNumberId: string;
+  /** The guest's message it marks read. */
+  messageId: string;
   at: number;
 }
 
@@ -75,6 +85,8 @@ export interface MediaRequestCounts {
 export interface WhatsAppStandin {
   url: string;
   sent: SentMessage[];
+  /** Mark-as-read calls (with or without the typing indicator), in arrival order; not messages, so not in `sent`. */
+  reads: ReadReceipt[];
   /** Every request to the send endpoint, including failed ones. */
   attempts: number;
   /** TCP connections accepted so far (shows whether clients reuse keep-alive connections). */
@@ -223,6 +235,7 @@ export async function startWhatsAppStandin(options: {
   let counter = 0;
   const standin: Omit<WhatsAppStandin, 'url' | 'close' | 'openConnections'> = {
     sent: [],
+    reads: [],
     attempts: 0,
     connections: 0,
     undeliverable: new Set(),
@@ -256,6 +269,7 @@ export async function startWhatsAppStandin(options: {
     reset() {
       faults.length = 0;
       standin.sent.length = 0;
+      standin.reads.length = 0;
       standin.attempts = 0;
       standin.connections = 0;
       standin.undeliverable.clear();
@@ -278,6 +292,9 @@ export async function startWhatsAppStandin(options: {
     }
     let body: {
       messaging_product?: string;
+      status?: string;
+      message_id?: string;
+      typing_indicator?: { type?: string };
       to?: string;
       type?: string;
       text?: { body?: string };
@@ -289,6 +306,7 @@ export async function startWhatsAppStandin(options: {
       graphError(res, 400, 100, 'Invalid parameter');
       return;
     }
+    if (body.messaging_product === 'whatsapp' && body.status !== undefined) return markRead(res, phoneNumberId, body);
     if (body.messaging_product !== 'whatsapp' || !body.to || !body.type) {
       graphError(res, 400, 131008, 'Required parameter is missing');
       return;
@@ -303,6 +321,7 @@ export async function startWhatsAppStandin(options: {
     }
     const id = `wamid.standin.${Date.now().toString(36)}.${(++counter).toString(36)}`;
     const sent: SentMessage = {
+      kind: 'message',
       id,
       phoneNumberId,
       to: body.to,
@@ -322,6 +341,32 @@ export async function startWhatsAppStandin(options: {
       contacts: [{ input: body.to, wa_id: body.to }],
       messages: [{ id }],
     });
+  }
+
+  /**
+   * `status: "read"` for a guest's message, optionally with `typing_indicator: {type: "text"}`: Meta answers
+   * `{"success": true}`, or 400 code 100 for a missing id or an indicator type other than `text`.
+   */
+  function markRead(
+    res: ServerResponse,
+    phoneNumberId: string,
+    body: { status?: string; message_id?: string; typing_indicator?: { type?: string } },
+  ) {
+    if (body.status !== 'read' || !body.message_id) {
+      graphError(res, 400, 100, 'Invalid parameter');
+      return;
+    }
+    if (body.typing_indicator !== undefined && body.typing_indicator.type !== 'text') {
+      graphError(res, 400, 100, 'Invalid parameter: typing_indicator.type');
+      return;
+    }
+    standin.reads.push({
+      kind: body.typing_indicator ? 'read_typing' : 'read',
+      phoneNumberId,
+      messageId: body.message_id,
+      at: Date.now(),
+    });
+    json(res, 200, { success: true });
   }
 
   function authorized(req: IncomingMessage, res: ServerResponse): boolean {
@@ -449,8 +494,14 @@ export async function startWhatsAppStandin(options: {
         return json(res, 200, { id });
       }
       if (req.method === 'GET' && url.pathname === '/_standin/messages') {
+        // Messages and read receipts side by side, each with its kind, in arrival order. A receipt names no guest:
+        // with `to`, it is listed when one of that guest's messages answered the message it marked read.
         const to = url.searchParams.get('to');
-        return json(res, 200, { messages: standin.sent.filter((m) => !to || m.to === to), attempts: standin.attempts });
+        const messages = standin.sent.filter((m) => !to || m.to === to);
+        const answered = new Set(messages.map((m) => m.replyTo));
+        const reads = standin.reads.filter((r) => !to || answered.has(r.messageId));
+        const all = [...reads, ...messages].sort((a, b) => a.at - b.at);
+        return json(res, 200, { messages: all, attempts: standin.attempts });
       }
       if (req.method === 'POST' && url.pathname === '/_standin/faults') {
         const { fault, times } = JSON.parse(await readBody(req)) as { fault: Fault; times?: number };

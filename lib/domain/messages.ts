@@ -79,6 +79,17 @@ export interface SendTextInput {
   bookingOutcome?: BookingOutcomeKind;
 }
 
+/** Marks a guest's message read (blue ticks), and shows the typing indicator: the `markRead` activity's input. */
+export interface MarkReadInput {
+  phoneNumberId: string;
+  /** The wamid of the guest's message; WhatsApp marks the earlier ones of the thread read with it. */
+  messageId: string;
+  /** Also show "typing…" until the reply (or 25 s). */
+  typing: boolean;
+  tokenRef?: string | null;
+  tenantId?: string | null;
+}
+
 export interface SendResult {
   /**
    * Meta's id of the message, or null when Meta answered 2xx without one: the message was accepted (it is

@@ -357,7 +357,11 @@ it('refuses to close while a booking runs, and shows `booking` until the saga en
     const reference = (await g.handle.query(stateQuery)).booking!.reference;
     const saga = await workflowEnv().client.workflow.getHandle(reference).describe();
     expect(saga.typedSearchAttributes.get(GuestRef)).toBe('0123456789abcdef0123');
-    expect(await patchMarkers(g.handle)).toEqual(['interaction-log', 'conversation-status-booking']);
+    expect(await patchMarkers(g.handle)).toEqual([
+      'guest-ux-read-typing',
+      'interaction-log',
+      'conversation-status-booking',
+    ]);
     await g.handle.terminate('test over');
   });
 });
@@ -371,7 +375,11 @@ it('a guest who asks for a person is handed off: told so once, then the bot keep
     expect(w.texts()[0]).toMatch(/A person will answer|staff|team/);
     await waitFor('handoff shown', async () => (await statusAttribute(g.handle)) === 'handoff');
     expect((await g.handle.query(stateQuery)).handoff).toMatchObject({ by: 'guest' });
-    expect(await patchMarkers(g.handle)).toEqual(['guest-asks-for-person-handoff', 'interaction-log']);
+    expect(await patchMarkers(g.handle)).toEqual([
+      'guest-ux-read-typing',
+      'guest-asks-for-person-handoff',
+      'interaction-log',
+    ]);
     await g.write('hello?');
     await waitFor('the message kept', async () => (await g.handle.query(stateQuery)).lastMessages.length === 3);
     expect(w.sent).toHaveLength(1);

@@ -5,6 +5,8 @@
 import {
   ActivityCancellationType,
   proxyActivities,
+  proxyLocalActivities,
+  type LocalActivityOptions,
   type ActivityOptions,
   type RetryPolicy,
 } from '@temporalio/workflow';
@@ -85,9 +87,20 @@ const options = {
   },
 } satisfies Record<string, ActivityOptions>;
 
+/**
+ * Read receipt and typing indicator: a local activity (no task-queue round trip, so it goes out within a second of
+ * the webhook). Best effort: a few quick attempts, then the conversation answers anyway.
+ */
+const markReadOptions = {
+  startToCloseTimeout: '5 seconds',
+  scheduleToCloseTimeout: '15 seconds',
+  retry: { ...backoff, maximumAttempts: 3, nonRetryableErrorTypes: [ErrorType.WhatsAppPermanentError] },
+} satisfies LocalActivityOptions;
+
 /** The conversation's activities, each proxied with its own options. */
 export const { resolveTenant } = proxyActivities<Activities>(options.resolveTenant);
 export const { understand } = proxyActivities<Activities>(options.understand);
+export const { markRead } = proxyLocalActivities<Activities>(markReadOptions);
 export const { checkAvailability } = proxyActivities<Activities>(options.checkAvailability);
 export const { cancelBooking: cancelConfirmedBooking } = proxyActivities<Activities>(options.cancelConfirmedBooking);
 export const { downloadMedia } = proxyActivities<Activities>(options.downloadMedia);

@@ -31,6 +31,7 @@ import { InteractionRecorder } from './interactions';
 import { keepMediaForStaff, receiveMedia } from './media-flow';
 import { handleOperators } from './operators';
 import { patches } from './patches';
+import { showReadAndTyping } from './read-receipts';
 import { reply } from './replies';
 import { ConversationMemory } from './state';
 import { settleBookings, showStatus } from './status';
@@ -165,6 +166,7 @@ async function handle(memory: ConversationMemory, message: InboundMessage): Prom
     return;
   }
   setCurrentDetails(`Answering ${message.type} message ${message.id}`);
+  await showReadAndTyping(message, tenant, memory.input.phoneNumberId);
   await answer(memory, message, inbound, tenant, lang);
 }
 

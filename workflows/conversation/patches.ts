@@ -11,4 +11,6 @@ export const patches = {
   bookingStatus: 'conversation-status-booking',
   /** One `recordInteractions` report per handled message (the interaction log). */
   interactionLog: 'interaction-log',
+  /** Issue 12: a guest's message the bot will answer is marked read, with the typing indicator, first. */
+  readTyping: 'guest-ux-read-typing',
 } as const;
