@@ -5,7 +5,8 @@ import type { Pool } from 'pg';
 import { shopRedirect } from '../clients/qloapps/probe';
 import type { Config } from '../lib/config';
 import type { Logger } from '../lib/log';
-import { adminRouter } from './admin/router';
+import { adminAuthentication, adminRouter } from './admin/router';
+import { codecRouter } from './codec/router';
 import { errorHandler } from './errors';
 import { healthRouter } from './health';
 import { securityHeaders } from './security-headers';
@@ -46,6 +47,8 @@ export function createApp(deps: AppDeps): Koa {
     );
   });
   const { temporal, config, log, db } = deps;
+  // One failure limit per client address for the admin API and the codec login alike.
+  const auth = adminAuthentication({ db, config, log });
   for (const router of [
     webhookRouter({ temporal, config, log }),
     healthRouter({ temporal }),
@@ -55,6 +58,7 @@ export function createApp(deps: AppDeps): Koa {
       config,
       log,
       redis: deps.redis,
+      auth,
       pmsRedirect:
         deps.pmsRedirect ??
         ((baseUrl) =>
@@ -63,6 +67,7 @@ export function createApp(deps: AppDeps): Koa {
             allowPrivateNetworks: config.pms.allowPrivateNetworks,
           })),
     }),
+    codecRouter({ config, log, db, auth }),
   ]) {
     app.use(router.routes());
     app.use(router.allowedMethods());

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { payloadDataConverter } from '../lib/codec';
 import { ConfigError, loadConfig } from '../lib/config';
 import { createPool } from '../lib/db/pool';
 import { createRedis } from '../lib/redis';
@@ -12,7 +13,11 @@ function main(): void {
   for (const deprecation of config.temporal.deprecations) log.warn(deprecation);
   // Lazy: the API starts (and answers 503 on the webhook) even while Temporal is down.
   const connection = Connection.lazy(temporalConnectionOptions(config.temporal));
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const temporal = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: payloadDataConverter(config.payloadKeys),
+  });
   // Also lazy: the admin API answers 503 while Postgres is down; the webhook never uses it.
   const db = createPool(config.databaseUrl, { applicationName: 'api' });
   // Only the admin API's media routes use Redis; the client reconnects on its own while Redis is down.

@@ -79,7 +79,7 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
       },
     };
     await temporal.workflow.signalWithStart<ConversationWorkflow, [typeof message]>(conversationWorkflowType, {
-      workflowId: conversationWorkflowId(phoneNumberId, waId),
+      workflowId: conversationWorkflowId(phoneNumberId, guestRefs.of(waId)),
       taskQueue: config.temporal.taskQueue,
       args: [input],
       signal: inboundMessageSignal,
@@ -97,7 +97,7 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
   async function deliverStatus({ phoneNumberId, waId, status }: StatusDelivery): Promise<void> {
     try {
       await temporal.workflow
-        .getHandle(conversationWorkflowId(phoneNumberId, waId))
+        .getHandle(conversationWorkflowId(phoneNumberId, guestRefs.of(waId)))
         .signal(deliveryStatusSignal, status);
     } catch (err) {
       // A status for a conversation that has closed (or a group we never wrote to) has nowhere to go.

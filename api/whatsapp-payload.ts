@@ -12,10 +12,10 @@ const unixSeconds = z.union([z.string(), z.number()]).transform((v) => {
 });
 
 /**
- * A business number id or a guest's WhatsApp id. Both go into the conversation's workflow id
- * (`wa:<phone_number_id>:<wa_id>`): no `:`, so two pairs can never make the same id; ASCII, because Temporal
- * takes ids as UTF-8; and short enough for Temporal's id length limit (255 in docker-compose.yml).
- * Meta's are digits; its examples use placeholders such as `GROUP_ID`.
+ * A business number id or a guest's WhatsApp id. The conversation's workflow id is made of the business number id
+ * and the guest's keyed reference (`wa:<phone_number_id>:<guest ref>`): no `:`, so two pairs can never make the same
+ * id; ASCII, because Temporal takes ids as UTF-8; and short enough for Temporal's id length limit (255 in
+ * docker-compose.yml). Meta's are digits; its examples use placeholders such as `GROUP_ID`.
  */
 const addressId = z
   .string()

@@ -1,7 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import { conversationWorkflowId } from '../lib/domain/messages';
 import { percentile } from './stats';
 import type { Sample } from './e2e';
 
@@ -90,8 +89,8 @@ export function messageSteps(events: HistoryEvent[], sample: Sample): Step[] {
 }
 
 /** The events of `sample`'s message: from the start (new conversation) or its own signal (follow-up). */
-export async function eventsOfMessage(client: Client, phoneNumberId: string, sample: Sample, followUp: boolean) {
-  const history = await client.workflow.getHandle(conversationWorkflowId(phoneNumberId, sample.waId)).fetchHistory();
+export async function eventsOfMessage(client: Client, workflowId: string, sample: Sample, followUp: boolean) {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const events = history.events ?? [];
   if (!followUp) return events;
   // The follow-up's signal: the first one recorded after its webhook was posted (the sender waits for each reply).

@@ -30,7 +30,10 @@ async function stepsSection(system: System, messages: number, idleMs = 1_500) {
   const paths = { first: [] as Step[][], followUp: [] as Step[][], afterIdle: [] as Step[][] };
   const steps = async (waId: string, text: string, followUp: boolean) => {
     const sample = await converse(system, waId, text);
-    return messageSteps(await eventsOfMessage(system.client, system.phoneNumberId, sample, followUp), sample);
+    return messageSteps(
+      await eventsOfMessage(system.client, system.conversationId(sample.waId), sample, followUp),
+      sample,
+    );
   };
   const guests = Array.from({ length: messages }, () => newGuest());
   for (const waId of guests) paths.first.push(await steps(waId, 'Hola, buenas tardes', false));
@@ -56,7 +59,7 @@ async function stepsUnderLoad(system: System, samples: Sample[], max: number) {
   const every = Math.max(1, Math.floor(replied.length / max));
   const paths: Step[][] = [];
   for (const s of replied.filter((_, i) => i % every === 0).slice(0, max)) {
-    paths.push(messageSteps(await eventsOfMessage(system.client, system.phoneNumberId, s, false), s));
+    paths.push(messageSteps(await eventsOfMessage(system.client, system.conversationId(s.waId), s, false), s));
   }
   return stepTable(paths);
 }

@@ -9,9 +9,12 @@ import { startPostgres } from '../dev/postgres';
 import { canConnect, getFreePort, spawnService, waitFor, type Service } from '../dev/process';
 import { startRedis } from '../dev/redis';
 import { startWhatsAppStandin, type SentMessage, type WhatsAppStandin } from '../dev/whatsapp-standin';
+import { generatePayloadKey, PayloadKeyRing, payloadDataConverter } from '../lib/codec';
 import { migrate } from '../lib/db/migrate';
 import { createPool } from '../lib/db/pool';
 import { demoPhoneNumberId, demoTenantId, seedDemo } from '../lib/db/seed-demo';
+import { conversationWorkflowId } from '../lib/domain/messages';
+import { createGuestRefs } from '../lib/guest-refs';
 import { startTemporalDevServer } from '../temporal/dev-server';
 import { newGuest, textWebhook } from './webhooks';
 
@@ -66,6 +69,8 @@ export interface System {
   whatsapp: WhatsAppStandin;
   pms: PmsStandin;
   phoneNumberId: string;
+  /** The workflow id of a guest's conversation with the demo number, as the API names it (keyed guest reference). */
+  conversationId(waId: string): string;
   appSecret: string;
   /** Posts one signed webhook to `url` (the API by default) and resolves with the HTTP status. */
   post(body: string, signature: string, url?: string): Promise<number>;
@@ -131,6 +136,9 @@ export async function startSystem(dir: string, temporal: TemporalUnderTest): Pro
     }
 
     const [apiPort, metricsPort] = [await getFreePort(), await getFreePort()];
+    const guestRefKey = randomBytes(32).toString('hex');
+    const payloadKeys = generatePayloadKey('bench');
+    const guestRefs = createGuestRefs(guestRefKey);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       NODE_ENV: 'production',
@@ -148,6 +156,9 @@ export async function startSystem(dir: string, temporal: TemporalUnderTest): Pro
       BENCH_SDK_METRICS_PORT: String(metricsPort),
       MEDIA_DIR: path.join(dir, 'media'),
       DEMO_PMS_KEY: pmsKey,
+      // Production requires both: the guest reference key and the payload keys.
+      GUEST_REF_KEY: guestRefKey,
+      PAYLOAD_KEYS: payloadKeys,
     };
     const spawnNode = (name: string, script: string, args: string[] = []) =>
       spawnService(name, process.execPath, ['--import', 'tsx', script, ...args], {
@@ -165,7 +176,10 @@ export async function startSystem(dir: string, temporal: TemporalUnderTest): Pro
 
     const system: System = {
       temporal,
-      client: new Client({ connection }),
+      client: new Client({
+        connection,
+        dataConverter: payloadDataConverter(PayloadKeyRing.parse(payloadKeys) as PayloadKeyRing),
+      }),
       api: asProcess(spawnNode('api', 'api/main.ts'), apiUrl),
       worker: {
         ...asProcess(spawnNode('worker', 'bench/worker.ts'), ''),
@@ -174,6 +188,7 @@ export async function startSystem(dir: string, temporal: TemporalUnderTest): Pro
       whatsapp,
       pms,
       phoneNumberId: demoPhoneNumberId,
+      conversationId: (waId) => conversationWorkflowId(demoPhoneNumberId, guestRefs.of(waId)),
       appSecret,
       onReply: () => undefined,
       async post(body, signature, url = apiUrl) {

@@ -3,7 +3,8 @@
  * (`node --import tsx bench/targets.ts bare|hmac`, port and secrets from the environment):
  *
  * - `bare`: Koa, reads the body, JSON.parse, one `signalWithStart` per message, the same workflow and input our
- *   API starts; no signature check, no validation, no logging. What signalWithStart alone costs.
+ *   API starts (keyed workflow id, encrypted payloads); no signature check, no validation, no logging. What
+ *   signalWithStart alone costs.
  * - `hmac`: Koa, checks X-Hub-Signature-256 and validates the payload exactly as our API does, then answers 200
  *   without calling Temporal. The ceiling of the HTTP side.
  */
@@ -12,7 +13,9 @@ import Koa from 'koa';
 import getRawBody from 'raw-body';
 import { isValidSignature } from '../api/signature';
 import { extractDeliveries, webhookPayloadSchema } from '../api/whatsapp-payload';
+import { PayloadKeyRing, payloadDataConverter } from '../lib/codec';
 import { conversationWorkflowId, type InboundMessage } from '../lib/domain/messages';
+import { createGuestRefs, type GuestRefs } from '../lib/guest-refs';
 import { ConversationStatus } from '../lib/domain/search-attributes';
 import { inboundMessageSignal, type ConversationInput } from '../lib/domain/conversation';
 import type { conversation } from '../workflows/conversation';
@@ -34,7 +37,7 @@ function env(name: string): string {
   return value;
 }
 
-function bareHandler(temporal: Client, taskQueue: string): Koa.Middleware {
+function bareHandler(temporal: Client, taskQueue: string, guestRefs: GuestRefs): Koa.Middleware {
   return async (ctx) => {
     const payload = JSON.parse((await getRawBody(ctx.req)).toString('utf8')) as MetaText;
     const starts = payload.entry.flatMap((entry) =>
@@ -54,7 +57,7 @@ function bareHandler(temporal: Client, taskQueue: string): Koa.Middleware {
             ...(m.text ? { text: m.text.body } : {}),
           };
           return temporal.workflow.signalWithStart<typeof conversation, [InboundMessage]>('conversation', {
-            workflowId: conversationWorkflowId(input.phoneNumberId, input.waId),
+            workflowId: conversationWorkflowId(input.phoneNumberId, guestRefs.of(input.waId)),
             taskQueue,
             args: [input],
             signal: inboundMessageSignal,
@@ -91,7 +94,10 @@ async function main(): Promise<void> {
   const app = new Koa();
   if (kind === 'bare') {
     const connection = await Connection.connect({ address: env('TEMPORAL_ADDRESS') });
-    app.use(bareHandler(new Client({ connection }), env('TEMPORAL_TASK_QUEUE')));
+    // The same workflow id (keyed guest reference) and payload encryption as our API.
+    const keys = PayloadKeyRing.parse(env('PAYLOAD_KEYS')) as PayloadKeyRing;
+    const client = new Client({ connection, dataConverter: payloadDataConverter(keys) });
+    app.use(bareHandler(client, env('TEMPORAL_TASK_QUEUE'), createGuestRefs(env('GUEST_REF_KEY'))));
   } else if (kind === 'hmac') {
     app.use(hmacHandler(env('WHATSAPP_APP_SECRET')));
   } else {

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { generatePayloadKey } from '../lib/codec';
 import { migrate } from '../lib/db/migrate';
 import { createPool } from '../lib/db/pool';
 import { demoPhoneNumberId, demoPmsKeyVariable, demoTenantId, seedDemo } from '../lib/db/seed-demo';
@@ -52,8 +53,10 @@ function devSecrets(): Record<string, string> {
     WHATSAPP_ACCESS_TOKEN: () => `dev-${randomBytes(16).toString('hex')}`,
     // QloApps webservice keys are 32 characters; the demo hotel's reference is env:TENANT_HOTEL_DEMO_PMS_KEY.
     [demoPmsKeyVariable]: () => randomBytes(16).toString('hex').toUpperCase(),
-    // The HMAC key of guest references (audit rows, summaries, PMS placeholders).
+    // The HMAC key of guest references (workflow ids, audit rows, summaries, PMS placeholders).
     GUEST_REF_KEY: () => randomBytes(32).toString('hex'),
+    // The key that encrypts what Temporal stores (lib/codec.ts); id dev-<date>, so a rotated one is told apart.
+    PAYLOAD_KEYS: () => generatePayloadKey(`dev-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}`),
   };
   const secrets = { ...existing };
   for (const [name, make] of Object.entries(wanted)) secrets[name] ??= make();
@@ -97,6 +100,8 @@ async function main(): Promise<void> {
       startTemporalDevServer({
         port: ports.temporal,
         uiPort: ports.ui,
+        // The API's codec endpoint, as the operator's browser reaches it.
+        uiCodecEndpoint: `http://localhost:${ports.api}/codec`,
         dbFile: path.join(dataDir, 'temporal', 'temporal.db'),
         logDir,
       }),
@@ -162,7 +167,11 @@ async function main(): Promise<void> {
 The system is up.
 
   API                 ${api}   (webhook: ${api}/webhooks/whatsapp, health: ${api}/health/ready)
-  Temporal Web UI     ${temporal.uiUrl}   (namespace "default"; filter by ConversationStatus, LastIntent)
+  Temporal Web UI     ${temporal.uiUrl}   (namespace "default"; filter by TenantId, ConversationStatus, LastIntent)
+  Payloads            encrypted (the key is in ${path.relative(process.cwd(), devEnvFile)}). To read them in the Web UI:
+                      log in at ${api}/codec/login with an unrestricted admin token
+                      (npm run admin-token -- --name ops); in the UI's Codec Server settings (bottom left) pick
+                      "Use my browser setting", keep ${api}/codec, turn on "Include cross-origin credentials"
   Temporal gRPC       ${temporal.address}
   Postgres            ${postgres.url}   (demo hotel "${demoTenantId}" owns business number ${demoPhoneNumberId})
   Redis               ${redis.url}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { developmentPayloadKeys, PayloadKeyRing } from './codec';
 import { serviceUrlProblem } from './network-policy';
 import { resolveTemporalEnv, temporalEnvShape, type TemporalConfig } from './temporal-config';
 
@@ -10,6 +11,16 @@ const bool = z
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const url = z.url({ protocol: /^https?$/ });
+
+/** `http://localhost:8233`: an http(s) origin exactly as a browser sends it in `Origin`. */
+function isOrigin(value: string): boolean {
+  try {
+    const parsed = new URL(value);
+    return /^https?:$/.test(parsed.protocol) && parsed.origin === value;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Every environment variable the system reads. Each process parses it once, at its entry point,
@@ -49,6 +60,20 @@ const envSchema = z.object({
   TENANT_CACHE_MAX_STALENESS_SECONDS: positiveInt.default(15 * 60),
 
   GUEST_REF_KEY: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
+
+  // The payload codec (lib/codec.ts) and its endpoint for the Web UI (api/codec/).
+  PAYLOAD_KEYS: z.string().min(1).optional(),
+  PAYLOAD_KEY_CURRENT: z.string().min(1).optional(),
+  CODEC_CORS_ORIGINS: z
+    .string()
+    .transform((v) => v.split(',').map((o) => o.trim()))
+    .refine((origins) => origins.every(isOrigin), {
+      message: 'must be origins (scheme://host[:port], no path), comma-separated',
+    })
+    .default(['http://localhost:8233', 'http://127.0.0.1:8233']),
+  CODEC_SESSION_TTL_SECONDS: positiveInt.default(8 * 60 * 60),
+  CODEC_COOKIE_SECURE: bool.optional(),
+  CODEC_MAX_BODY_BYTES: positiveInt.default(4 * 1024 * 1024),
 
   ADMIN_AUTH_FAILURE_LIMIT: positiveInt.default(10),
   ADMIN_AUTH_FAILURE_WINDOW_SECONDS: positiveInt.default(5 * 60),
@@ -191,6 +216,13 @@ export interface Config {
   configFailureRetrySeconds: number;
   /** HMAC key of guest references (lib/guest-refs.ts); a fixed development key outside production when unset. */
   guestRefKey: string;
+  /** The payload codec's keys (`PAYLOAD_KEYS`); a fixed, public development key outside production when unset. */
+  payloadKeys: PayloadKeyRing;
+  /**
+   * The codec endpoint the Web UI decodes payloads through: the UI origins allowed by CORS, how long a login lasts,
+   * whether its cookie is `Secure`, and the largest request body.
+   */
+  codec: { corsOrigins: string[]; sessionTtlSeconds: number; cookieSecure: boolean; maxBodyBytes: number };
   databaseUrl: string;
   redisUrl: string;
 }
@@ -225,10 +257,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (cleaned.NODE_ENV === 'production' && cleaned.GUEST_REF_KEY === undefined) {
     lines.push('  GUEST_REF_KEY: is required in production (the key of guest pseudonyms; e.g. openssl rand -hex 32)');
   }
+  if (cleaned.NODE_ENV === 'production' && cleaned.PAYLOAD_KEYS === undefined) {
+    lines.push(
+      '  PAYLOAD_KEYS: is required in production (the keys that encrypt what Temporal stores; see README, "Payload keys")',
+    );
+  }
+  const payloadKeys = PayloadKeyRing.parse(cleaned.PAYLOAD_KEYS ?? developmentPayloadKeys, cleaned.PAYLOAD_KEY_CURRENT);
+  if (!(payloadKeys instanceof PayloadKeyRing)) {
+    lines.push(...payloadKeys.problems.map((problem) => `  ${problem}`));
+  }
   // The profile file, certificate files and aliases, once the TEMPORAL_* variables themselves are valid.
   const temporal = resolveTemporalEnv(cleaned);
   lines.push(...temporal.problems.map((problem) => `  ${problem}`));
-  if (!parsed.success || !temporal.config || lines.length > 0) {
+  if (!parsed.success || !temporal.config || !(payloadKeys instanceof PayloadKeyRing) || lines.length > 0) {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
@@ -296,6 +337,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     configFailureRetrySeconds: e.CONFIG_FAILURE_RETRY_SECONDS,
     guestRefKey: e.GUEST_REF_KEY ?? developmentGuestRefKey,
+    payloadKeys,
+    codec: {
+      corsOrigins: e.CODEC_CORS_ORIGINS,
+      sessionTtlSeconds: e.CODEC_SESSION_TTL_SECONDS,
+      cookieSecure: e.CODEC_COOKIE_SECURE ?? e.NODE_ENV === 'production',
+      maxBodyBytes: e.CODEC_MAX_BODY_BYTES,
+    },
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
   };

@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import { conversationWorkflowId } from './domain/messages';
 import type { GuestRefs } from './guest-refs';
 import { createHmac, hkdfSync } from 'node:crypto';
 import type { Pool } from 'pg';
@@ -94,7 +95,8 @@ export function createInteractionLog({
  * conversation, the booking saga's messages); never the guest's number.
  */
 export function conversationRef(guestRefs: GuestRefs, phoneNumberId: string, waId: string): string {
-  return `wa:${phoneNumberId}:${guestRefs.of(waId)}`;
+  // The conversation's own workflow id, by construction.
+  return conversationWorkflowId(phoneNumberId, guestRefs.of(waId));
 }
 
 /** The rows of the guest messages one `recordInteractions` call reports. */

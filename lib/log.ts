@@ -43,7 +43,7 @@ const redactPaths = [
 /** Runs of 7-15 digits (optionally with a leading +) look like phone numbers; keep only the last 2 digits. */
 const phoneLike = /\+?\d{5,13}(\d{2})\b/g;
 
-/** Masks anything phone-like inside free text, e.g. a workflow id `wa:<number id>:<wa_id>` in an error message. */
+/** Masks anything phone-like inside free text, e.g. a guest number quoted in an error message. */
 export function maskPhones(text: string): string {
   return text.replace(phoneLike, '***$1');
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine, and nothing twice:
-# npm packages, the Temporal CLI (built from source), redis-server, the Postgres server and schemathesis.
+# npm packages, the Temporal CLI (built from source), redis-server, the Postgres server, Chromium and schemathesis.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -49,6 +49,13 @@ fi
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
   echo "deps: installing postgresql (Debian package)"
   apt_install postgresql
+fi
+
+# Debian's Chromium, for the browser test (test/browser/): the test drives it with playwright-core, never a downloaded
+# browser build.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "deps: installing chromium (Debian package)"
+  apt_install chromium
 fi
 
 # schemathesis (PyPI), for the admin API's hostile-input test: a pinned version in a venv of its own, in the same

@@ -25,12 +25,20 @@ import { createPool } from '../lib/db/pool';
 import { demoPmsKeyVariable, demoTenantId, seedDemo } from '../lib/db/seed-demo';
 import { createSecretResolver } from '../lib/secrets';
 import { createLogger } from '../lib/log';
+import { failureConverterPath, payloadDataConverter } from '../lib/codec';
 import { conversationWorkflowId } from '../lib/domain/messages';
+import { createGuestRefs } from '../lib/guest-refs';
 import { startTemporalDevServer, temporalBinary } from '../temporal/dev-server';
 import { bookingStatusQuery } from '../lib/domain/booking';
 import { closeUpdate, handoffUpdate, operatorReplyUpdate, resumeUpdate, stateQuery } from '../lib/domain/conversation';
 import { createConversationWorker } from '../workers/worker';
-import { historiesDir, readHistoryJson, versionPattern, workflowTypeOf } from '../test/helpers/histories';
+import {
+  historiesDir,
+  historyPayloadKeys,
+  readHistoryJson,
+  versionPattern,
+  workflowTypeOf,
+} from '../test/helpers/histories';
 import { createTestTenant } from '../test/helpers/tenants';
 import { loadFixture, textWebhook, uniqueMessageId } from '../test/helpers/webhooks';
 
@@ -38,10 +46,16 @@ const secrets = {
   WHATSAPP_APP_SECRET: 'record-app-secret-0123',
   WHATSAPP_VERIFY_TOKEN: 'record-verify-token',
   WHATSAPP_ACCESS_TOKEN: 'record-access-token-0123',
+  GUEST_REF_KEY: 'record-guest-reference-key-0123456789abcdef',
+  // Histories are recorded encrypted, as a deployment writes them; the replay test has this key.
+  PAYLOAD_KEYS: historyPayloadKeys,
 };
 const phoneNumberId = '106540352242922';
 /** The operator of the scenarios' updates, as an admin token id. */
 const recordOperator = '0123456789abcdef';
+const guestRefs = createGuestRefs(secrets.GUEST_REF_KEY);
+/** The conversation of a guest with the demo hotel's number, as the API names it. */
+const conversationOf = (from: string) => conversationWorkflowId(phoneNumberId, guestRefs.of(from));
 
 interface Ctx {
   temporal: Client;
@@ -110,7 +124,7 @@ async function book({ temporal, standin, post }: Ctx, from: string): Promise<{ h
   );
   await waitFor('the offer', () => repliesTo(standin, from) === 1);
   await post(textWebhook({ from, id: uniqueMessageId(), body: '1', timestamp: nowSeconds() }));
-  const conversation = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
+  const conversation = temporal.workflow.getHandle(conversationOf(from));
   await waitFor('the booking', async () => (await conversation.query(stateQuery)).booking !== undefined);
   const reference = (await conversation.query(stateQuery)).booking!.reference;
   return { handle: temporal.workflow.getHandle(reference) };
@@ -137,7 +151,7 @@ const scenarios: Record<string, Scenario> = {
       },
     ];
     await post(status);
-    const handle = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
+    const handle = temporal.workflow.getHandle(conversationOf(from));
     await waitFor('the status', async () =>
       (await handle.query(stateQuery)).lastMessages.some((m) => m.status === 'read'),
     );
@@ -151,7 +165,7 @@ const scenarios: Record<string, Scenario> = {
     await waitFor('reply after retries', () => repliesTo(standin, from) === 1, { timeoutMs: 20_000 });
     standin.undeliverable.add(from);
     await post(textWebhook({ from, id: uniqueMessageId(), body: 'Hello again' }));
-    const handle = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
+    const handle = temporal.workflow.getHandle(conversationOf(from));
     await waitFor('the failure', async () =>
       (await handle.query(stateQuery)).lastMessages.some((m) => m.status === 'failed'),
     );
@@ -161,7 +175,7 @@ const scenarios: Record<string, Scenario> = {
   async 'conversation/tenant-isolation-refused'({ temporal, post }) {
     const from = '15550000004';
     await post(textWebhook({ from, id: uniqueMessageId(), body: 'Hola' }));
-    const handle = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
+    const handle = temporal.workflow.getHandle(conversationOf(from));
     await waitFor('the refusal', async () => (await handle.query(stateQuery)).tenant.kind === 'refused');
     return { handle };
   },
@@ -170,7 +184,7 @@ const scenarios: Record<string, Scenario> = {
     const from = '15550000005';
     await post(textWebhook({ from, id: uniqueMessageId(), body: 'Quiero hablar con una persona' }));
     await waitFor('the reply', () => repliesTo(standin, from) === 1);
-    return { handle: temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from)) };
+    return { handle: temporal.workflow.getHandle(conversationOf(from)) };
   },
   /** A voice note and a photo: downloaded into the store; the voice note, not transcribed, goes to staff. */
   async 'conversation/media'({ temporal, standin, post }) {
@@ -195,7 +209,7 @@ const scenarios: Record<string, Scenario> = {
       await post(payload);
     }
     await waitFor('both replies', () => repliesTo(standin, from) === 2);
-    return { handle: temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from)) };
+    return { handle: temporal.workflow.getHandle(conversationOf(from)) };
   },
   /** A guest asks for rooms and books the first: the booking saga's history (hold, book, confirm, release). */
   async 'booking/success'(ctx) {
@@ -228,7 +242,7 @@ const scenarios: Record<string, Scenario> = {
    */
   async 'conversation/handoff'({ temporal, standin, post }) {
     const from = '15550000010';
-    const handle = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
+    const handle = temporal.workflow.getHandle(conversationOf(from));
     await post(textWebhook({ from, id: uniqueMessageId(), body: 'Quiero hablar con una persona' }));
     await waitFor('the staff reply', () => repliesTo(standin, from) === 1);
     await waitFor('the handoff', async () => (await handle.query(stateQuery)).status === 'handoff');
@@ -245,7 +259,7 @@ const scenarios: Record<string, Scenario> = {
   async 'conversation/operator-reply'({ temporal, standin, post }) {
     const from = '15550000011';
     const operator = { tokenId: recordOperator };
-    const handle = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
+    const handle = temporal.workflow.getHandle(conversationOf(from));
     await post(textWebhook({ from, id: uniqueMessageId(), body: 'Hola' }));
     await waitFor('the greeting', () => repliesTo(standin, from) === 1);
     await handle.executeUpdate(handoffUpdate, { args: [{ operator }] });
@@ -264,7 +278,7 @@ const scenarios: Record<string, Scenario> = {
   /** A burst of messages that crosses continue-as-new; the first run's history is recorded. */
   async 'conversation/continue-as-new'({ temporal, standin, post }) {
     const from = '15550000003';
-    const handle = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
+    const handle = temporal.workflow.getHandle(conversationOf(from));
     await post(textWebhook({ from, id: uniqueMessageId(), body: 'Hello 0' }));
     const firstRunId = (await handle.describe()).runId;
     for (let i = 1; i < 10; i++) await post(textWebhook({ from, id: uniqueMessageId(), body: `Hello ${i}` }));
@@ -360,10 +374,11 @@ async function main(): Promise<void> {
   });
   const log = createLogger({ level: 'silent' });
   const connection = await Connection.connect({ address: server.address });
-  const temporal = new Client({ connection });
+  const temporal = new Client({ connection, dataConverter: payloadDataConverter(config.payloadKeys) });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const bundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
+    failureConverterPath,
     logger: new DefaultLogger('WARN'),
   });
   const { worker, close } = await createConversationWorker({

@@ -13,6 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { DefaultLogger, Runtime, Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import path from 'node:path';
+import { developmentPayloadKeys, PayloadKeyRing, payloadDataConverter } from '../lib/codec';
 import { ConfigError, loadTemporalConfig } from '../lib/config';
 import { maskPhones } from '../lib/log';
 import { temporalConnectionOptions } from '../lib/temporal';
@@ -150,6 +151,12 @@ async function main(): Promise<number> {
     throw new GateError(err instanceof ConfigError ? err.message : String(err));
   }
   for (const deprecation of temporal.deprecations) console.error(`warning: ${deprecation}`);
+  // The worker's payload keys: the histories' payloads are encrypted (outside production, the public development key).
+  const keys = PayloadKeyRing.parse(
+    process.env.PAYLOAD_KEYS || developmentPayloadKeys,
+    process.env.PAYLOAD_KEY_CURRENT || undefined,
+  );
+  if (!(keys instanceof PayloadKeyRing)) throw new GateError(`Invalid configuration: ${keys.problems.join('; ')}`);
   const connection = await Connection.connect(temporalConnectionOptions(temporal)).catch((err: unknown) => {
     throw new GateError(
       `Cannot reach Temporal at ${temporal.address}: ${err instanceof Error ? err.message : String(err)}`,
@@ -158,7 +165,7 @@ async function main(): Promise<number> {
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: 'ERROR' } } });
   try {
     const client = new Client({ connection, namespace: temporal.namespace });
-    const report = await replayCluster({ client, ...args });
+    const report = await replayCluster({ client, ...args, dataConverter: payloadDataConverter(keys) });
     for (const line of formatReport(report, args.since)) console.log(line);
     return report.failures.length === 0 ? 0 : 1;
   } finally {

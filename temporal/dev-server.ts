@@ -17,6 +17,11 @@ export interface DevServerOptions {
   /** SQLite file; persistent across restarts. In-memory when omitted. */
   dbFile?: string;
   logDir: string;
+  /**
+   * The payload codec endpoint the Web UI decodes through (`http://localhost:<api port>/codec`, the API's), as the
+   * operator's browser reaches it. Ignored when `headless`.
+   */
+  uiCodecEndpoint?: string;
   /** Extra dynamic config, e.g. `limit.historyCount.suggestContinueAsNew` to exercise continue-as-new in tests. */
   dynamicConfig?: Record<string, string | number | boolean>;
 }
@@ -53,6 +58,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     // The UI has no login and can signal, cancel and terminate workflows: loopback only, said explicitly so
     // it stays there even if the frontend's --ip ever changes (the CLI's --ui-ip defaults to --ip).
     args.push('--ui-ip', '127.0.0.1', '--ui-port', String(uiPort));
+    if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
     uiUrl = `http://localhost:${uiPort}`;
   }
   for (const [name, type] of Object.entries(searchAttributeDefinitions)) {

@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { payloadDataConverter } from '../lib/codec';
 import { ConfigError, loadConfig } from '../lib/config';
 import { createMetrics } from '../lib/metrics';
 import { createLogger } from '../lib/log';
@@ -50,7 +51,11 @@ async function main(): Promise<void> {
   // Every worker makes sure the hourly media cleanup schedule exists; the first one creates it.
   const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
   await ensureMediaCleanupSchedule(
-    new Client({ connection: clientConnection, namespace: config.temporal.namespace }),
+    new Client({
+      connection: clientConnection,
+      namespace: config.temporal.namespace,
+      dataConverter: payloadDataConverter(config.payloadKeys),
+    }),
     config,
   ).catch((err: unknown) => log.warn({ err }, 'media cleanup schedule not ensured; will try again at the next start'));
   log.info(

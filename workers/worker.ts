@@ -2,6 +2,7 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
 import { configFailureInterceptor } from '../activities/config-failures';
+import { payloadDataConverter } from '../lib/codec';
 import type { Config } from '../lib/config';
 import { createRuleBasedUnderstander, type Understander } from '../lib/domain/understanding';
 import { createGuestRefs } from '../lib/guest-refs';
@@ -68,6 +69,8 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
         ? { workflowBundle: deps.workflowBundle }
         : { workflowsPath: require.resolve('../workflows') }),
       activities,
+      // Payloads encrypted (lib/codec.ts); a prebuilt bundle must have been built with the same failureConverterPath.
+      dataConverter: payloadDataConverter(config.payloadKeys),
       interceptors: {
         activity: [configFailureInterceptor({ boundSeconds: config.configFailureRetrySeconds, log, metrics })],
       },

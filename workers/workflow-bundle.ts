@@ -1,12 +1,15 @@
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { failureConverterPath } from '../lib/codec';
 
 type BundleLogger = NonNullable<Parameters<typeof bundleWorkflowCode>[0]['logger']>;
 
 /**
  * Bundles `workflows/` with the SDK's bundler (webpack), the one set of bundle options for every bundle: the image's
  * (`npm run build` → dist/workflow-bundle.js, loaded by the worker through WORKFLOW_BUNDLE_PATH) and the tests'.
- * Resolved next to this file, so the sources are bundled under ts-jest and tsx, the compiled JS under dist/.
+ * Resolved next to this file, so the sources are bundled under ts-jest and tsx, the compiled JS under dist/. With the
+ * failure converter the worker's data converter names (lib/codec.ts), so failure messages are encrypted too.
  */
 export function bundleWorkflows(logger?: BundleLogger): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), ...(logger ? { logger } : {}) });
+  const options = { failureConverterPath, ...(logger ? { logger } : {}) };
+  return bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), ...options });
 }

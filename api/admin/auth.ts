@@ -16,18 +16,26 @@ export interface AdminPrincipal {
 /**
  * What a route requires:
  * - `read`: any valid token;
+ * - `guests`: an `admin` token, for a read that tells who a guest is (finding a conversation by phone number):
+ *   monitoring tokens never see guest identities, so they get 403;
  * - `write`: an `admin` token (a `monitoring` token gets 403);
  * - `unrestricted`: an `admin` token not restricted to a tenant (403 otherwise): creating tenants,
  *   refreshing caches, managing tokens.
  * A tenant-restricted token is further kept to its own tenant by the router (404 for any other).
  */
-export type Access = 'read' | 'write' | 'unrestricted';
+export type Access = 'read' | 'guests' | 'write' | 'unrestricted';
 
 /** 403 when `principal` may not use a route that requires `access`. */
 export function authorize(principal: AdminPrincipal, access: Access): void {
   if (access === 'read') return;
   if (principal.scope !== 'admin') {
-    throw new HttpError(403, 'forbidden', 'This token has the monitoring scope: it may only read');
+    throw new HttpError(
+      403,
+      'forbidden',
+      access === 'guests'
+        ? 'Monitoring tokens do not see who guests are: this needs an admin token'
+        : 'This token has the monitoring scope: it may only read',
+    );
   }
   if (access === 'unrestricted' && principal.tenantId !== null) {
     throw new HttpError(403, 'forbidden', 'This token is restricted to one tenant; this needs an unrestricted token');
@@ -95,36 +103,25 @@ export interface AuthenticatorDeps {
 }
 
 /**
- * Returns the function that authenticates an admin request from `Authorization: Bearer hm_<id>_<secret>`:
- * 429 while the client's IP is over the failure limit, 401 with `WWW-Authenticate: Bearer` when the token
- * is missing, malformed, wrong or revoked (all but a missing one count as failures), 503 `auth_busy` when
- * every verification slot and its wait queue are taken (nothing verified, nothing counted).
+ * Returns the function that checks an admin token (`hm_<id>_<secret>`) for a request: 429 while the client's IP is
+ * over the failure limit, 401 with `WWW-Authenticate: Bearer` when the token is malformed, wrong or revoked (counted
+ * as a failure), 503 `auth_busy` when every verification slot and its wait queue are taken (nothing verified, nothing
+ * counted). The admin API takes the token from `Authorization`; the codec login from its form.
  */
-export function createAuthenticator({
+export function createTokenVerifier({
   db,
   log,
   limiter,
   verifications,
-}: AuthenticatorDeps): (ctx: Context) => Promise<AdminPrincipal> {
-  const unauthorized = (ctx: Context, message: string, error?: 'invalid_token'): HttpError => {
-    ctx.set('WWW-Authenticate', error ? `Bearer realm="admin", error="${error}"` : 'Bearer realm="admin"');
-    return new HttpError(401, 'unauthorized', message);
-  };
+}: AuthenticatorDeps): (ctx: Context, token: string) => Promise<AdminPrincipal> {
   const failed = (ctx: Context): HttpError => {
     limiter.recordFailure(ctx.ip);
     return unauthorized(ctx, 'The admin token is malformed, wrong or revoked', 'invalid_token');
   };
 
-  return async (ctx) => {
-    const waitMs = limiter.blockedFor(ctx.ip);
-    if (waitMs > 0) {
-      ctx.set('Retry-After', String(Math.ceil(waitMs / 1000)));
-      throw new HttpError(429, 'too_many_requests', 'Too many failed authentication attempts; try again later');
-    }
-    const header = ctx.get('authorization');
-    if (!header) throw unauthorized(ctx, 'Authorization: Bearer <admin token> is required');
-    const bearer = /^Bearer +(\S+) *$/i.exec(header)?.[1];
-    const parsed = bearer === undefined ? undefined : parseToken(bearer);
+  return async (ctx, candidate) => {
+    refuseBlocked(ctx, limiter);
+    const parsed = parseToken(candidate);
     if (!parsed) throw failed(ctx);
 
     const token = await findAdminTokenForAuth(db, parsed.id);
@@ -148,5 +145,39 @@ export function createAuthenticator({
     // Not awaited: recording the use must neither slow down nor fail the request.
     touchAdminToken(db, token.id).catch((err: unknown) => log.warn({ err }, 'could not record admin token use'));
     return { tokenId: token.id, scope: token.scope, tenantId: token.tenantId };
+  };
+}
+
+function unauthorized(ctx: Context, message: string, error?: 'invalid_token'): HttpError {
+  ctx.set('WWW-Authenticate', error ? `Bearer realm="admin", error="${error}"` : 'Bearer realm="admin"');
+  return new HttpError(401, 'unauthorized', message);
+}
+
+/** 429 with `Retry-After` while the client's IP is over the failure limit. */
+function refuseBlocked(ctx: Context, limiter: AuthFailureLimiter): void {
+  const waitMs = limiter.blockedFor(ctx.ip);
+  if (waitMs > 0) {
+    ctx.set('Retry-After', String(Math.ceil(waitMs / 1000)));
+    throw new HttpError(429, 'too_many_requests', 'Too many failed authentication attempts; try again later');
+  }
+}
+
+/** The bearer token of `Authorization: Bearer <token>`; undefined when the header is absent or not a bearer. */
+export function bearerToken(ctx: Context): string | undefined {
+  const header = ctx.get('authorization');
+  return header ? (/^Bearer +(\S+) *$/i.exec(header)?.[1] ?? '') : undefined;
+}
+
+/**
+ * Returns the function that authenticates an admin request from `Authorization: Bearer hm_<id>_<secret>`
+ * (see {@link createTokenVerifier}); a request with no token gets 401 and does not count as a failure.
+ */
+export function createAuthenticator(deps: AuthenticatorDeps): (ctx: Context) => Promise<AdminPrincipal> {
+  const verify = createTokenVerifier(deps);
+  return async (ctx) => {
+    refuseBlocked(ctx, deps.limiter);
+    const token = bearerToken(ctx);
+    if (token === undefined) throw unauthorized(ctx, 'Authorization: Bearer <admin token> is required');
+    return verify(ctx, token);
   };
 }

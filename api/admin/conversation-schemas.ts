@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { conversationStatuses, operatorTextMax, operatorTextPattern } from '../../lib/domain/conversation';
 import { tenantId } from './schemas';
+import { lookupPhone } from './conversations-lookup';
 
 /**
  * Requests and responses of the conversation and guest routes (`/admin/conversations`, `/admin/guests`), validated
@@ -22,16 +23,26 @@ export const conversationId = z
 
 export const conversationParams = z.strictObject({ id: conversationId });
 
-export const listConversationsQuery = z.strictObject({
-  tenantId: tenantId.optional().meta({ description: "Only this tenant's (a restricted token sees only its own)" }),
-  status: z.enum(conversationStatuses).optional().meta({ description: 'Only conversations with this status' }),
-  pageSize: z.coerce.number().int().min(1).max(100).default(20),
-  pageToken: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,4096}\.[A-Za-z0-9_-]{22}$/, 'must be the nextPageToken of the previous page')
-    .optional()
-    .meta({ description: 'Cursor: the nextPageToken of the previous page' }),
-});
+export const listConversationsQuery = z
+  .strictObject({
+    tenantId: tenantId.optional().meta({ description: "Only this tenant's (a restricted token sees only its own)" }),
+    status: z.enum(conversationStatuses).optional().meta({ description: 'Only conversations with this status' }),
+    pageSize: z.coerce.number().int().min(1).max(100).default(20),
+    pageToken: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,4096}\.[A-Za-z0-9_-]{22}$/, 'must be the nextPageToken of the previous page')
+      .optional()
+      .meta({ description: 'Cursor: the nextPageToken of the previous page' }),
+    phone: lookupPhone.optional().meta({
+      description:
+        "Find one guest by number instead: needs an admin token and tenantId, and answers the guest's conversations " +
+        '(ConversationLookup) rather than a page',
+    }),
+  })
+  .refine((query) => query.phone === undefined || query.tenantId !== undefined, {
+    message: 'a search by phone needs tenantId',
+    path: ['tenantId'],
+  });
 
 export const operatorReplyBody = z.strictObject({
   text: z

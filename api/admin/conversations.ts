@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, WorkflowUpdateStage, type WorkflowExecutionInfo } from '@temporalio/client';
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   closeUpdate,
   handoffUpdate,
@@ -29,6 +29,7 @@ import {
   operatorReplyBody,
   operatorReplySchema,
 } from './conversation-schemas';
+import { conversationLookupSchema, findConversationsByPhone } from './conversations-lookup';
 import { defineRoute, type AdminRoute } from './route';
 import { tenantNotFound } from './tenants';
 import { auditedWrite } from './write';
@@ -145,16 +146,26 @@ export function conversationRoutes(deps: ConversationDeps): AdminRoute[] {
       method: 'GET',
       path: '/admin/conversations',
       operationId: 'listConversations',
-      summary: 'List conversations by tenant and status, newest first, a page at a time',
+      summary: "List conversations by tenant and status, newest first, a page at a time; or find a guest's by number",
       description:
         "From Temporal's visibility (a change shows within a second or so). `status=handoff` lists the conversations " +
-        'waiting for staff.',
+        'waiting for staff. With `phone` (and `tenantId`): workflow ids carry a keyed guest reference, not the ' +
+        "number, so this computes the reference and answers the guest's conversation on each business number of the " +
+        'tenant (ConversationLookup). That needs an admin token (monitoring tokens never see who guests are) and is ' +
+        'audited.',
       tag: 'conversations',
       access: 'read',
       query: listConversationsQuery,
-      errors: [404],
-      success: { status: 200, description: 'A page of conversations', schema: conversationListSchema },
-      handle: async ({ query, principal }) => listConversations(deps, principal, query),
+      errors: [404, 503],
+      success: {
+        status: 200,
+        description: "A page of conversations, or with `phone` the guest's conversations",
+        schema: z.union([conversationListSchema, conversationLookupSchema]),
+      },
+      handle: async ({ query, principal }) =>
+        query.phone === undefined || query.tenantId === undefined
+          ? listConversations(deps, principal, query)
+          : findConversationsByPhone(deps, principal, query.phone, query.tenantId),
     }),
 
     defineRoute({

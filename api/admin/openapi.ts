@@ -62,7 +62,7 @@ function parameters(schema: z.ZodType | undefined, location: 'path' | 'query'): 
 function errorStatuses(route: RouteDoc): number[] {
   const statuses = new Set(route.errors ?? []);
   if (route.access !== 'public') [400, 401, 429, 503].forEach((s) => statuses.add(s));
-  if (route.access === 'write' || route.access === 'unrestricted') statuses.add(403);
+  if (route.access !== 'read' && route.access !== 'public') statuses.add(403);
   if (route.tenantScoped) statuses.add(404);
   if (route.method === 'POST' || route.method === 'PATCH') [413, 415].forEach((s) => statuses.add(s));
   return [...statuses].sort();

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { Client } from '@temporalio/client';
+import type { Context } from 'koa';
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type { Config } from '../../lib/config';
@@ -7,7 +8,7 @@ import { isDatabaseUnavailable, MissingTenantError, UniqueViolationError } from 
 import type { Logger } from '../../lib/log';
 import { BoundedSemaphore } from '../../lib/semaphore';
 import { HttpError } from '../errors';
-import { AuthFailureLimiter, authorize, createAuthenticator } from './auth';
+import { AuthFailureLimiter, authorize, createAuthenticator, createTokenVerifier, type AdminPrincipal } from './auth';
 import { readJsonBody, validate } from './input';
 import { buildOpenApiDocument, openApiRoute } from './openapi';
 import type { AdminRoute } from './route';
@@ -29,6 +30,31 @@ export interface AdminDeps {
   log: Logger;
   /** Where a PMS base URL redirects (see `shopRedirect`), checked when a tenant's `pmsBaseUrl` is saved. */
   pmsRedirect: (baseUrl: string) => Promise<string | undefined>;
+  /** Token checks shared with the codec endpoint (one failure limit per client); built here when absent. */
+  auth?: AdminAuthentication | undefined;
+}
+
+/** How admin tokens are checked: one failure limiter and one cap on concurrent scrypt checks per API process. */
+export interface AdminAuthentication {
+  /** From `Authorization: Bearer`. */
+  authenticate: (ctx: Context) => Promise<AdminPrincipal>;
+  /** A token given some other way (the codec login form). */
+  verifyToken: (ctx: Context, token: string) => Promise<AdminPrincipal>;
+}
+
+/** The token checks of one API process (see {@link AdminAuthentication}). */
+export function adminAuthentication({
+  db,
+  config,
+  log,
+}: Pick<AdminDeps, 'db' | 'config' | 'log'>): AdminAuthentication {
+  const limiter = new AuthFailureLimiter(config.admin.authFailureLimit, config.admin.authFailureWindowSeconds * 1000);
+  const verifications = new BoundedSemaphore(
+    config.admin.maxConcurrentVerifications,
+    config.admin.maxQueuedVerifications,
+  );
+  const deps = { db, log, limiter, verifications };
+  return { authenticate: createAuthenticator(deps), verifyToken: createTokenVerifier(deps) };
 }
 
 /** Every admin route (the OpenAPI route aside); the router and the OpenAPI document are both built from it. */
@@ -72,12 +98,7 @@ export function adminRouter(deps: AdminDeps): Router {
   const { config, log } = deps;
   const router = new Router();
   const routes = adminRoutes(deps);
-  const limiter = new AuthFailureLimiter(config.admin.authFailureLimit, config.admin.authFailureWindowSeconds * 1000);
-  const verifications = new BoundedSemaphore(
-    config.admin.maxConcurrentVerifications,
-    config.admin.maxQueuedVerifications,
-  );
-  const authenticate = createAuthenticator({ db: deps.db, log, limiter, verifications });
+  const { authenticate } = deps.auth ?? adminAuthentication(deps);
 
   if (config.env !== 'production') {
     const document = buildOpenApiDocument([openApiRoute, ...routes]);

@@ -9,7 +9,7 @@ import type { RoomOffer } from './pms';
 import type { Language } from './language';
 import type { DeliveryStatusUpdate, InboundMessage } from './messages';
 
-/** The workflow type the API starts, one per guest and business number: `wa:<phone_number_id>:<wa_id>`. */
+/** The workflow type the API starts, one per guest and business number: `wa:<phone_number_id>:<guest ref>`. */
 export const conversationWorkflowType = 'conversation';
 
 /** A guest's message reaches the conversation. Duplicates (same WhatsApp id) are dropped. */

@@ -98,7 +98,28 @@ export interface SendResult {
   messageId: string | null;
 }
 
-/** The workflow id of the conversation between one guest and one business number. */
-export function conversationWorkflowId(phoneNumberId: string, waId: string): string {
-  return `wa:${phoneNumberId}:${waId}`;
+/**
+ * A guest reference (lib/guest-refs.ts): the first 20 hex digits of HMAC-SHA-256(`GUEST_REF_KEY`, the guest's WhatsApp
+ * id). A phone number is never shaped like one (at most 15 digits).
+ */
+export const guestRefPattern = /^[0-9a-f]{20}$/;
+
+/**
+ * The workflow id of the conversation between one guest and one business number: `wa:<phone_number_id>:<guest ref>`.
+ * The guest appears by their keyed reference, never by number: a workflow id is in clear wherever Temporal shows or
+ * stores it. Throws a RangeError for a reference not shaped like one (a raw WhatsApp id, say).
+ */
+export function conversationWorkflowId(phoneNumberId: string, guestRef: string): string {
+  if (!guestRefPattern.test(guestRef)) {
+    throw new RangeError('a conversation workflow id takes the guest reference (20 hex digits), never the number');
+  }
+  return `wa:${phoneNumberId}:${guestRef}`;
+}
+
+/** The business number id and guest reference of a conversation workflow id; undefined for any other id. */
+export function parseConversationWorkflowId(
+  workflowId: string,
+): { phoneNumberId: string; guestRef: string } | undefined {
+  const match = /^wa:([^:]+):([0-9a-f]{20})$/.exec(workflowId);
+  return match ? { phoneNumberId: match[1]!, guestRef: match[2]! } : undefined;
 }

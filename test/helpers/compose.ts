@@ -68,9 +68,14 @@ export const requiredHostVariables = [
   ...new Set([...composeText.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*):?\?/g)].map((m) => m[1]!)),
 ];
 
-/** What an operator's shell or .env provides: only the required variables, with values long enough for the schema. */
+/** What an operator's shell or .env provides: only the required variables, with values the schema accepts. */
 export const hostEnv: Record<string, string> = Object.fromEntries(
-  requiredHostVariables.map((name) => [name, `dummy-${name.toLowerCase()}-value-0123456789abcdef`]),
+  requiredHostVariables.map((name) => [
+    name,
+    name === 'PAYLOAD_KEYS'
+      ? 'k1:eePvX0inWwKQGekqagTpCE0/ZIqPGlaOfKhm3XvWnjk='
+      : `dummy-${name.toLowerCase()}-value-0123456789abcdef`,
+  ]),
 );
 
 /** The file as written, before interpolation; `<<` merge keys resolved as Compose does. */

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { postgresServer, type PostgresServer } from '../../dev/postgres';
 import { redisServer, type RedisServer } from '../../dev/redis';
+import { payloadDataConverter } from '../../lib/codec';
 import { loadConfig, type Config } from '../../lib/config';
 import type { Pool } from 'pg';
 import type { TenantCache } from '../../lib/tenant-directory';
@@ -47,6 +48,7 @@ export const testSecrets = {
   WHATSAPP_VERIFY_TOKEN: 'test-verify-token',
   WHATSAPP_ACCESS_TOKEN: 'test-access-token-abcdef',
   GUEST_REF_KEY: 'test-guest-reference-key-0123456789abcdef',
+  PAYLOAD_KEYS: 'test-1:eePvX0inWwKQGekqagTpCE0/ZIqPGlaOfKhm3XvWnjk=',
 };
 
 /** A config for this run's servers, with a task queue of its own so test files do not steal each other's tasks. */
@@ -94,7 +96,11 @@ function quietRuntime(): void {
 
 export async function temporalClient(config: Config): Promise<Client> {
   const connection = await Connection.connect({ address: config.temporal.address });
-  return new Client({ connection, namespace: config.temporal.namespace });
+  return new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: payloadDataConverter(config.payloadKeys),
+  });
 }
 
 export interface RunningWorker {

@@ -9,6 +9,12 @@ import path from 'node:path';
  */
 export const historiesDir = path.join(__dirname, '..', 'histories');
 
+/**
+ * The payload key the recorder encrypts histories with (v2 on; v1 was recorded before the codec, in clear), and
+ * that the replay test decodes them with. Test data: public on purpose, never a deployment's key.
+ */
+export const historyPayloadKeys = 'histories-1:5eDXdA+CBo5WdFoY2hAx4zGY8Y1duhaCoyWWEJvoV2M=';
+
 /** `v1`, `v2`, …; the recorder also accepts a suffix (`v-scratch`) for a trial run outside the repo's versions. */
 export const versionPattern = /^v[0-9a-z-]+$/;
 
@@ -65,4 +71,21 @@ export function replayable(h: RecordedHistory): { workflowId: string; history: R
     workflowId: `replay-${h.workflow}-${h.version}-${h.scenario}`,
     history: historyFromJSON(readHistoryJson(h.file)),
   };
+}
+
+/**
+ * Everything a reader of `temporal workflow show --output json` (or of Temporal's database) can read: the JSON itself
+ * and every payload's bytes, base64-decoded (a payload in clear is base64 JSON there, not hidden).
+ */
+export function readableText(showOutput: string): string {
+  const decoded: string[] = [];
+  const walk = (value: unknown): void => {
+    if (value === null || typeof value !== 'object') return;
+    for (const [key, item] of Object.entries(value)) {
+      if (key === 'data' && typeof item === 'string') decoded.push(Buffer.from(item, 'base64').toString('utf8'));
+      else walk(item);
+    }
+  };
+  walk(JSON.parse(showOutput));
+  return [showOutput, ...decoded].join('\n');
 }

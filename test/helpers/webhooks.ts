@@ -4,7 +4,17 @@ import path from 'node:path';
 import type Koa from 'koa';
 import request from 'supertest';
 import { signBody } from '../../api/signature';
+import { conversationWorkflowId } from '../../lib/domain/messages';
+import { createGuestRefs } from '../../lib/guest-refs';
 import { testSecrets } from './env';
+
+/** Guest references under the tests' `GUEST_REF_KEY`, as the API computes them. */
+export const testGuestRefs = createGuestRefs(testSecrets.GUEST_REF_KEY);
+
+/** The conversation the API signals for a guest's WhatsApp id on a business number: `wa:<number id>:<guest ref>`. */
+export function conversationIdFor(phoneNumberId: string, waId: string): string {
+  return conversationWorkflowId(phoneNumberId, testGuestRefs.of(waId));
+}
 
 export const fixturesDir = path.join(__dirname, '..', 'fixtures', 'whatsapp-webhooks');
 

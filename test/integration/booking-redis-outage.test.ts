@@ -4,10 +4,9 @@ import path from 'node:path';
 import { OrderState } from '../../dev/pms-standin';
 import { waitFor } from '../../dev/process';
 import { startRedis, type RedisServer } from '../../dev/redis';
-import { conversationWorkflowId } from '../../lib/domain/messages';
 import { stateQuery } from '../../lib/domain/conversation';
 import { startStack, type Stack } from '../helpers/stack';
-import { textWebhook, uniqueMessageId, uniqueWaId, postSigned } from '../helpers/webhooks';
+import { textWebhook, uniqueMessageId, uniqueWaId, postSigned, conversationIdFor } from '../helpers/webhooks';
 
 /**
  * Redis (where room holds live) stopped while a guest books, on a Redis of this test's own: the hold
@@ -55,7 +54,7 @@ it('waits for Redis and then books once', async () => {
 
   await redis.stop();
   await say('1');
-  const conversation = temporal.workflow.getHandle(conversationWorkflowId(tenant.phoneNumberId, from));
+  const conversation = temporal.workflow.getHandle(conversationIdFor(tenant.phoneNumberId, from));
   await waitFor('the booking to start', async () => (await conversation.query(stateQuery)).booking !== undefined);
   const saga = temporal.workflow.getHandle((await conversation.query(stateQuery)).booking!.reference);
   await waitFor(

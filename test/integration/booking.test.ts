@@ -7,7 +7,6 @@ import { waitFor } from '../../dev/process';
 import type { WhatsAppStandin } from '../../dev/whatsapp-standin';
 import type { Config } from '../../lib/config';
 import { createHttpAgent } from '../../lib/http';
-import { conversationWorkflowId } from '../../lib/domain/messages';
 import { BookingReference } from '../../lib/domain/search-attributes';
 import { bookingStatusQuery } from '../../lib/domain/booking';
 import { booking } from '../../workflows/booking';
@@ -15,7 +14,7 @@ import { stateQuery } from '../../lib/domain/conversation';
 import type { RunningWorker } from '../helpers/env';
 import { startStack, type Stack } from '../helpers/stack';
 import type { TestTenant } from '../helpers/tenants';
-import { textWebhook, uniqueMessageId, uniqueWaId, postSigned } from '../helpers/webhooks';
+import { textWebhook, uniqueMessageId, uniqueWaId, postSigned, conversationIdFor } from '../helpers/webhooks';
 
 /**
  * The booking saga end to end: webhook → conversation → availability at the PMS stand-in (QloApps
@@ -112,7 +111,7 @@ it('books a room in Spanish: availability, choice, confirmation, one booking at 
   await waitReplies(from, 2);
   expect(repliesTo(from)[1]).toMatch(/^¡Reserva confirmada! Standard Double.*Tu referencia es booking-/);
 
-  const handle = temporal.workflow.getHandle(conversationWorkflowId(demo.phoneNumberId, from));
+  const handle = temporal.workflow.getHandle(conversationIdFor(demo.phoneNumberId, from));
   await waitFor(
     'the conversation to settle the booking',
     async () => (await handle.query(stateQuery)).booking?.status === 'confirmed',
@@ -193,7 +192,7 @@ it('while the PMS fails, the breaker paces the retries; the booking completes wh
   // the fourth is the half-open trial call.
   pmsServer.inject({ kind: 'error', status: 503 }, 4);
   await say(demo, from, '1');
-  const conversation = temporal.workflow.getHandle(conversationWorkflowId(demo.phoneNumberId, from));
+  const conversation = temporal.workflow.getHandle(conversationIdFor(demo.phoneNumberId, from));
   await waitFor('the booking to start', async () => (await conversation.query(stateQuery)).booking !== undefined);
   const reference = (await conversation.query(stateQuery)).booking!.reference;
   const saga = temporal.workflow.getHandle(reference);
@@ -232,11 +231,11 @@ it('when the PMS keeps failing after the hold, compensation releases the hold an
   expect(repliesTo(from)[1]).toMatch(
     /^We could not complete your booking\. Nothing has been booked and the room has been released/,
   );
-  const state = await temporal.workflow.getHandle(conversationWorkflowId(demo.phoneNumberId, from)).query(stateQuery);
+  const state = await temporal.workflow.getHandle(conversationIdFor(demo.phoneNumberId, from)).query(stateQuery);
   await waitFor(
     'the outcome',
     async () =>
-      (await temporal.workflow.getHandle(conversationWorkflowId(demo.phoneNumberId, from)).query(stateQuery)).booking
+      (await temporal.workflow.getHandle(conversationIdFor(demo.phoneNumberId, from)).query(stateQuery)).booking
         ?.status === 'failed',
   );
   expect(await holdEvents(state.booking!.reference)).toEqual(['acquired', 'released']);
@@ -251,7 +250,7 @@ it('the guest can cancel while the booking runs: hold released, nothing booked, 
   // Creating fails (retryably) for good; reading still works, so compensation can check what exists.
   pmsServer.inject({ kind: 'error', status: 503, match: { method: 'POST' } }, 1000);
   await say(demo, from, '1');
-  const conversation = temporal.workflow.getHandle(conversationWorkflowId(demo.phoneNumberId, from));
+  const conversation = temporal.workflow.getHandle(conversationIdFor(demo.phoneNumberId, from));
   await waitFor('the booking to reach the PMS step', async () => {
     const reference = (await conversation.query(stateQuery)).booking?.reference;
     return (
@@ -275,7 +274,7 @@ it('cancels a confirmed booking at the PMS when the guest asks afterwards', asyn
   await say(demo, from, '1');
   await waitReplies(from, 2);
   expect(repliesTo(from)[1]).toMatch(/^Booking confirmed!/);
-  const conversation = temporal.workflow.getHandle(conversationWorkflowId(demo.phoneNumberId, from));
+  const conversation = temporal.workflow.getHandle(conversationIdFor(demo.phoneNumberId, from));
   await waitFor(
     'the confirmed booking',
     async () => (await conversation.query(stateQuery)).booking?.status === 'confirmed',

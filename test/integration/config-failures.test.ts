@@ -3,14 +3,13 @@ import { englishDate } from '../../dev/dates';
 import { OrderState, type PmsStandin } from '../../dev/pms-standin';
 import { waitFor } from '../../dev/process';
 import type { WhatsAppStandin } from '../../dev/whatsapp-standin';
-import { conversationWorkflowId } from '../../lib/domain/messages';
 import { createMetrics, type Metrics } from '../../lib/metrics';
 import { bookingStatusQuery } from '../../lib/domain/booking';
 import { stateQuery, type ConversationState } from '../../lib/domain/conversation';
 import type { RunningWorker } from '../helpers/env';
 import { startStack, type Stack } from '../helpers/stack';
 import { createTestTenant, type TestTenant } from '../helpers/tenants';
-import { postSigned, textWebhook, uniqueWaId } from '../helpers/webhooks';
+import { postSigned, textWebhook, uniqueWaId, conversationIdFor } from '../helpers/webhooks';
 
 /**
  * Configuration and auth failures (a secret reference to nothing, a revoked WhatsApp token, a refused PMS key) are
@@ -88,7 +87,7 @@ async function say(tenant: TestTenant, from: string, body: string): Promise<void
 }
 const repliesTo = (waId: string) => whatsapp.sent.filter((m) => m.to === waId).map((m) => m.text ?? '');
 const stateOf = (tenant: TestTenant, waId: string): Promise<ConversationState> =>
-  temporal.workflow.getHandle(conversationWorkflowId(tenant.phoneNumberId, waId)).query(stateQuery);
+  temporal.workflow.getHandle(conversationIdFor(tenant.phoneNumberId, waId)).query(stateQuery);
 
 /** config_failures_total for one tenant and kind, as /metrics shows it. */
 async function configFailures(tenant: TestTenant, kind: string): Promise<number> {
@@ -183,7 +182,7 @@ it('a booking whose confirmation cannot be sent (token revoked) compensates inst
   // The PMS is slow to book, and meanwhile the tenant's token is revoked.
   pms.inject({ kind: 'latency', ms: 2_000, match: { method: 'POST', resource: 'bookings' } });
   await say(booking, from, '1');
-  const conversation = temporal.workflow.getHandle(conversationWorkflowId(booking.phoneNumberId, from));
+  const conversation = temporal.workflow.getHandle(conversationIdFor(booking.phoneNumberId, from));
   await waitFor('the booking at the PMS step', async () => {
     const reference = (await conversation.query(stateQuery)).booking?.reference;
     return (

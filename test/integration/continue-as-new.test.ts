@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { EncryptionCodec, payloadDataConverter } from '../../lib/codec';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -6,13 +7,12 @@ import path from 'node:path';
 import { createApp } from '../../api/app';
 import { waitFor } from '../../dev/process';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
-import { conversationWorkflowId } from '../../lib/domain/messages';
 import { startTemporalDevServer, type DevServer } from '../../temporal/dev-server';
 import { stateQuery, type ConversationInput } from '../../lib/domain/conversation';
 import { createPool } from '../../lib/db/pool';
 import { captureLogger, startWorker, testConfig, testSecrets } from '../helpers/env';
 import { createTestTenant } from '../helpers/tenants';
-import { textWebhook, uniqueMessageId, uniqueWaId, postSigned } from '../helpers/webhooks';
+import { textWebhook, uniqueMessageId, uniqueWaId, postSigned, conversationIdFor } from '../helpers/webhooks';
 
 /**
  * Continue-as-new, on a dev server of its own whose dynamic config suggests continuing after a few
@@ -42,7 +42,7 @@ afterAll(async () => {
 it('carries queued messages and the seen ids across continue-as-new: every message answered once', async () => {
   const config = testConfig({ TEMPORAL_ADDRESS: server.address, WHATSAPP_GRAPH_BASE_URL: standin.url });
   const connection = await Connection.connect({ address: server.address });
-  const temporal = new Client({ connection });
+  const temporal = new Client({ connection, dataConverter: payloadDataConverter(config.payloadKeys) });
   const app = createApp({ temporal, config, log: captureLogger().log, db: createPool(config.databaseUrl) });
   const from = uniqueWaId();
   const db = createPool(config.databaseUrl, { max: 1 });
@@ -58,7 +58,7 @@ it('carries queued messages and the seen ids across continue-as-new: every messa
     textWebhook({ phoneNumberId, from, id: uniqueMessageId(), body: `Hello ${i}` }),
   );
   for (const p of payloads) await post(p);
-  const handle = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
+  const handle = temporal.workflow.getHandle(conversationIdFor(phoneNumberId, from));
   const firstRunId = (await handle.describe()).runId;
 
   const worker = await startWorker(config);
@@ -89,7 +89,7 @@ it('carries queued messages and the seen ids across continue-as-new: every messa
 it('carries at most 500 characters of each displayed message across continue-as-new, and queued messages whole', async () => {
   const config = testConfig({ TEMPORAL_ADDRESS: server.address, WHATSAPP_GRAPH_BASE_URL: standin.url });
   const connection = await Connection.connect({ address: server.address });
-  const temporal = new Client({ connection });
+  const temporal = new Client({ connection, dataConverter: payloadDataConverter(config.payloadKeys) });
   const db = createPool(config.databaseUrl, { max: 1 });
   const app = createApp({ temporal, config, log: captureLogger().log, db });
   const from = uniqueWaId();
@@ -97,7 +97,7 @@ it('carries at most 500 characters of each displayed message across continue-as-
   // Long messages (WhatsApp allows 4096 characters), queued with no worker running, as in a burst.
   const long = (i: number) => `Hello ${i} ${'lorem ipsum '.repeat(300)}`;
   for (let i = 0; i < 8; i++) await postSigned(app, textWebhook({ phoneNumberId, from, body: long(i) }));
-  const handle = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
+  const handle = temporal.workflow.getHandle(conversationIdFor(phoneNumberId, from));
   const firstRunId = (await handle.describe()).runId;
   const worker = await startWorker(config);
   try {
@@ -107,7 +107,8 @@ it('carries at most 500 characters of each displayed message across continue-as-
     expect(next).toBeDefined();
     const secondRun = await temporal.workflow.getHandle(handle.workflowId, next!).fetchHistory();
     const payload = secondRun.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-    const input = defaultPayloadConverter.fromPayload<ConversationInput>(payload!);
+    const [decoded] = await new EncryptionCodec(config.payloadKeys).decode([payload!]);
+    const input = defaultPayloadConverter.fromPayload<ConversationInput>(decoded!);
     const carried = input.carryOver!;
     expect(carried.lastMessages.length).toBeGreaterThan(0);
     for (const m of carried.lastMessages) expect(m.text?.length ?? 0).toBeLessThanOrEqual(500);

@@ -2,11 +2,10 @@ import { type Client } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import { waitFor } from '../../dev/process';
 import { mediaSha256, type WhatsAppStandin } from '../../dev/whatsapp-standin';
-import { conversationWorkflowId } from '../../lib/domain/messages';
 import { stateQuery } from '../../lib/domain/conversation';
 import { startStack, type Stack } from '../helpers/stack';
 import type { TestTenant } from '../helpers/tenants';
-import { mediaWebhook, postSigned, uniqueWaId } from '../helpers/webhooks';
+import { mediaWebhook, postSigned, uniqueWaId, conversationIdFor } from '../helpers/webhooks';
 
 /** Voice notes and photos through the conversation: downloaded as they arrive, shown to staff in `state`. */
 let stack: Stack;
@@ -44,7 +43,7 @@ async function sendMedia(
 
 const repliesTo = (waId: string) => whatsapp.sent.filter((m) => m.to === waId).map((m) => m.text ?? '');
 const stateOf = (waId: string) =>
-  temporal.workflow.getHandle(conversationWorkflowId(tenant.phoneNumberId, waId)).query(stateQuery);
+  temporal.workflow.getHandle(conversationIdFor(tenant.phoneNumberId, waId)).query(stateQuery);
 
 it('downloads a voice note, keeps its reference for staff, and tells the guest a person will listen', async () => {
   const body = Buffer.concat([Buffer.from('OggS'), randomBytes(20_000)]);
@@ -117,7 +116,7 @@ it("refuses a file over the hotel's media quota: the guest is told plainly, staf
   expect(repliesTo(other)[0]).toBe(
     'We could not keep your file: the space for guest files at this hotel is full. A member of our team will follow up.',
   );
-  const state = await temporal.workflow.getHandle(conversationWorkflowId(hotel.phoneNumberId, other)).query(stateQuery);
+  const state = await temporal.workflow.getHandle(conversationIdFor(hotel.phoneNumberId, other)).query(stateQuery);
   expect(state.lastMessages[0]?.media).toEqual({ rejected: 'quota_exceeded' });
   expect(state.staffRequested).toBe(true);
   expect(whatsapp.media.file).toBe(filesBefore);

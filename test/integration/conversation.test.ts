@@ -3,12 +3,18 @@ import { createApp } from '../../api/app';
 import type { WhatsAppStandin } from '../../dev/whatsapp-standin';
 import { waitFor } from '../../dev/process';
 import type { Config } from '../../lib/config';
-import { conversationWorkflowId } from '../../lib/domain/messages';
 import { ConversationStatus, LastIntent } from '../../lib/domain/search-attributes';
 import { stateQuery, type ConversationState } from '../../lib/domain/conversation';
 import { captureLogger, type RunningWorker } from '../helpers/env';
 import { startStack, type Stack } from '../helpers/stack';
-import { loadFixture, textWebhook, uniqueMessageId, uniqueWaId, postSigned } from '../helpers/webhooks';
+import {
+  loadFixture,
+  textWebhook,
+  uniqueMessageId,
+  uniqueWaId,
+  postSigned,
+  conversationIdFor,
+} from '../helpers/webhooks';
 
 let phoneNumberId: string;
 let stack: Stack;
@@ -36,7 +42,7 @@ async function deliver(payload: unknown): Promise<void> {
 const repliesTo = (waId: string) => standin.sent.filter((m) => m.to === waId);
 
 async function state(waId: string): Promise<ConversationState> {
-  return temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, waId)).query(stateQuery);
+  return temporal.workflow.getHandle(conversationIdFor(phoneNumberId, waId)).query(stateQuery);
 }
 
 describe('conversation workflow', () => {
@@ -91,7 +97,7 @@ describe('conversation workflow', () => {
       ['in', 'text'],
       ['out', 'text'],
     ]);
-    const description = await temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from)).describe();
+    const description = await temporal.workflow.getHandle(conversationIdFor(phoneNumberId, from)).describe();
     expect(description.typedSearchAttributes.get(ConversationStatus)).toBe('active');
     expect(description.typedSearchAttributes.get(LastIntent)).toBe('greeting');
   });
@@ -101,7 +107,7 @@ describe('conversation workflow', () => {
     standin.inject({ kind: 'error', status: 503, code: 131016, message: 'Service unavailable' }, 2);
     await deliver(text({ from, body: 'Hello' }));
     await waitFor('the reply after retries', () => repliesTo(from).length === 1, { timeoutMs: 20_000 });
-    const history = await temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from)).fetchHistory();
+    const history = await temporal.workflow.getHandle(conversationIdFor(phoneNumberId, from)).fetchHistory();
     const scheduled = history.events?.find(
       (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendMessage',
     );
@@ -137,7 +143,7 @@ describe('conversation workflow', () => {
     expect(reply).toMatchObject({ status: 'sent' });
     expect(reply?.id ?? undefined).toBeUndefined();
     // The send activity completed on its first attempt: Meta had the message, so the guest got it once.
-    const history = await temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from)).fetchHistory();
+    const history = await temporal.workflow.getHandle(conversationIdFor(phoneNumberId, from)).fetchHistory();
     const attempts = history.events
       ?.filter((e) => e.activityTaskStartedEventAttributes)
       .map((e) => e.activityTaskStartedEventAttributes!.attempt);
@@ -189,7 +195,7 @@ describe('idle close', () => {
     const from = uniqueWaId();
     const raw = JSON.stringify(text({ from, body: 'Hello' }));
     await postSigned(shortApp, raw);
-    const handle = temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, from));
+    const handle = temporal.workflow.getHandle(conversationIdFor(phoneNumberId, from));
     const result = await handle.result();
     expect(result).toEqual({ status: 'closed', received: 1, duplicatesDropped: 0 });
     const description = await handle.describe();

@@ -5,6 +5,7 @@
  */
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { mediaActivities } from '../helpers/media';
+import { payloadDataConverter } from '../../lib/codec';
 import { loadConfig } from '../../lib/config';
 import { createHttpAgent } from '../../lib/http';
 import { createLogger } from '../../lib/log';
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
       secrets: createSecretResolver(process.env),
       log: createLogger({ level: config.logLevel }),
     }),
+    dataConverter: payloadDataConverter(config.payloadKeys),
   });
   const running = worker.run();
   process.stdout.write('ready\n');

@@ -1,4 +1,5 @@
 import { type Client } from '@temporalio/client';
+import { failureConverterPath, payloadDataConverter } from '../../lib/codec';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -71,6 +72,7 @@ beforeAll(async () => {
   temporal = await temporalClient(testConfig());
   testWorkflows = await bundleWorkflowCode({
     workflowsPath: require.resolve('./media-workflows'),
+    failureConverterPath,
     logger: quietLogger,
   });
 });
@@ -105,6 +107,7 @@ describe('media-cleanup schedule', () => {
       taskQueue: cfg.temporal.taskQueue,
       workflowBundle: { codePath: testEnv().workflowBundlePath },
       activities: mediaActivities(cfg),
+      dataConverter: payloadDataConverter(cfg.payloadKeys),
     });
     const scheduleId = `media-cleanup-test-${randomUUID()}`;
     await worker.runUntil(async () => {
@@ -144,6 +147,7 @@ describe('downloadMedia on a real worker', () => {
       taskQueue: cfg.temporal.taskQueue,
       workflowBundle: testWorkflows,
       ...(withActivities ? { activities: mediaActivities(cfg) } : {}),
+      dataConverter: payloadDataConverter(cfg.payloadKeys),
     });
   }
 
@@ -206,6 +210,7 @@ describe('downloadMedia on a real worker', () => {
           connection,
           taskQueue: cfg.temporal.taskQueue,
           activities: mediaActivities(cfg),
+          dataConverter: payloadDataConverter(cfg.payloadKeys),
         });
         const result: DownloadMediaResult = await activities.runUntil(handle.result());
         expect(result).toMatchObject({ kind: 'stored', sha256: sha(file), size: file.length });

@@ -5,11 +5,10 @@ import { startPostgres, type PostgresServer } from '../../dev/postgres';
 import { waitFor } from '../../dev/process';
 import { migrate } from '../../lib/db/migrate';
 import { createPool } from '../../lib/db/pool';
-import { conversationWorkflowId } from '../../lib/domain/messages';
 import { stateQuery } from '../../lib/domain/conversation';
 import { startStack, type Stack } from '../helpers/stack';
 import { createTestTenant } from '../helpers/tenants';
-import { textWebhook, uniqueWaId, postSigned } from '../helpers/webhooks';
+import { textWebhook, uniqueWaId, postSigned, conversationIdFor } from '../helpers/webhooks';
 
 /**
  * Postgres stopped mid-run, on a Postgres of this test's own (the shared one serves other test files):
@@ -61,7 +60,7 @@ it('answers cached tenants during the outage and the others after it, each messa
   await waitFor('the cached tenant to answer during the outage', () => standin.sent.some((m) => m.to === guestA), {
     timeoutMs: 20_000,
   });
-  const handleB = temporal.workflow.getHandle(conversationWorkflowId(uncached.phoneNumberId, guestB));
+  const handleB = temporal.workflow.getHandle(conversationIdFor(uncached.phoneNumberId, guestB));
   await waitFor(
     'resolveTenant for the uncached tenant to be retrying',
     async () => {

@@ -12,9 +12,11 @@ import { startPmsStandin, type PmsStandin } from '../../dev/pms-standin';
 import { getFreePort, spawnService, waitFor, type Service } from '../../dev/process';
 import { projectRoot } from '../../dev/paths';
 import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-standin';
+import { PayloadKeyRing, payloadDataConverter } from '../../lib/codec';
 import { mediaCleanupScheduleId } from '../../workers/schedules';
 import { copiedFromContext, projectDockerfile } from '../helpers/dockerfile';
 import { temporalClient, testConfig, testSecrets } from '../helpers/env';
+import { historyPayloadKeys } from '../helpers/histories';
 import { createTestTenant, tenantSecretVariable, type TestTenant } from '../helpers/tenants';
 import { textWebhook, uniqueWaId } from '../helpers/webhooks';
 
@@ -270,7 +272,12 @@ describe(`the built JavaScript on Node ${process.version}`, () => {
       }));
     expect(histories.length).toBeGreaterThanOrEqual(3);
     const failures: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: bundlePath } }, histories)) {
+    // Decoded as the worker decodes: histories from v2 on are encrypted with the recorder's key.
+    const dataConverter = payloadDataConverter(PayloadKeyRing.parse(historyPayloadKeys) as PayloadKeyRing);
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: { codePath: bundlePath }, dataConverter },
+      histories,
+    )) {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
     expect(failures).toEqual([]);

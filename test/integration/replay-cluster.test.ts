@@ -13,11 +13,12 @@ import {
   type ConversationInput,
   type ConversationWorkflow,
 } from '../../lib/domain/conversation';
-import { conversationWorkflowId, type InboundMessage } from '../../lib/domain/messages';
+import { type InboundMessage } from '../../lib/domain/messages';
 import { formatReport, replayCluster } from '../../scripts/replay-cluster';
 import { booking } from '../../workflows/booking';
 import { testEnv } from '../helpers/env';
 import { sagaInput, withWorker, workflowEnvironment } from '../workflows/harness';
+import { conversationIdFor } from '../helpers/webhooks';
 
 /**
  * `npm run replay:cluster`, the deploy gate, against this run's dev server: the conversations and bookings it just
@@ -71,7 +72,7 @@ beforeAll(async () => {
     const write = async (id: string, idle: number) => {
       const message: InboundMessage = { id: `wamid.${randomUUID()}`, from: id, timestamp: 1, type: 'text', text: 'hi' };
       await env.client.workflow.signalWithStart<ConversationWorkflow, [InboundMessage]>(conversationWorkflowType, {
-        workflowId: conversationWorkflowId('100200300', id),
+        workflowId: conversationIdFor('100200300', id),
         taskQueue: queue,
         args: [input(id, idle)],
         signal: inboundMessageSignal,
@@ -86,9 +87,9 @@ beforeAll(async () => {
       taskQueue: queue,
       args: [saga],
     });
-    await env.client.workflow.getHandle(conversationWorkflowId('100200300', `${waId}9`)).result();
+    await env.client.workflow.getHandle(conversationIdFor('100200300', `${waId}9`)).result();
     await waitFor('the open conversation answered', async () => {
-      const { events } = await env.client.workflow.getHandle(conversationWorkflowId('100200300', waId)).fetchHistory();
+      const { events } = await env.client.workflow.getHandle(conversationIdFor('100200300', waId)).fetchHistory();
       return (events ?? []).some((e) => e.timerStartedEventAttributes);
     });
     return queue;
@@ -100,7 +101,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await env?.client.workflow.getHandle(conversationWorkflowId('100200300', waId)).terminate('test over');
+  await env?.client.workflow.getHandle(conversationIdFor('100200300', waId)).terminate('test over');
   await env?.teardown();
 });
 

@@ -1,10 +1,18 @@
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { PayloadKeyRing, payloadDataConverter } from '../../lib/codec';
 import type { ConversationInput } from '../../lib/domain/conversation';
 import path from 'node:path';
 import { testEnv } from '../helpers/env';
-import { historiesDir, listHistories, readHistoryJson, replayable, workflowTypeOf } from '../helpers/histories';
+import {
+  historiesDir,
+  historyPayloadKeys,
+  listHistories,
+  readHistoryJson,
+  replayable,
+  workflowTypeOf,
+} from '../helpers/histories';
 
 /**
  * Replays every recorded history of every released version (`test/histories/<workflow>/<version>/*.json`, recorded
@@ -13,6 +21,15 @@ import { historiesDir, listHistories, readHistoryJson, replayable, workflowTypeO
  */
 const histories = listHistories();
 const versions = [...new Set(histories.map((h) => `${h.workflow}/${h.version}`))];
+/**
+ * Replay decodes as the worker does: histories from v2 on are encrypted with the recorder's key; v1 was recorded
+ * before the codec, and its payloads pass through it unchanged.
+ */
+const keys = PayloadKeyRing.parse(historyPayloadKeys) as PayloadKeyRing;
+const replayOptions = {
+  workflowBundle: { codePath: testEnv().workflowBundlePath },
+  dataConverter: payloadDataConverter(keys),
+};
 
 beforeAll(() => {
   try {
@@ -35,10 +52,7 @@ it('keeps each history under the folder of the workflow it records', () => {
 describe.each(versions)('%s', (version) => {
   it('replays every history without a determinism error', async () => {
     const mine = histories.filter((h) => `${h.workflow}/${h.version}` === version);
-    const results = Worker.runReplayHistories(
-      { workflowBundle: { codePath: testEnv().workflowBundlePath } },
-      mine.map(replayable),
-    );
+    const results = Worker.runReplayHistories(replayOptions, mine.map(replayable));
     const failures: string[] = [];
     for await (const result of results) {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
@@ -53,13 +67,9 @@ it('fails when the history and the code disagree (the replay test can fail)', as
   expect(scheduled).toBeDefined();
   // As if an older version of the workflow had called a different activity at this point.
   scheduled!.activityTaskScheduledEventAttributes.activityType.name = 'sendTemplate';
-  await expect(
-    Worker.runReplayHistory(
-      { workflowBundle: { codePath: testEnv().workflowBundlePath } },
-      historyFromJSON(json),
-      'replay-altered',
-    ),
-  ).rejects.toBeInstanceOf(DeterminismViolationError);
+  await expect(Worker.runReplayHistory(replayOptions, historyFromJSON(json), 'replay-altered')).rejects.toBeInstanceOf(
+    DeterminismViolationError,
+  );
 });
 
 it('replays a version-1 conversation that crossed the history bound: the change is behind its patch', async () => {
@@ -77,9 +87,5 @@ it('replays a version-1 conversation that crossed the history bound: the change 
   // The bound is crossed while the conversation answers: the reply's workflow task starts past 10 events.
   const replied = json.events.find((e) => e.activityTaskScheduledEventAttributes?.activityType.name === 'sendMessage');
   expect(Number(replied!.eventId)).toBeGreaterThan(10);
-  await Worker.runReplayHistory(
-    { workflowBundle: { codePath: testEnv().workflowBundlePath } },
-    historyFromJSON(json),
-    'replay-v1-past-the-bound',
-  );
+  await Worker.runReplayHistory(replayOptions, historyFromJSON(json), 'replay-v1-past-the-bound');
 });

@@ -7,7 +7,6 @@ import { waitFor } from '../../dev/process';
 import type { WhatsAppStandin } from '../../dev/whatsapp-standin';
 import { createPool } from '../../lib/db/pool';
 import { ErrorType } from '../../lib/domain/errors';
-import { conversationWorkflowId } from '../../lib/domain/messages';
 import { TenantId } from '../../lib/domain/search-attributes';
 import { createHash } from 'node:crypto';
 import { createGuestRefs } from '../../lib/guest-refs';
@@ -16,7 +15,7 @@ import { stateQuery } from '../../lib/domain/conversation';
 import { testConfig, type RunningWorker } from '../helpers/env';
 import { startStack, type Stack } from '../helpers/stack';
 import { createTestTenant, uniquePhoneNumberId } from '../helpers/tenants';
-import { textWebhook, uniqueWaId, postSigned } from '../helpers/webhooks';
+import { textWebhook, uniqueWaId, postSigned, conversationIdFor } from '../helpers/webhooks';
 
 const log = createLogger({ level: 'silent' });
 
@@ -121,7 +120,7 @@ describe('conversations and their tenant', () => {
   }
   const repliesTo = (waId: string) => standin.sent.filter((m) => m.to === waId);
   const handleFor = (phoneNumberId: string, waId: string) =>
-    temporal.workflow.getHandle(conversationWorkflowId(phoneNumberId, waId));
+    temporal.workflow.getHandle(conversationIdFor(phoneNumberId, waId));
 
   it("answers in the tenant's locale and tags the conversation with its TenantId", async () => {
     const t = await createTestTenant(worker.db, { locale: 'en' });

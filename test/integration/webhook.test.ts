@@ -5,12 +5,20 @@ import request from 'supertest';
 import { createApp } from '../../api/app';
 import { signBody } from '../../api/signature';
 import { getFreePort } from '../../dev/process';
+import { EncryptionCodec } from '../../lib/codec';
 import { createPool } from '../../lib/db/pool';
 import { createGuestRefs } from '../../lib/guest-refs';
-import { conversationWorkflowId, type DeliveryStatusUpdate, type InboundMessage } from '../../lib/domain/messages';
+import { type DeliveryStatusUpdate, type InboundMessage } from '../../lib/domain/messages';
 import { deliveryStatusSignal, inboundMessageSignal } from '../../lib/domain/conversation';
 import { captureLogger, temporalClient, testConfig, testSecrets } from '../helpers/env';
-import { fixtureNames, loadFixture, textWebhook, uniqueMessageId, uniqueWaId } from '../helpers/webhooks';
+import {
+  fixtureNames,
+  loadFixture,
+  textWebhook,
+  uniqueMessageId,
+  uniqueWaId,
+  conversationIdFor,
+} from '../helpers/webhooks';
 
 const config = testConfig();
 const secret = testSecrets.WHATSAPP_APP_SECRET;
@@ -90,13 +98,13 @@ describe('POST /webhooks/whatsapp signature', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ received: { messages: 1, statuses: 0 } });
     const from = (payload as any).entry[0].changes[0].value.messages[0].from as string;
-    expect(await exists(conversationWorkflowId('106540352242922', from))).toBe(true);
+    expect(await exists(conversationIdFor('106540352242922', from))).toBe(true);
   });
 
   it('names the guest in the conversation summary by a keyed reference, never the number or its plain hash', async () => {
     const from = uniqueWaId();
     expect((await signedPost(textWebhook({ from }))).status).toBe(200);
-    const description = await temporal.workflow.getHandle(conversationWorkflowId('106540352242922', from)).describe();
+    const description = await temporal.workflow.getHandle(conversationIdFor('106540352242922', from)).describe();
     const details = (await description.staticDetails()) ?? '';
     expect(details).toContain(`Guest ref ${createGuestRefs(config.guestRefKey).of(from)}`);
     expect(details).not.toContain(from);
@@ -115,7 +123,7 @@ describe('POST /webhooks/whatsapp signature', () => {
     const res = await post(raw, header ? { 'x-hub-signature-256': header } : {});
     expect(res.status).toBe(401);
     const from = (payload as any).entry[0].changes[0].value.messages[0].from as string;
-    expect(await exists(conversationWorkflowId('106540352242922', from))).toBe(false);
+    expect(await exists(conversationIdFor('106540352242922', from))).toBe(false);
   });
 
   it('answers 401 when one byte of the signed body was altered', async () => {
@@ -149,7 +157,7 @@ describe('POST /webhooks/whatsapp bad input', () => {
       .send(raw);
     expect(res.status).toBe(415);
     const from = (payload as any).entry[0].changes[0].value.messages[0].from as string;
-    expect(await exists(conversationWorkflowId('106540352242922', from))).toBe(false);
+    expect(await exists(conversationIdFor('106540352242922', from))).toBe(false);
   });
 
   it('answers 413 for a body over the limit, and starts nothing', async () => {
@@ -158,7 +166,7 @@ describe('POST /webhooks/whatsapp bad input', () => {
     const res = await post(raw, { 'x-hub-signature-256': signBody(raw, secret) });
     expect(res.status).toBe(413);
     const from = (payload as any).entry[0].changes[0].value.messages[0].from as string;
-    expect(await exists(conversationWorkflowId('106540352242922', from))).toBe(false);
+    expect(await exists(conversationIdFor('106540352242922', from))).toBe(false);
   });
 
   it('answers 400 with a clear message for malformed JSON', async () => {
@@ -179,7 +187,7 @@ describe('POST /webhooks/whatsapp bad input', () => {
     expect(res.body.error.details.issues).toEqual(
       expect.arrayContaining([expect.objectContaining({ path: 'entry.0.changes.0.value.messages.0.id' })]),
     );
-    expect(await exists(conversationWorkflowId('106540352242922', from))).toBe(false);
+    expect(await exists(conversationIdFor('106540352242922', from))).toBe(false);
   });
 
   // Found by the property test (webhook-property.test.ts): each answered 500 or 503 before, so Meta would
@@ -193,7 +201,7 @@ describe('POST /webhooks/whatsapp bad input', () => {
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('invalid_payload');
       expect(res.text.length).toBeLessThan(16 * 1024);
-      expect(await exists(conversationWorkflowId('106540352242922', from))).toBe(false);
+      expect(await exists(conversationIdFor('106540352242922', from))).toBe(false);
     }
   });
 
@@ -217,7 +225,7 @@ describe('POST /webhooks/whatsapp bad input', () => {
     const res = await signedPost(payload);
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('message_too_large');
-    expect(await exists(conversationWorkflowId('106540352242922', from))).toBe(false);
+    expect(await exists(conversationIdFor('106540352242922', from))).toBe(false);
   });
 
   it('answers 400 for an object that is not a WhatsApp Business Account', async () => {
@@ -242,9 +250,9 @@ describe('POST /webhooks/whatsapp delivery', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ received: { messages: 4, statuses: 0 } });
     const ids = [
-      conversationWorkflowId('106540352242922', (a as any).entry[0].changes[0].value.messages[0].from),
-      conversationWorkflowId('200000000000001', (b as any).entry[0].changes[0].value.messages[0].from),
-      conversationWorkflowId('106540352242922', (c as any).entry[0].changes[0].value.messages[0].from),
+      conversationIdFor('106540352242922', (a as any).entry[0].changes[0].value.messages[0].from),
+      conversationIdFor('200000000000001', (b as any).entry[0].changes[0].value.messages[0].from),
+      conversationIdFor('106540352242922', (c as any).entry[0].changes[0].value.messages[0].from),
     ];
     for (const id of ids) expect(await exists(id)).toBe(true);
     const history = await temporal.workflow.getHandle(ids[0]!).fetchHistory();
@@ -283,10 +291,11 @@ describe('POST /webhooks/whatsapp delivery', () => {
 /** The signals a conversation received, in the order Temporal recorded them: `m:<text>` or `s:<status>`. */
 async function signalsOf(workflowId: string): Promise<string[]> {
   const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
-  return (history.events ?? []).flatMap((e) => {
-    const signal = e.workflowExecutionSignaledEventAttributes;
-    if (!signal) return [];
-    const arg = defaultPayloadConverter.fromPayload(signal.input!.payloads![0]!);
+  const codec = new EncryptionCodec(config.payloadKeys);
+  const signals = (history.events ?? []).flatMap((e) => e.workflowExecutionSignaledEventAttributes ?? []);
+  const args = await Promise.all(signals.map(async (s) => (await codec.decode([s.input!.payloads![0]!]))[0]!));
+  return signals.flatMap((signal, i) => {
+    const arg = defaultPayloadConverter.fromPayload(args[i]!);
     if (signal.signalName === inboundMessageSignal.name) return [`m:${(arg as InboundMessage).text ?? ''}`];
     if (signal.signalName === deliveryStatusSignal.name) return [`s:${(arg as DeliveryStatusUpdate).status}`];
     return [`?:${signal.signalName ?? ''}`];
@@ -325,7 +334,7 @@ describe('POST /webhooks/whatsapp ordering', () => {
     const res = await signedPost(payload);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ received: { messages: 9, statuses: 2 } });
-    expect(await signalsOf(conversationWorkflowId('106540352242922', a))).toEqual([
+    expect(await signalsOf(conversationIdFor('106540352242922', a))).toEqual([
       'm:a0',
       'm:a1',
       'm:a2',
@@ -334,7 +343,7 @@ describe('POST /webhooks/whatsapp ordering', () => {
       'm:a5',
       's:delivered',
     ]);
-    expect(await signalsOf(conversationWorkflowId('106540352242922', b))).toEqual(['m:b0', 'm:b1', 'm:b2', 's:read']);
+    expect(await signalsOf(conversationIdFor('106540352242922', b))).toEqual(['m:b0', 'm:b1', 'm:b2', 's:read']);
   });
 });
 

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { developmentPayloadKeys, PayloadKeyRing } from '../../lib/codec';
 import { ConfigError, developmentGuestRefKey, loadConfig } from '../../lib/config';
 
 /** Certificate files that exist (their content does not matter to the parse; test/unit/temporal-config.test.ts). */
@@ -103,6 +104,13 @@ describe('loadConfig', () => {
       },
       configFailureRetrySeconds: 3_600,
       guestRefKey: developmentGuestRefKey,
+      payloadKeys: PayloadKeyRing.parse(developmentPayloadKeys),
+      codec: {
+        corsOrigins: ['http://localhost:8233', 'http://127.0.0.1:8233'],
+        sessionTtlSeconds: 28_800,
+        cookieSecure: false,
+        maxBodyBytes: 4 * 1024 * 1024,
+      },
       databaseUrl: 'postgres://hotel@localhost:5433/hotel',
       redisUrl: 'redis://localhost:6380',
     });
@@ -113,6 +121,7 @@ describe('loadConfig', () => {
       ...secrets,
       NODE_ENV: 'production',
       GUEST_REF_KEY: 'guest-ref-key-0123456789abcdef0123456789',
+      PAYLOAD_KEYS: 'k1:eePvX0inWwKQGekqagTpCE0/ZIqPGlaOfKhm3XvWnjk=',
       LOG_LEVEL: 'warn',
       API_HOST: '127.0.0.1',
       API_PORT: '8080',

@@ -212,6 +212,26 @@ describe('docker-compose.yml', () => {
     });
   });
 
+  it('gives the API and the worker the payload keys, and refuses to start without them', () => {
+    expect(requiredHostVariables).toContain('PAYLOAD_KEYS');
+    const { PAYLOAD_KEYS: _missing, ...rest } = hostEnv;
+    expect(() => loadCompose(rest)).toThrow('PAYLOAD_KEYS');
+    for (const name of ['api', 'worker']) {
+      expect(loadConfig(environmentOf(service(name))).payloadKeys.ids).toEqual(['k1']);
+    }
+  });
+
+  it("has the codec endpoint answer the Web UI's origin as published, with a Secure login cookie", () => {
+    const api = loadConfig(environmentOf(service('api')));
+    const [uiPort] = portsOf(service('temporal-ui'));
+    expect(api.codec.corsOrigins).toContain(`http://localhost:${uiPort!.published}`);
+    expect(api.codec.cookieSecure).toBe(true);
+    const moved = loadCompose({ ...hostEnv, CODEC_CORS_ORIGINS: 'https://temporal.example.com' });
+    expect(loadConfig(environmentOf(service('api', moved))).codec.corsOrigins).toEqual([
+      'https://temporal.example.com',
+    ]);
+  });
+
   it("hands the operator's OIDC settings to the Web UI (temporalio/ui docker.yaml template), off by default", () => {
     // The names the pinned image's config template (server/config/docker.yaml of temporalio/ui v2.42.1) reads.
     const oidc = {

@@ -53,6 +53,8 @@ describe('GUEST_REF_KEY', () => {
   });
 
   it('is read into the config', () => {
-    expect(loadConfig({ ...secrets, NODE_ENV: 'production', GUEST_REF_KEY: key }).guestRefKey).toBe(key);
+    const payloadKeys = 'k1:eePvX0inWwKQGekqagTpCE0/ZIqPGlaOfKhm3XvWnjk=';
+    const production = { ...secrets, NODE_ENV: 'production', GUEST_REF_KEY: key, PAYLOAD_KEYS: payloadKeys };
+    expect(loadConfig(production).guestRefKey).toBe(key);
   });
 });

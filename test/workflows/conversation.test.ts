@@ -10,10 +10,11 @@ import {
   type ConversationWorkflow,
 } from '../../lib/domain/conversation';
 import type { Understanding } from '../../lib/domain/intents';
-import { conversationWorkflowId, type InboundMessage } from '../../lib/domain/messages';
+import { type InboundMessage } from '../../lib/domain/messages';
 import { bookingText } from '../../lib/domain/templates';
 import type { TenantProfile } from '../../lib/domain/tenants';
 import { eventKinds, Gate, patchMarkers, useWorkflowEnvironment, withWorker } from './harness';
+import { conversationIdFor } from '../helpers/webhooks';
 
 /**
  * The conversation on the real dev server with stub activities: a booking saga as its child, cancellation, and
@@ -124,7 +125,7 @@ function world() {
 /** A guest of their own, and how to write to them as the API would. */
 function guest(taskQueue: string, overrides: Partial<ConversationInput> = {}) {
   const waId = `1555${Math.floor(Math.random() * 1e7)}`;
-  const workflowId = conversationWorkflowId(phoneNumberId, waId);
+  const workflowId = conversationIdFor(phoneNumberId, waId);
   const input: ConversationInput = {
     phoneNumberId,
     waId,

@@ -11,8 +11,9 @@ import {
 import { ErrorType } from '../../lib/domain/errors';
 import type { RecordInteractionsInput } from '../../lib/domain/interactions';
 import type { Understanding } from '../../lib/domain/intents';
-import { conversationWorkflowId, type InboundMessage } from '../../lib/domain/messages';
+import { type InboundMessage } from '../../lib/domain/messages';
 import type { TenantProfile } from '../../lib/domain/tenants';
+import { conversationIdFor } from '../helpers/webhooks';
 import { Gate, useWorkflowEnvironment, withWorker } from './harness';
 
 /**
@@ -66,7 +67,7 @@ function world(record: (input: RecordInteractionsInput) => Promise<void>) {
 
 function guest(taskQueue: string) {
   const waId = `1555${Math.floor(Math.random() * 1e7)}`;
-  const workflowId = conversationWorkflowId(phoneNumberId, waId);
+  const workflowId = conversationIdFor(phoneNumberId, waId);
   const input: ConversationInput = { phoneNumberId, waId, idleTimeoutSeconds: 600, seenIdsMax: 100 };
   const message = (text: string | undefined, overrides: Partial<InboundMessage> = {}): InboundMessage => ({
     id: `wamid.in.${randomUUID()}`,

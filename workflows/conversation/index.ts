@@ -1,7 +1,8 @@
 /**
- * One guest's conversation with one business number. This module holds the signal and query handlers, the loop that
- * answers queued messages in order, and continue-as-new; what it knows is in {@link ConversationMemory} (`state.ts`),
- * what operators can do to it is in `operators.ts`, and what it does about a message is in the flows beside it.
+ * One guest's conversation with one business number: `wa:<phone_number_id>:<guest ref>`. This module holds the signal and
+ * query handlers, the loop that answers queued messages in order, and continue-as-new; what it knows is in
+ * {@link ConversationMemory} (`state.ts`), what operators can do to it is in `operators.ts`, and what it does about a
+ * message is in the flows beside it.
  */
 import {
   allHandlersFinished,
@@ -38,8 +39,9 @@ import { settleBookings, showStatus } from './status';
 import { resolveConversationTenant } from './tenant';
 
 /**
- * One guest's conversation with one business number. Messages arrive by signal into a queue and are answered in
- * order, each exactly once; while staff have the conversation (handoff) they are kept for staff, not answered.
+ * One guest's conversation with one business number: `wa:<phone_number_id>:<guest ref>`. Messages arrive by signal
+ * into a queue and are answered in order, each exactly once; while staff have the conversation (handoff) they are kept
+ * for staff, not answered.
  */
 export async function conversation(input: ConversationInput): Promise<ConversationResult> {
   const memory = new ConversationMemory(input);
