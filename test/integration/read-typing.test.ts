@@ -1,9 +1,8 @@
 import { waitFor } from '../../dev/process';
 import { stateQuery } from '../../lib/domain/conversation';
-import { conversationWorkflowId } from '../../lib/domain/messages';
 import { startStack, type Stack } from '../helpers/stack';
 import type { TestTenant } from '../helpers/tenants';
-import { postSigned, textWebhook, uniqueMessageId, uniqueWaId } from '../helpers/webhooks';
+import { conversationIdFor, postSigned, textWebhook, uniqueMessageId, uniqueWaId } from '../helpers/webhooks';
 
 /**
  * Issue 12, point 1: a message the bot answers is marked read with the typing indicator, in one Graph call, before
@@ -63,7 +62,7 @@ it('never shows typing in handoff: staff decide', async () => {
   const ask = await say(from, 'I want to talk to a person');
   await waitFor('the handoff reply', () => replyTo(ask.id) !== undefined, { timeoutMs: 30_000, intervalMs: 50 });
   const kept = await say(from, 'Hello? Is anyone there?');
-  const handle = stack.temporal.workflow.getHandle(conversationWorkflowId(hotel.phoneNumberId, from));
+  const handle = stack.temporal.workflow.getHandle(conversationIdFor(hotel.phoneNumberId, from));
   await waitFor(
     'the message kept for staff',
     async () => (await handle.query(stateQuery)).lastMessages.some((m) => m.id === kept.id),
