@@ -19,9 +19,74 @@ export interface SentMessage {
   phoneNumberId: string;
   to: string;
   type: string;
+  /** The text's body, or an interactive message's body text. */
   text: string | undefined;
   replyTo: string | undefined;
   at: number;
+  /** Meta's `interactive` object of an interactive message, as received. */
+  interactive?: StandinInteractive;
+  /** A template message: its name, language code and body parameters. */
+  template?: { name: string; language: string; parameters: string[] };
+}
+
+/** The parts of Meta's `interactive` object the stand-in checks and records. */
+export interface StandinInteractive {
+  type?: string;
+  header?: { type?: string; text?: string };
+  body?: { text?: string };
+  footer?: { text?: string };
+  action?: {
+    button?: string;
+    sections?: { title?: string; rows?: { id?: string; title?: string; description?: string }[] }[];
+    buttons?: { type?: string; reply?: { id?: string; title?: string } }[];
+  };
+}
+
+interface StandinTemplate {
+  name?: string;
+  language?: { code?: string };
+  components?: { type?: string; parameters?: { type?: string; text?: string }[] }[];
+}
+
+const chars = (text: string | undefined) => Array.from(text ?? '').length;
+
+/**
+ * What Meta says (131009, "Parameter value is not valid", with these details) about an interactive message that breaks
+ * its limits; undefined when it is within them. The list body is checked against the current page's 4096.
+ */
+function interactiveProblem(i: StandinInteractive): string | undefined {
+  if (!i.body?.text) return 'body.text is required';
+  if (chars(i.header?.text) > 60) return 'Header text length invalid. Max length: 60';
+  if (chars(i.footer?.text) > 60) return 'Footer text length invalid. Max length: 60';
+  if (i.type === 'list') {
+    const rows = (i.action?.sections ?? []).flatMap((s) => s.rows ?? []);
+    if (chars(i.body.text) > 4096) return 'Body text length invalid. Max length: 4096';
+    if (!i.action?.button || chars(i.action.button) > 20)
+      return 'Button text length invalid. Min length: 1, Max length: 20';
+    if (rows.length === 0) return 'At least one row is required';
+    if (rows.length > 10) return 'Total row count exceed max allowed count: 10';
+    for (const row of rows) {
+      if (!row.id || chars(row.id) > 200) return 'Row id length invalid. Min length: 1, Max length: 200';
+      if (!row.title || chars(row.title) > 24) return 'Row title is too long. Max length is 24';
+      if (chars(row.description) > 72) return 'Row description is too long. Max length is 72';
+    }
+    return undefined;
+  }
+  if (i.type === 'button') {
+    const buttons = i.action?.buttons ?? [];
+    if (chars(i.body.text) > 1024) return 'Body text length invalid. Max length: 1024';
+    if (buttons.length === 0 || buttons.length > 3) return 'Buttons count invalid. Min: 1, Max: 3';
+    const titles = new Set<string>();
+    for (const b of buttons) {
+      if (!b.reply?.id || chars(b.reply.id) > 256) return 'Button id length invalid. Min length: 1, Max length: 256';
+      if (!b.reply.title || chars(b.reply.title) > 20)
+        return 'Button title length invalid. Min length: 1, Max length: 20';
+      if (titles.has(b.reply.title)) return 'Button title must be unique';
+      titles.add(b.reply.title);
+    }
+    return undefined;
+  }
+  return `Unsupported interactive type ${String(i.type)}`;
 }
 
 /** A mark-as-read call (`status: "read"`), with the typing indicator (`read_typing`) or without (`read`). */
@@ -102,6 +167,13 @@ export interface WhatsAppStandin {
    * 401, code 190. Remove one to revoke it, add a tenant's own.
    */
   acceptedTokens: Set<string>;
+  /**
+   * Guests whose 24 h customer-service window is closed: a free-form message (not a template) to them gets Meta's
+   * 131047 ("Re-engagement message").
+   */
+  windowClosed: Set<string>;
+  /** Approved template names; a template not in it gets Meta's 132001 ("Template name does not exist"). */
+  templates: Set<string>;
   /** Drops the queued send faults. */
   clearFaults(): void;
   /** Registers (or replaces) a media file under a media id. */
@@ -239,6 +311,8 @@ export async function startWhatsAppStandin(options: {
     attempts: 0,
     connections: 0,
     undeliverable: new Set(),
+    windowClosed: new Set(),
+    templates: new Set(),
     acceptedTokens: new Set([options.accessToken]),
     media: { metadata: 0, file: 0, bytesServed: 0 },
     clearFaults() {
@@ -273,6 +347,8 @@ export async function startWhatsAppStandin(options: {
       standin.attempts = 0;
       standin.connections = 0;
       standin.undeliverable.clear();
+      standin.windowClosed.clear();
+      standin.templates.clear();
       standin.acceptedTokens.clear();
       standin.acceptedTokens.add(options.accessToken);
       mediaFaults.length = 0;
@@ -299,6 +375,8 @@ export async function startWhatsAppStandin(options: {
       type?: string;
       text?: { body?: string };
       context?: { message_id?: string };
+      interactive?: StandinInteractive;
+      template?: StandinTemplate;
     };
     try {
       body = JSON.parse(await readBody(req)) as typeof body;
@@ -315,6 +393,31 @@ export async function startWhatsAppStandin(options: {
       graphError(res, 400, 131008, 'Required parameter is missing: text.body');
       return;
     }
+    if (body.type === 'interactive') {
+      const problem = body.interactive ? interactiveProblem(body.interactive) : 'interactive is required';
+      if (problem) {
+        graphError(res, 400, 131009, problem);
+        return;
+      }
+    }
+    if (body.type === 'template') {
+      if (!body.template?.name || !body.template.language?.code) {
+        graphError(res, 400, 131008, 'Required parameter is missing: template.name or template.language');
+        return;
+      }
+      if (!standin.templates.has(body.template.name)) {
+        graphError(res, 404, 132001, 'Template name does not exist in the translation');
+        return;
+      }
+    } else if (standin.windowClosed.has(body.to)) {
+      graphError(
+        res,
+        400,
+        131047,
+        'Re-engagement message: more than 24 hours have passed since the recipient last replied to the sender number',
+      );
+      return;
+    }
     if (standin.undeliverable.has(body.to)) {
       graphError(res, 400, 131026, 'Message undeliverable');
       return;
@@ -326,9 +429,22 @@ export async function startWhatsAppStandin(options: {
       phoneNumberId,
       to: body.to,
       type: body.type,
-      text: body.text?.body,
+      text: body.type === 'interactive' ? body.interactive?.body?.text : body.text?.body,
       replyTo: body.context?.message_id,
       at: Date.now(),
+      ...(body.type === 'interactive' && body.interactive ? { interactive: body.interactive } : {}),
+      ...(body.type === 'template' && body.template
+        ? {
+            template: {
+              name: body.template.name ?? '',
+              language: body.template.language?.code ?? '',
+              parameters: (body.template.components ?? [])
+                .filter((c) => c.type === 'body')
+                .flatMap((c) => c.parameters ?? [])
+                .map((p) => p.text ?? ''),
+            },
+          }
+        : {}),
     };
     standin.sent.push(sent);
     options.onSent?.(sent);

@@ -5,6 +5,7 @@ import { ErrorType } from '../../lib/domain/errors';
 import type { SendResult, SendTextInput } from '../../lib/domain/messages';
 import { describeError, isNetworkError, parseJsonOrUndefined } from '../../lib/http';
 import { maskPhones } from '../../lib/log';
+import { messageContent } from './content';
 import { classifyGraphError, graphFailure } from './errors';
 import type { GraphClientOptions } from './options';
 
@@ -24,8 +25,7 @@ export function createGraphSender({ baseUrl, apiVersion, accessToken, timeoutMs,
       messaging_product: 'whatsapp',
       recipient_type: 'individual',
       to: input.to,
-      type: 'text',
-      text: { preview_url: false, body: input.text },
+      ...messageContent(input),
       ...(input.replyTo ? { context: { message_id: input.replyTo } } : {}),
     };
     let response: Dispatcher.ResponseData;
