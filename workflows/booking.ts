@@ -22,6 +22,7 @@ import {
 } from '../lib/domain/booking';
 import type { BookingOutcomeKind } from '../lib/domain/interactions';
 import { BookingReference, TenantId } from '../lib/domain/search-attributes';
+import { bookingButtons, fitInteractive, type Interactive } from '../lib/domain/interactive';
 import { bookingText } from '../lib/domain/templates';
 import {
   createBooking,
@@ -61,7 +62,7 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
   ]);
 
   /** Sends a message to the guest; the last one says how the booking ended (kept in the interaction log). */
-  const tell = (text: string, summary: string, bookingOutcome: BookingOutcomeKind) =>
+  const tell = (text: string, summary: string, bookingOutcome: BookingOutcomeKind, interactive?: Interactive) =>
     sendMessage.executeWithOptions(
       // Bounded, so a guest who cannot be told (WhatsApp down past its window) ends in compensation, not in limbo.
       { ...sendDeadline(input.sendTimeoutSeconds), summary },
@@ -74,6 +75,7 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
           tenantId: input.tenantId,
           ...(input.replyTo ? { replyTo: input.replyTo } : {}),
           bookingOutcome,
+          ...(interactive ? { interactive } : {}),
         },
       ],
     );
@@ -172,11 +174,8 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
 
       // 3. Tell the guest. If they cannot be told, the booking is undone: nobody would know it exists.
       setStep('confirming');
-      await tell(
-        t.confirmed(input.roomTypeName, input.checkIn, input.checkOut, reference, created.booking),
-        `confirm ${reference}`,
-        'confirmed',
-      );
+      const confirmation = t.confirmed(input.roomTypeName, input.checkIn, input.checkOut, reference, created.booking);
+      await tell(confirmation, `confirm ${reference}`, 'confirmed', confirmationButtons(input, confirmation));
       compensations.length = 0; // confirmed: from here on nothing is undone
 
       // 4. The PMS holds the booking now; the Redis hold has done its job.
@@ -250,4 +249,11 @@ function describe(err: unknown): string {
   }
   if (err instanceof ApplicationFailure) return `${err.type ?? 'Error'}: ${err.message}`;
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The confirmation with its buttons (cancel, talk to reception) when the tenant has interactive messages on. */
+function confirmationButtons(input: BookingInput, text: string): Interactive | undefined {
+  if (!input.interactive) return undefined;
+  const fitted = fitInteractive(bookingButtons(input.language, text));
+  return fitted.ok ? fitted.message : undefined;
 }

@@ -13,6 +13,7 @@ import {
   upsertSearchAttributes,
   uuid4,
 } from '@temporalio/workflow';
+import type { Offer } from '../../lib/domain/conversation';
 import type { AvailabilityQuery, AvailabilityResult } from '../../lib/domain/pms';
 import { cancelBookingSignal } from '../../lib/domain/booking';
 import { configFailureIn } from '../../lib/domain/errors';
@@ -21,6 +22,7 @@ import type { Language } from '../../lib/domain/language';
 import type { InboundMessage } from '../../lib/domain/messages';
 import { clarifyingQuestion } from '../../lib/domain/nlu-questions';
 import { BookingReference, GuestRef, LastIntent } from '../../lib/domain/search-attributes';
+import { fitInteractive, offerList, type Interactive } from '../../lib/domain/interactive';
 import { bookingText } from '../../lib/domain/templates';
 import type { TenantProfile } from '../../lib/domain/tenants';
 import { booking } from '../booking';
@@ -67,7 +69,8 @@ export async function showAvailability(
     memory.offer = undefined;
     return reply(memory, message, t.noRooms(stay.checkIn, stay.checkOut), 'availability');
   }
-  memory.offer = { ...query, rooms, provisional: result.provisional };
+  const offer: Offer = { ...query, rooms, provisional: result.provisional };
+  memory.offer = offer;
   const lines = rooms.map((r, i) =>
     t.offerLine(
       i + 1,
@@ -76,7 +79,31 @@ export async function showAvailability(
       r.pricePerNight !== undefined ? `${r.pricePerNight} ${r.currency ?? ''}`.trim() : undefined,
     ),
   );
-  return reply(memory, message, t.offer(stay.checkIn, stay.checkOut, lines, result.provisional), 'availability');
+  const text = t.offer(stay.checkIn, stay.checkOut, lines, result.provisional);
+  return reply(memory, message, text, 'availability', interactiveOffer(hotel, u.language, offer));
+}
+
+/**
+ * The offer as a list to tap, when the tenant has interactive messages on and it fits Meta's limits (at most 10
+ * room types); otherwise undefined, and the offer goes as numbered text.
+ */
+function interactiveOffer(hotel: TenantProfile, lang: Language, offer: Offer): Interactive | undefined {
+  if (!hotel.messaging?.interactive) return undefined;
+  const fitted = fitInteractive(
+    offerList(lang, hotel.name, {
+      checkIn: offer.checkIn,
+      checkOut: offer.checkOut,
+      provisional: offer.provisional,
+      rooms: offer.rooms.map((r) => ({
+        roomTypeName: r.roomTypeName,
+        free: r.roomIds.length,
+        ...(r.pricePerNight !== undefined ? { price: `${r.pricePerNight} ${r.currency ?? ''}`.trim() } : {}),
+      })),
+    }),
+  );
+  if (fitted.ok) return fitted.message;
+  log.info('Offer sent as numbered text: it does not fit a list', { problems: fitted.problems });
+  return undefined;
 }
 
 /** Starts the booking saga for the offered room the guest chose (1-based); its outcome arrives later. */
@@ -134,6 +161,7 @@ export async function startBooking(
         holdMaxExtensions: settings.holdMaxExtensions,
         pmsTimeoutSeconds: settings.pmsTimeoutSeconds,
         ...(input.sendTimeoutSeconds !== undefined ? { sendTimeoutSeconds: input.sendTimeoutSeconds } : {}),
+        ...(hotel.messaging?.interactive ? { interactive: true } : {}),
       },
     ],
   });

@@ -1,6 +1,7 @@
 import { ActivityFailure, ApplicationFailure, log, TimeoutFailure, upsertSearchAttributes } from '@temporalio/workflow';
 import type { MessageRecord } from '../../lib/domain/conversation';
 import { configFailureIn } from '../../lib/domain/errors';
+import type { Interactive } from '../../lib/domain/interactive';
 import type { InboundMessage } from '../../lib/domain/messages';
 import { LastIntent } from '../../lib/domain/search-attributes';
 import { defaultSendTimeoutSeconds, sendDeadline, sendMessage } from './activity-options';
@@ -11,11 +12,23 @@ import type { ConversationMemory } from './state';
  * delivery status). A reply that cannot be delivered is recorded as failed, with the reason, and the conversation
  * goes on.
  */
-export async function reply(memory: ConversationMemory, message: InboundMessage, text: string, intent: string) {
+export async function reply(
+  memory: ConversationMemory,
+  message: InboundMessage,
+  text: string,
+  intent: string,
+  interactive?: Interactive,
+) {
   const record = outbound(text);
+  // Sent as a list or buttons (already fitted to Meta's limits); `text`, the numbered-text version, is the record.
+  if (interactive) record.type = 'interactive';
   memory.remember(record);
   upsertSearchAttributes([{ key: LastIntent, value: intent }]);
-  await send(memory, record, { replyTo: message.id, summary: `reply (${intent}) to ${message.id}` });
+  await send(memory, record, {
+    replyTo: message.id,
+    summary: `reply (${intent}) to ${message.id}`,
+    ...(interactive ? { interactive } : {}),
+  });
 }
 
 /**
@@ -41,7 +54,7 @@ function outbound(text: string): MessageRecord {
 async function send(
   memory: ConversationMemory,
   record: MessageRecord,
-  { replyTo, summary }: { replyTo?: string; summary: string },
+  { replyTo, summary, interactive }: { replyTo?: string; summary: string; interactive?: Interactive },
 ): Promise<void> {
   const { input, tenant } = memory;
   try {
@@ -51,6 +64,7 @@ async function send(
         to: input.waId,
         text: record.text ?? '',
         ...(replyTo !== undefined ? { replyTo } : {}),
+        ...(interactive ? { interactive } : {}),
         tokenRef: tenant?.whatsappTokenRef ?? null,
         tenantId: tenant?.id ?? null,
       },
