@@ -71,6 +71,7 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
       idleTimeoutSeconds: config.conversation.idleTimeoutSeconds,
       seenIdsMax: config.conversation.seenIdsMax,
       sendTimeoutSeconds: config.whatsapp.sendTimeoutSeconds,
+      guestMessaging: config.guestMessaging,
       booking: {
         maxStayNights: config.booking.maxStayNights,
         holdTtlSeconds: config.holds.ttlSeconds,

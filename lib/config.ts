@@ -123,6 +123,11 @@ const envSchema = z.object({
   TRANSCRIPTION_API_KEY: z.string().min(1).optional(),
   TRANSCRIPTION_MODEL: z.string().min(1).default('whisper-1'),
 
+  // What guests see (issue 12): the customer-service window and the pair rate (one guest, one business number).
+  WHATSAPP_SERVICE_WINDOW_SECONDS: positiveInt.default(24 * 60 * 60),
+  WHATSAPP_PAIR_BURST: positiveInt.default(20),
+  WHATSAPP_PAIR_INTERVAL_MS: z.coerce.number().int().min(0).default(6_000),
+
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   // Loopback by default: /metrics has no authentication. Compose sets 0.0.0.0 on its internal network.
   WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
@@ -223,6 +228,11 @@ export interface Config {
    * whether its cookie is `Secure`, and the largest request body.
    */
   codec: { corsOrigins: string[]; sessionTtlSeconds: number; cookieSecure: boolean; maxBodyBytes: number };
+  /**
+   * What guests see: WhatsApp's customer-service window (after it only templates reach the guest) and the pacing of
+   * sends to one guest within Meta's pair rate (a burst, then one message per interval; error 131056).
+   */
+  guestMessaging: { serviceWindowSeconds: number; pairBurst: number; pairIntervalMs: number };
   databaseUrl: string;
   redisUrl: string;
 }
@@ -343,6 +353,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       sessionTtlSeconds: e.CODEC_SESSION_TTL_SECONDS,
       cookieSecure: e.CODEC_COOKIE_SECURE ?? e.NODE_ENV === 'production',
       maxBodyBytes: e.CODEC_MAX_BODY_BYTES,
+    },
+    guestMessaging: {
+      serviceWindowSeconds: e.WHATSAPP_SERVICE_WINDOW_SECONDS,
+      pairBurst: e.WHATSAPP_PAIR_BURST,
+      pairIntervalMs: e.WHATSAPP_PAIR_INTERVAL_MS,
     },
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,

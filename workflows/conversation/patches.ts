@@ -13,4 +13,8 @@ export const patches = {
   interactionLog: 'interaction-log',
   /** Issue 12: a guest's message the bot will answer is marked read, with the typing indicator, first. */
   readTyping: 'guest-ux-read-typing',
+  /** Issue 12: outside the 24 h window a reply goes as the tenant's template or is refused (also on 131047). */
+  serviceWindow: 'guest-ux-service-window',
+  /** Issue 12: sends to one guest paced within Meta's pair rate (a timer when a burst runs out). */
+  pairPacing: 'guest-ux-pair-pacing',
 } as const;

@@ -1,10 +1,21 @@
-import { ActivityFailure, ApplicationFailure, log, TimeoutFailure, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  log,
+  patched,
+  TimeoutFailure,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { MessageRecord } from '../../lib/domain/conversation';
 import { configFailureIn } from '../../lib/domain/errors';
 import type { Interactive } from '../../lib/domain/interactive';
+import type { TemplateMessage } from '../../lib/domain/guest-templates';
 import type { InboundMessage } from '../../lib/domain/messages';
+import { isReEngagementRefusal } from '../../lib/domain/service-window';
 import { LastIntent } from '../../lib/domain/search-attributes';
 import { defaultSendTimeoutSeconds, sendDeadline, sendMessage } from './activity-options';
+import { patches } from './patches';
+import { lateReply, pace } from './service-window';
 import type { ConversationMemory } from './state';
 
 /**
@@ -57,6 +68,12 @@ async function send(
   { replyTo, summary, interactive }: { replyTo?: string; summary: string; interactive?: Interactive },
 ): Promise<void> {
   const { input, tenant } = memory;
+  // Past the guest's 24 h window only a template reaches them: the tenant's, or none, and staff are told.
+  const late = lateReply(memory, record.text ?? '');
+  if (late?.kind === 'refused') return refuseLate(memory, record, late.reason);
+  const template: TemplateMessage | undefined = late?.template;
+  if (template) record.type = 'template';
+  await pace(memory);
   try {
     const result = await sendMessage.executeWithOptions({ ...sendDeadline(input.sendTimeoutSeconds), summary }, [
       {
@@ -64,7 +81,7 @@ async function send(
         to: input.waId,
         text: record.text ?? '',
         ...(replyTo !== undefined ? { replyTo } : {}),
-        ...(interactive ? { interactive } : {}),
+        ...(template ? { template } : interactive ? { interactive } : {}),
         tokenRef: tenant?.whatsappTokenRef ?? null,
         tenantId: tenant?.id ?? null,
       },
@@ -77,6 +94,16 @@ async function send(
     // the send timeout. Record it and go on.
     if (!(err instanceof ActivityFailure)) throw err;
     const cause = err.cause;
+    // WhatsApp says the window has closed (131047, as the send's answer): the template path, or a clear refusal.
+    if (
+      !template &&
+      cause instanceof ApplicationFailure &&
+      isReEngagementRefusal(cause.details) &&
+      patched(patches.serviceWindow)
+    ) {
+      memory.windowClosedByMeta = true;
+      return send(memory, record, { ...(replyTo !== undefined ? { replyTo } : {}), summary });
+    }
     record.status = 'failed';
     if (cause instanceof ApplicationFailure && cause.nonRetryable) {
       record.error = `${cause.type ?? 'Error'}: ${cause.message}`;
@@ -99,4 +126,12 @@ function lastFailure(err: ActivityFailure): string {
   if (cause instanceof TimeoutFailure && cause.cause) cause = cause.cause;
   if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`;
   return cause instanceof Error ? cause.message : 'timeout';
+}
+
+/** A free-form message past the window with no template to send instead: refused, recorded, staff told. */
+function refuseLate(memory: ConversationMemory, record: MessageRecord, reason: string): void {
+  record.status = 'failed';
+  record.error = reason;
+  memory.staffRequested = true;
+  log.warn('Message to the guest refused: their 24 h window has closed and there is no template');
 }

@@ -23,6 +23,7 @@ import {
 import type { InboundInteraction } from '../../lib/domain/interactions';
 import type { Language } from '../../lib/domain/language';
 import type { DeliveryStatusUpdate, InboundMessage } from '../../lib/domain/messages';
+import { reEngagementCode, windowClosedReason } from '../../lib/domain/service-window';
 import type { TenantProfile } from '../../lib/domain/tenants';
 
 const lastMessagesMax = 20;
@@ -125,6 +126,12 @@ export class ConversationMemory {
   readonly droppedDuplicates: InboundInteraction[] = [];
   /** For the interaction log: what the message being handled was understood as. */
   understood: { messageId: string; intent: string } | undefined;
+  /** When the guest last wrote (workflow time, ms): WhatsApp's customer-service window runs from it. */
+  lastInboundAt: number | undefined;
+  /** WhatsApp refused a free-form message (131047): the window is closed whatever the clock says, until they write. */
+  windowClosedByMeta = false;
+  /** Pair-rate pacing (this run only): tokens left and when they were counted. */
+  pairBucket: { tokens: number; at: number } | undefined;
   private rememberedTotal = 0;
   private readonly seen: SeenWindow;
   private readonly lastMessages: MessageRecord[];
@@ -147,6 +154,19 @@ export class ConversationMemory {
     this.configFailure = carry?.configFailure;
     this.received = carry?.received ?? 0;
     this.duplicatesDropped = carry?.duplicatesDropped ?? 0;
+    this.lastInboundAt = carry?.lastInboundAt;
+  }
+
+  /** When the guest's customer-service window closes (ms), or undefined before they wrote in this conversation. */
+  get serviceWindowClosesAt(): number | undefined {
+    if (this.lastInboundAt === undefined) return undefined;
+    return this.lastInboundAt + (this.input.guestMessaging?.serviceWindowSeconds ?? 24 * 3600) * 1000;
+  }
+
+  /** Whether a free-form message can no longer reach the guest (only a template can). */
+  serviceWindowClosed(now: number): boolean {
+    const closesAt = this.serviceWindowClosesAt;
+    return this.windowClosedByMeta || (closesAt !== undefined && now >= closesAt);
   }
 
   /**
@@ -189,6 +209,11 @@ export class ConversationMemory {
     }
     this.received++;
     this.receivedAt.set(message.id, Date.now());
+    // The guest wrote: the window reopens for 24 h (our own messages do not extend it). Timed from when the
+    // conversation took the message in, not Meta's timestamp: a webhook Meta redelivered days late would be judged
+    // late anyway, and WhatsApp's own 131047 catches the rest.
+    this.lastInboundAt = Date.now();
+    this.windowClosedByMeta = false;
     this.pending.push(message);
   }
 
@@ -197,6 +222,12 @@ export class ConversationMemory {
     const record = this.lastMessages.find((m) => m.direction === 'out' && m.id === update.messageId);
     if (record) {
       record.status = update.status;
+      // WhatsApp refused it after accepting it: the guest's window had closed (131047). Staff are told.
+      if (update.status === 'failed' && update.errors?.some((e) => e.code === reEngagementCode)) {
+        record.error = windowClosedReason;
+        this.windowClosedByMeta = true;
+        this.staffRequested = true;
+      }
       return;
     }
     this.earlyStatuses.set(update.messageId, update.status);
@@ -275,6 +306,9 @@ export class ConversationMemory {
       duplicatesDropped: this.duplicatesDropped,
       pending: this.pending.length,
       lastMessages: this.lastMessages.map((m) => ({ ...m })),
+      ...(this.serviceWindowClosesAt !== undefined
+        ? { serviceWindow: { closesAt: this.serviceWindowClosesAt, closed: this.serviceWindowClosed(Date.now()) } }
+        : {}),
     };
   }
 
@@ -292,6 +326,7 @@ export class ConversationMemory {
       ...(this.configFailure ? { configFailure: this.configFailure } : {}),
       received: this.received,
       duplicatesDropped: this.duplicatesDropped,
+      ...(this.lastInboundAt !== undefined ? { lastInboundAt: this.lastInboundAt } : {}),
     };
   }
 }
