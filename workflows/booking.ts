@@ -4,10 +4,12 @@ import {
   CancellationScope,
   isCancellation,
   log,
+  ParentClosePolicy,
   patched,
   setCurrentDetails,
   setHandler,
   sleep,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -23,6 +25,7 @@ import {
 import type { BookingOutcomeKind } from '../lib/domain/interactions';
 import { BookingReference, TenantId } from '../lib/domain/search-attributes';
 import { bookingButtons, fitInteractive, type Interactive } from '../lib/domain/interactive';
+import { stayMessagesWorkflowId } from '../lib/domain/stay-messages';
 import { bookingText } from '../lib/domain/templates';
 import {
   createBooking,
@@ -32,6 +35,7 @@ import {
   sendMessage,
   undo,
 } from './conversation/activity-options';
+import { stayMessages } from './stay-messages';
 
 /**
  * `patched()` ids: each marks a change to the commands this workflow issues, so histories recorded before it (and
@@ -40,6 +44,8 @@ import {
 const patches = {
   /** Compensation cancels every live PMS booking with the reference (one activity), not only the first found. */
   cancelEveryOrderByReference: 'cancel-every-order-by-reference',
+  /** Issue 12: a confirmed booking starts its pre-arrival and post-stay messages (`stayMessages`). */
+  stayMessages: 'guest-ux-stay-messages',
 } as const;
 
 /**
@@ -239,8 +245,43 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
     });
   }
   const final = outcome ?? { kind: 'failed', reference, reason: 'unknown' };
+  if (final.kind === 'confirmed' && input.stayMessages && patched(patches.stayMessages)) {
+    await scheduleStayMessages(input, reference, input.stayMessages);
+  }
   setStep(final.kind === 'confirmed' ? 'confirmed' : final.kind);
   return final;
+}
+
+/**
+ * Starts the booking's pre-arrival and post-stay messages: a workflow of its own, abandoned (not cancelled) when this
+ * saga ends a moment later, so its timers outlive the saga and the conversation's runs.
+ */
+async function scheduleStayMessages(
+  input: BookingInput,
+  reference: string,
+  times: NonNullable<BookingInput['stayMessages']>,
+): Promise<void> {
+  await startChild(stayMessages, {
+    workflowId: stayMessagesWorkflowId(reference),
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    staticSummary: `Pre-arrival and post-stay messages of booking ${reference}`,
+    args: [
+      {
+        reference,
+        tenantId: input.tenantId,
+        phoneNumberId: input.phoneNumberId,
+        waId: input.waId,
+        tokenRef: input.tokenRef,
+        language: input.language,
+        roomTypeName: input.roomTypeName,
+        checkIn: input.checkIn,
+        checkOut: input.checkOut,
+        ...(input.guestName !== undefined ? { guestName: input.guestName } : {}),
+        ...times,
+        ...(input.sendTimeoutSeconds !== undefined ? { sendTimeoutSeconds: input.sendTimeoutSeconds } : {}),
+      },
+    ],
+  });
 }
 
 function describe(err: unknown): string {

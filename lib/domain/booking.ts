@@ -54,6 +54,8 @@ export interface BookingInput {
   sendTimeoutSeconds?: number;
   /** The tenant has interactive messages on: the confirmation comes with buttons (cancel, talk to reception). */
   interactive?: boolean;
+  /** When the pre-arrival and post-stay messages go out (see `stayMessageTimes`); none scheduled when absent. */
+  stayMessages?: { preArrivalAt: number; postStayAt: number; timezone: string };
 }
 
 export type BookingOutcome =

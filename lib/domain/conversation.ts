@@ -152,6 +152,9 @@ export interface BookingSummary {
   checkIn: string;
   checkOut: string;
   bookingId?: string;
+  /** When its pre-arrival and post-stay messages go out (epoch ms), if the tenant has templates for them. */
+  preArrivalAt?: number;
+  postStayAt?: number;
 }
 
 export interface ConversationState {

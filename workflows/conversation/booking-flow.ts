@@ -23,6 +23,7 @@ import type { InboundMessage } from '../../lib/domain/messages';
 import { clarifyingQuestion } from '../../lib/domain/nlu-questions';
 import { BookingReference, GuestRef, LastIntent } from '../../lib/domain/search-attributes';
 import { fitInteractive, offerList, type Interactive } from '../../lib/domain/interactive';
+import { cancelStayMessagesSignal, stayMessageTimes, stayMessagesWorkflowId } from '../../lib/domain/stay-messages';
 import { bookingText } from '../../lib/domain/templates';
 import type { TenantProfile } from '../../lib/domain/tenants';
 import { booking } from '../booking';
@@ -127,12 +128,19 @@ export async function startBooking(
     { key: LastIntent, value: 'book' },
     { key: BookingReference, value: workflowId },
   ]);
+  // Pre-arrival and post-stay messages, when the tenant has a template for either (see workflows/stay-messages.ts).
+  const templates = hotel.messaging?.templates;
+  const stayTimes =
+    templates?.pre_arrival || templates?.post_stay
+      ? stayMessageTimes({ checkIn: offer.checkIn, checkOut: offer.checkOut }, hotel)
+      : undefined;
   memory.booking = {
     reference: workflowId,
     status: 'in_progress',
     roomTypeName: room.roomTypeName,
     checkIn: offer.checkIn,
     checkOut: offer.checkOut,
+    ...stayTimes,
   };
   const handle = await startChild(booking, {
     workflowId,
@@ -162,6 +170,7 @@ export async function startBooking(
         pmsTimeoutSeconds: settings.pmsTimeoutSeconds,
         ...(input.sendTimeoutSeconds !== undefined ? { sendTimeoutSeconds: input.sendTimeoutSeconds } : {}),
         ...(hotel.messaging?.interactive ? { interactive: true } : {}),
+        ...(stayTimes ? { stayMessages: { ...stayTimes, timezone: hotel.timezone } } : {}),
       },
     ],
   });
@@ -213,6 +222,11 @@ export async function cancelBooking(
       return reply(memory, message, t.cancelFailed(summary.reference), 'cancel_booking');
     }
     summary.status = 'cancelled';
+    if (summary.preArrivalAt !== undefined && patched(patches.stayMessagesCancel)) {
+      await getExternalWorkflowHandle(stayMessagesWorkflowId(summary.reference))
+        .signal(cancelStayMessagesSignal)
+        .catch(() => log.info('No stay messages to cancel', { reference: summary.reference }));
+    }
     return reply(memory, message, t.cancelled(), 'cancel_booking');
   }
   return reply(memory, message, t.nothingToCancel(), 'cancel_booking');

@@ -17,4 +17,6 @@ export const patches = {
   serviceWindow: 'guest-ux-service-window',
   /** Issue 12: sends to one guest paced within Meta's pair rate (a timer when a burst runs out). */
   pairPacing: 'guest-ux-pair-pacing',
+  /** Issue 12: cancelling a confirmed booking also cancels its pre-arrival and post-stay messages. */
+  stayMessagesCancel: 'guest-ux-stay-messages-cancel',
 } as const;
