@@ -127,6 +127,18 @@ const envSchema = z.object({
   WHATSAPP_SERVICE_WINDOW_SECONDS: positiveInt.default(24 * 60 * 60),
   WHATSAPP_PAIR_BURST: positiveInt.default(20),
   WHATSAPP_PAIR_INTERVAL_MS: z.coerce.number().int().min(0).default(6_000),
+  // An optional language model for understanding (OpenAI-compatible chat completions); the rules by default.
+  NLU_URL: url
+    .refine((value) => serviceUrlProblem(value) === undefined, {
+      message: 'must be an http(s) URL without credentials, query string or fragment',
+    })
+    .optional(),
+  NLU_API_KEY: z.string().min(1).optional(),
+  NLU_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  NLU_TIMEOUT_MS: positiveInt.default(3_000),
+  NLU_ALLOW_PRIVATE_NETWORKS: bool.default(false),
+  NLU_BREAKER_FAILURES: positiveInt.default(5),
+  NLU_BREAKER_HALF_OPEN_AFTER_MS: positiveInt.default(30_000),
 
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   // Loopback by default: /metrics has no authentication. Compose sets 0.0.0.0 on its internal network.
@@ -233,6 +245,18 @@ export interface Config {
    * sends to one guest within Meta's pair rate (a burst, then one message per interval; error 131056).
    */
   guestMessaging: { serviceWindowSeconds: number; pairBurst: number; pairIntervalMs: number };
+  /** The optional language model that understands guests' messages (`NLU_*`); the rules when undefined. */
+  nlu:
+    | {
+        url: string;
+        apiKey: string | undefined;
+        model: string;
+        timeoutMs: number;
+        allowPrivateNetworks: boolean;
+        breakerFailures: number;
+        breakerHalfOpenAfterMs: number;
+      }
+    | undefined;
   databaseUrl: string;
   redisUrl: string;
 }
@@ -359,6 +383,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pairBurst: e.WHATSAPP_PAIR_BURST,
       pairIntervalMs: e.WHATSAPP_PAIR_INTERVAL_MS,
     },
+    nlu: e.NLU_URL
+      ? {
+          url: e.NLU_URL,
+          apiKey: e.NLU_API_KEY,
+          model: e.NLU_MODEL,
+          timeoutMs: e.NLU_TIMEOUT_MS,
+          allowPrivateNetworks: e.NLU_ALLOW_PRIVATE_NETWORKS,
+          breakerFailures: e.NLU_BREAKER_FAILURES,
+          breakerHalfOpenAfterMs: e.NLU_BREAKER_HALF_OPEN_AFTER_MS,
+        }
+      : undefined,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
   };

@@ -4,12 +4,13 @@ import { createActivities } from '../activities';
 import { configFailureInterceptor } from '../activities/config-failures';
 import { payloadDataConverter } from '../lib/codec';
 import type { Config } from '../lib/config';
-import { createRuleBasedUnderstander, type Understander } from '../lib/domain/understanding';
+import type { Understander } from '../lib/domain/understanding';
 import { createGuestRefs } from '../lib/guest-refs';
 import type { Logger } from '../lib/log';
 import type { Metrics } from '../lib/metrics';
 import type { SecretResolver } from '../lib/secrets';
 import type { TenantCache } from '../lib/tenant-directory';
+import { understanderFor } from './nlu';
 import { openWorkerResources } from './resources';
 
 export interface ConversationWorkerDeps {
@@ -18,7 +19,7 @@ export interface ConversationWorkerDeps {
   /** The Temporal connection; the caller closes it after {@link ConversationWorker.close}. */
   connection: NativeConnection;
   secrets: SecretResolver;
-  /** Message understanding; the rule-based Spanish/English one by default. */
+  /** Message understanding; by default what `NLU_*` asks for (the rule-based Spanish/English one unless NLU_URL). */
   nlu?: Understander;
   metrics?: Metrics;
   /** A prebuilt bundle (tests: once per run; the image: `npm run build`); without one the SDK bundles `workflows/`. */
@@ -51,13 +52,18 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
     metrics,
     ...(deps.applicationName ? { applicationName: deps.applicationName } : {}),
   });
+  const understanding = deps.nlu ? { understander: deps.nlu, close: () => Promise.resolve() } : understanderFor(config);
+  const close = async () => {
+    await resources.close();
+    await understanding.close();
+  };
   try {
     const activities = createActivities({
       ...resources,
       secrets,
       config,
       log,
-      nlu: deps.nlu ?? createRuleBasedUnderstander(),
+      nlu: understanding.understander,
       guestRefs: createGuestRefs(config.guestRefKey),
       ...(metrics ? { metrics } : {}),
     });
@@ -75,9 +81,9 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
         activity: [configFailureInterceptor({ boundSeconds: config.configFailureRetrySeconds, log, metrics })],
       },
     });
-    return { worker, tenants: resources.tenants, db: resources.db, close: resources.close };
+    return { worker, tenants: resources.tenants, db: resources.db, close };
   } catch (err) {
-    await resources.close();
+    await close();
     throw err;
   }
 }

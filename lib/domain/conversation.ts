@@ -181,6 +181,8 @@ export interface ConversationState {
    * query does not move workflow time), or because WhatsApp said so (131047).
    */
   serviceWindow?: { closesAt: number; closed: boolean } | undefined;
+  /** Which understander read the last message: the language model, or the rules (and why, when a model is set). */
+  understoodBy?: { source: 'rules' | 'model'; fallbackReason?: string } | undefined;
 }
 
 /** What survives continue-as-new besides the input: the work still queued and what must stay remembered. */

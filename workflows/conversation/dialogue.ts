@@ -29,6 +29,7 @@ export async function understandAndAct(
         timezone: hotel.timezone,
         messageTimestamp: message.timestamp,
         maxStayNights: memory.bookingSettings.maxStayNights,
+        context: { hotel: hotel.name, info: hotel.info, history: memory.recentTexts(4) },
       },
     ])
     .catch((err: unknown): Understanding => {
@@ -39,6 +40,10 @@ export async function understandAndAct(
     });
   memory.language = understanding.language;
   memory.understood = { messageId: message.id, intent: understanding.intent };
+  memory.understoodBy = {
+    source: understanding.source ?? 'rules',
+    ...(understanding.fallbackReason !== undefined ? { fallbackReason: understanding.fallbackReason } : {}),
+  };
   await act(memory, message, understanding, hotel);
 }
 

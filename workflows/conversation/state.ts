@@ -126,6 +126,8 @@ export class ConversationMemory {
   readonly droppedDuplicates: InboundInteraction[] = [];
   /** For the interaction log: what the message being handled was understood as. */
   understood: { messageId: string; intent: string } | undefined;
+  /** Which understander read the last message (the model, or the rules) and why the rules, when a model is set. */
+  understoodBy: { source: 'rules' | 'model'; fallbackReason?: string } | undefined;
   /** When the guest last wrote (workflow time, ms): WhatsApp's customer-service window runs from it. */
   lastInboundAt: number | undefined;
   /** WhatsApp refused a free-form message (131047): the window is closed whatever the clock says, until they write. */
@@ -250,6 +252,18 @@ export class ConversationMemory {
     return record;
   }
 
+  /**
+   * The last `max` texts of the conversation before the one being answered, oldest first and cut short: the context a
+   * language model understander gets (never a phone number: the client masks any in the texts).
+   */
+  recentTexts(max: number): { from: 'guest' | 'hotel'; text: string }[] {
+    return this.lastMessages
+      .slice(0, -1)
+      .filter((m) => m.text)
+      .slice(-max)
+      .map((m) => ({ from: m.direction === 'in' ? 'guest' : 'hotel', text: m.text!.slice(0, 300) }));
+  }
+
   /** How many messages were ever remembered in this run: a mark for {@link rememberedSince}. */
   get rememberedCount(): number {
     return this.rememberedTotal;
@@ -306,6 +320,7 @@ export class ConversationMemory {
       duplicatesDropped: this.duplicatesDropped,
       pending: this.pending.length,
       lastMessages: this.lastMessages.map((m) => ({ ...m })),
+      ...(this.understoodBy ? { understoodBy: { ...this.understoodBy } } : {}),
       ...(this.serviceWindowClosesAt !== undefined
         ? { serviceWindow: { closesAt: this.serviceWindowClosesAt, closed: this.serviceWindowClosed(Date.now()) } }
         : {}),
