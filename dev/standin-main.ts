@@ -5,7 +5,7 @@
  * TENANT_HOTEL_DEMO_PMS_KEY (compose gives it the worker's tenants.env). SIGTERM closes it.
  */
 import { z } from 'zod';
-import { demoPmsKeyVariable } from '../lib/db/seed-demo';
+import { demoPmsKeyVariable, demoTemplateNames } from '../lib/db/seed-demo';
 import { startPmsStandin } from './pms-standin';
 import { startWhatsAppStandin } from './whatsapp-standin';
 
@@ -26,6 +26,7 @@ async function main(): Promise<void> {
       accessToken: env.WHATSAPP_ACCESS_TOKEN,
       host: env.STANDIN_HOST,
       port: env.STANDIN_PORT ?? 4010,
+      templates: demoTemplateNames,
     });
   } else if (kind === 'pms') {
     if (!env.STANDIN_PMS_KEY) throw new Error(`STANDIN_PMS_KEY (or ${demoPmsKeyVariable}) is required`);

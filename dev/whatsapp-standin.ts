@@ -295,6 +295,8 @@ export async function startWhatsAppStandin(options: {
   host?: string;
   /** How long a media URL stays valid; Meta's live 5 minutes. */
   mediaUrlTtlMs?: number;
+  /** Approved template names to begin with (the demo's). */
+  templates?: readonly string[];
   /** How long an idle keep-alive connection is kept (Node's 5 s by default). */
   keepAliveTimeoutMs?: number;
   /** Called as each message is accepted, before the answer is written (the benchmark times replies by it). */
@@ -312,7 +314,7 @@ export async function startWhatsAppStandin(options: {
     connections: 0,
     undeliverable: new Set(),
     windowClosed: new Set(),
-    templates: new Set(),
+    templates: new Set(options.templates),
     acceptedTokens: new Set([options.accessToken]),
     media: { metadata: 0, file: 0, bytesServed: 0 },
     clearFaults() {
@@ -349,6 +351,7 @@ export async function startWhatsAppStandin(options: {
       standin.undeliverable.clear();
       standin.windowClosed.clear();
       standin.templates.clear();
+      for (const name of options.templates ?? []) standin.templates.add(name);
       standin.acceptedTokens.clear();
       standin.acceptedTokens.add(options.accessToken);
       mediaFaults.length = 0;
