@@ -152,7 +152,7 @@ export interface WhatsAppStandin {
   sent: SentMessage[];
   /** Mark-as-read calls (with or without the typing indicator), in arrival order; not messages, so not in `sent`. */
   reads: ReadReceipt[];
-  /** Every request to the send endpoint, including failed ones. */
+  /** Every message request to the send endpoint, including failed ones (read receipts are not counted). */
   attempts: number;
   /** TCP connections accepted so far (shows whether clients reuse keep-alive connections). */
   connections: number;
@@ -362,13 +362,6 @@ export async function startWhatsAppStandin(options: {
   let baseUrl = '';
 
   async function handleSend(req: IncomingMessage, res: ServerResponse, phoneNumberId: string) {
-    standin.attempts++;
-    const fault = faults.shift();
-    if (await applyFault(fault, req, res)) return;
-    if (!standin.acceptedTokens.has(bearer(req))) {
-      graphError(res, 401, 190, 'Invalid OAuth access token - Cannot parse access token');
-      return;
-    }
     let body: {
       messaging_product?: string;
       status?: string;
@@ -381,13 +374,32 @@ export async function startWhatsAppStandin(options: {
       interactive?: StandinInteractive;
       template?: StandinTemplate;
     };
+    let parsed = true;
     try {
       body = JSON.parse(await readBody(req)) as typeof body;
     } catch {
+      body = {};
+      parsed = false;
+    }
+    // A read receipt is not a message: it is not a send attempt and takes no queued send fault.
+    if (parsed && body.messaging_product === 'whatsapp' && body.status !== undefined) {
+      if (!standin.acceptedTokens.has(bearer(req))) {
+        graphError(res, 401, 190, 'Invalid OAuth access token - Cannot parse access token');
+        return;
+      }
+      return markRead(res, phoneNumberId, body);
+    }
+    standin.attempts++;
+    const fault = faults.shift();
+    if (await applyFault(fault, req, res)) return;
+    if (!standin.acceptedTokens.has(bearer(req))) {
+      graphError(res, 401, 190, 'Invalid OAuth access token - Cannot parse access token');
+      return;
+    }
+    if (!parsed) {
       graphError(res, 400, 100, 'Invalid parameter');
       return;
     }
-    if (body.messaging_product === 'whatsapp' && body.status !== undefined) return markRead(res, phoneNumberId, body);
     if (body.messaging_product !== 'whatsapp' || !body.to || !body.type) {
       graphError(res, 400, 131008, 'Required parameter is missing');
       return;

@@ -1,5 +1,5 @@
 /** Blue ticks and "typing…": what the guest sees first when the bot is going to answer. */
-import { ActivityFailure, log, patched } from '@temporalio/workflow';
+import { isCancellation, log, patched, TemporalFailure } from '@temporalio/workflow';
 import { isMediaMessageType } from '../../lib/domain/conversation';
 import type { InboundMessage } from '../../lib/domain/messages';
 import type { TenantProfile } from '../../lib/domain/tenants';
@@ -30,7 +30,9 @@ export async function showReadAndTyping(message: InboundMessage, tenant: TenantP
       tenantId: tenant.id,
     });
   } catch (err) {
-    if (!(err instanceof ActivityFailure)) throw err;
-    log.warn('Read receipt not sent', { messageId: message.id, error: err.cause?.message });
+    // A local activity's failure may arrive as its cause itself (an ApplicationFailure), not wrapped in an
+    // ActivityFailure: any failure but a cancellation is logged and the reply goes on.
+    if (!(err instanceof TemporalFailure) || isCancellation(err)) throw err;
+    log.warn('Read receipt not sent', { messageId: message.id, error: err.cause?.message ?? err.message });
   }
 }
