@@ -21,6 +21,8 @@ module.exports = {
         '<rootDir>/test/integration/**/*.test.ts',
         '<rootDir>/test/workflows/**/*.test.ts',
         '<rootDir>/test/browser/**/*.test.ts',
+        // Crashes, outages and redeliveries, each ending with the same exactly-once checks (test/chaos/harness.ts).
+        '<rootDir>/test/chaos/**/*.test.ts',
       ],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',

@@ -9,6 +9,7 @@ import { adminAuthentication, adminRouter } from './admin/router';
 import { codecRouter } from './codec/router';
 import { errorHandler } from './errors';
 import { healthRouter } from './health';
+import { recordRequests, type ApiMetrics } from './metrics';
 import { securityHeaders } from './security-headers';
 import { webhookRouter } from './webhooks';
 
@@ -22,6 +23,8 @@ export interface AppDeps {
   redis?: Redis;
   /** Where a PMS base URL redirects; by default an anonymous GET of its `/api/` (see `shopRedirect`). */
   pmsRedirect?: (baseUrl: string) => Promise<string | undefined>;
+  /** Where requests are counted and timed; served on the internal metrics listener, never on this app. */
+  metrics?: ApiMetrics;
 }
 
 /**
@@ -37,6 +40,7 @@ export function createApp(deps: AppDeps): Koa {
   // (`ctx.ip` is the leftmost of the last N), and with no proxy none is (the socket address).
   const app = new Koa({ proxy: hops > 0, maxIpsCount: hops });
   app.use(securityHeaders({ trustedProxyHops: hops }));
+  if (deps.metrics) app.use(recordRequests(deps.metrics));
   app.use(errorHandler(deps.log));
   app.use(async (ctx, next) => {
     const started = performance.now();

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import getRawBody from 'raw-body';
 import type { Config } from '../lib/config';
-import { conversationWorkflowId } from '../lib/domain/messages';
+import { conversationWorkflowId, keyWorkflowId } from '../lib/domain/messages';
 import { ConversationStatus, GuestRef } from '../lib/domain/search-attributes';
 import { createGuestRefs } from '../lib/guest-refs';
 import type { Logger } from '../lib/log';
@@ -70,6 +70,8 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
       guestRef,
       idleTimeoutSeconds: config.conversation.idleTimeoutSeconds,
       seenIdsMax: config.conversation.seenIdsMax,
+      dedupWindowSeconds: config.conversation.dedupWindowSeconds,
+      reconcileWaitSeconds: config.conversation.reconcileWaitSeconds,
       sendTimeoutSeconds: config.whatsapp.sendTimeoutSeconds,
       guestMessaging: config.guestMessaging,
       booking: {
@@ -96,10 +98,13 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
   }
 
   async function deliverStatus({ phoneNumberId, waId, status }: StatusDelivery): Promise<void> {
+    const workflowId = conversationWorkflowId(phoneNumberId, guestRefs.of(waId));
+    // The key reconciles a send in doubt: only one that names this very conversation is passed on (a booking saga's
+    // key, or a string another app sent, is not this conversation's to match).
+    const { key, ...rest } = status;
+    const update = key !== undefined && keyWorkflowId(key) === workflowId ? { ...rest, key } : rest;
     try {
-      await temporal.workflow
-        .getHandle(conversationWorkflowId(phoneNumberId, guestRefs.of(waId)))
-        .signal(deliveryStatusSignal, status);
+      await temporal.workflow.getHandle(workflowId).signal(deliveryStatusSignal, update);
     } catch (err) {
       // A status for a conversation that has closed (or a group we never wrote to) has nowhere to go.
       if (err instanceof WorkflowNotFoundError) {

@@ -73,6 +73,8 @@ const statusSchema = z.looseObject({
     .array(z.looseObject({ code: z.number(), title: z.string().default('') }))
     .max(10)
     .optional(),
+  // What we sent as the message's idempotency key, echoed by Meta; anything else there is ignored, never refused.
+  biz_opaque_callback_data: z.string().min(1).max(512).optional().catch(undefined),
 });
 
 /**
@@ -253,6 +255,7 @@ export function extractDeliveries(payload: WebhookPayload): {
             status: s.status,
             timestamp: s.timestamp,
             ...(s.errors ? { errors: s.errors.map((e) => ({ code: e.code, title: e.title })) } : {}),
+            ...(s.biz_opaque_callback_data !== undefined ? { key: s.biz_opaque_callback_data } : {}),
           },
         });
       }

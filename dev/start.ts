@@ -30,6 +30,7 @@ const ports = {
   whatsapp: Number(process.env.DEV_WHATSAPP_PORT ?? 4010),
   pms: Number(process.env.DEV_PMS_PORT ?? 4020),
   metrics: Number(process.env.WORKER_METRICS_PORT ?? 9464),
+  apiMetrics: Number(process.env.API_METRICS_PORT ?? 9465),
 };
 
 /** Secrets generated on the first start and kept in .data/dev.env, so the demo can sign webhooks. */
@@ -145,6 +146,7 @@ async function main(): Promise<void> {
       // The WhatsApp stand-in serves media itself, not from Meta's media hosts.
       MEDIA_ALLOWED_HOSTS: new URL(whatsapp.url).hostname,
       WORKER_METRICS_PORT: String(ports.metrics),
+      API_METRICS_PORT: String(ports.apiMetrics),
       ...secrets,
     };
     const services: Service[] = [
@@ -166,6 +168,9 @@ async function main(): Promise<void> {
     }
     const api = `http://localhost:${ports.api}`;
     await waitFor('the API to be ready', async () => (await fetch(`${api}/health/ready`)).ok, { timeoutMs: 60_000 });
+    // Up means a message would be answered: the worker's pollers are taking tasks, not only the API answering.
+    const workerReady = `http://127.0.0.1:${ports.metrics}/health/ready`;
+    await waitFor('the worker to poll', async () => (await fetch(workerReady)).ok, { timeoutMs: 120_000 });
 
     console.log(`
 The system is up.
@@ -181,7 +186,8 @@ The system is up.
   Redis               ${redis.url}
   WhatsApp stand-in   ${whatsapp.url}   (what the system sent: ${whatsapp.url}/_standin/messages)
   PMS stand-in        ${pms.url}   (QloApps webservice; bookings: ${pms.url}/_standin/bookings)
-  Worker metrics      http://127.0.0.1:${ports.metrics}/metrics
+  Worker metrics      http://127.0.0.1:${ports.metrics}/metrics   (readiness: ${workerReady})
+  API metrics         http://127.0.0.1:${ports.apiMetrics}/metrics
   Secrets             ${path.relative(process.cwd(), devEnvFile)}
   Logs                ${path.relative(process.cwd(), logDir)}/
 

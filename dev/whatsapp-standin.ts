@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
@@ -22,6 +22,8 @@ export interface SentMessage {
   /** The text's body, or an interactive message's body text. */
   text: string | undefined;
   replyTo: string | undefined;
+  /** `biz_opaque_callback_data` as sent (the sender's idempotency key), echoed in the message's status webhooks. */
+  key: string | undefined;
   at: number;
   /** Meta's `interactive` object of an interactive message, as received. */
   interactive?: StandinInteractive;
@@ -98,6 +100,33 @@ export interface ReadReceipt {
   at: number;
 }
 
+/**
+ * Status webhooks as Meta sends them: for each accepted message `sent`, `delivered`, `read`, each a signed POST
+ * (`X-Hub-Signature-256` over the raw body with the app secret) to the app's webhook URL, echoing
+ * `biz_opaque_callback_data`. Off unless configured.
+ */
+export interface StatusWebhookSettings {
+  /** The app's webhook, e.g. `http://127.0.0.1:3000/webhooks/whatsapp`. */
+  url: string;
+  appSecret: string;
+  /** Wait before each status is posted (after the message was accepted, then between statuses). */
+  delayMs?: number;
+  /** The share of statuses never posted, 0..1 (1: every status is lost). */
+  lossRate?: number;
+  /** Which statuses are posted, in order; `sent`, `delivered`, `read` by default. */
+  statuses?: string[];
+}
+
+/** What became of the status webhooks so far. */
+export interface StatusWebhookCounts {
+  /** Posts the webhook answered 200. */
+  posted: number;
+  /** Statuses dropped on purpose (`lossRate`). */
+  lost: number;
+  /** Posts refused or failed, retried (as Meta retries). */
+  retried: number;
+}
+
 export type Fault =
   /** Answer with this HTTP status and a Graph API error body. */
   | { kind: 'error'; status: number; code: number; message?: string; retryAfterSeconds?: number }
@@ -106,7 +135,14 @@ export type Fault =
   /** Cut the connection without an answer. */
   | { kind: 'drop' }
   /** Accept the message (it counts as sent) but answer 200 without a message id, as Meta occasionally does. */
-  | { kind: 'acceptedWithoutId' };
+  | { kind: 'acceptedWithoutId' }
+  /**
+   * Accept the message (it counts as sent, its statuses go out) and hold the answer: for `ms`, or until the client
+   * hangs up (a worker killed mid-send).
+   */
+  | { kind: 'acceptThenHold'; ms?: number }
+  /** Accept the message (it counts as sent, its statuses go out), then cut the connection without an answer. */
+  | { kind: 'acceptThenDrop' };
 
 /** Faults of one registered media file. */
 export interface MediaFaults {
@@ -183,6 +219,11 @@ export interface WhatsAppStandin {
   /** Queues faults for the media metadata endpoint: each of the next `times` metadata requests gets `fault`. */
   injectMedia(fault: Fault, times?: number): void;
   media: MediaRequestCounts;
+  /** Where status webhooks go, with what delay and loss; undefined: none are sent. Change it at any time. */
+  statusWebhook: StatusWebhookSettings | undefined;
+  statusCounts: StatusWebhookCounts;
+  /** Resolves once every status webhook scheduled so far was posted or given up. */
+  statusesSettled(): Promise<void>;
   reset(): void;
   close(): Promise<void>;
 }
@@ -301,13 +342,21 @@ export async function startWhatsAppStandin(options: {
   keepAliveTimeoutMs?: number;
   /** Called as each message is accepted, before the answer is written (the benchmark times replies by it). */
   onSent?: (message: SentMessage) => void;
+  /** Status webhooks to the app (off unless given). */
+  statusWebhook?: StatusWebhookSettings;
 }): Promise<WhatsAppStandin> {
   const faults: Fault[] = [];
   const mediaFaults: Fault[] = [];
   const mediaFiles = new Map<string, MediaEntry>();
   const mediaUrlTtlMs = options.mediaUrlTtlMs ?? 5 * 60_000;
   let counter = 0;
+  const inFlightStatuses = new Set<Promise<void>>();
   const standin: Omit<WhatsAppStandin, 'url' | 'close' | 'openConnections'> = {
+    statusWebhook: options.statusWebhook,
+    statusCounts: { posted: 0, lost: 0, retried: 0 },
+    async statusesSettled() {
+      while (inFlightStatuses.size > 0) await Promise.allSettled([...inFlightStatuses]);
+    },
     sent: [],
     reads: [],
     attempts: 0,
@@ -357,8 +406,76 @@ export async function startWhatsAppStandin(options: {
       mediaFaults.length = 0;
       mediaFiles.clear();
       standin.media = { metadata: 0, file: 0, bytesServed: 0 };
+      standin.statusCounts = { posted: 0, lost: 0, retried: 0 };
     },
   };
+
+  /** Posts one status webhook, signed; retried like Meta retries a webhook that did not answer 200. */
+  async function postStatus(settings: StatusWebhookSettings, sent: SentMessage, status: string): Promise<void> {
+    const body = JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: 'standin-waba',
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { display_phone_number: '15550000000', phone_number_id: sent.phoneNumberId },
+                statuses: [
+                  {
+                    id: sent.id,
+                    status,
+                    timestamp: String(Math.floor(Date.now() / 1000)),
+                    recipient_id: sent.to,
+                    ...(sent.key !== undefined ? { biz_opaque_callback_data: sent.key } : {}),
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    });
+    const signature = `sha256=${createHmac('sha256', settings.appSecret).update(body).digest('hex')}`;
+    for (let attempt = 1; attempt <= 30; attempt++) {
+      try {
+        const res = await fetch(settings.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+          body,
+        });
+        await res.arrayBuffer();
+        if (res.status === 200) {
+          standin.statusCounts.posted++;
+          return;
+        }
+      } catch {
+        // The app is down: retried below.
+      }
+      standin.statusCounts.retried++;
+      await new Promise((r) => setTimeout(r, Math.min(1000 * attempt, 5000)));
+    }
+  }
+
+  /** The accepted message's statuses, one after another, each after the delay, some lost as configured. */
+  function sendStatuses(sent: SentMessage): void {
+    const settings = standin.statusWebhook;
+    if (!settings) return;
+    const run = (async () => {
+      for (const status of settings.statuses ?? ['sent', 'delivered', 'read']) {
+        await new Promise((r) => setTimeout(r, settings.delayMs ?? 0));
+        if (Math.random() < (settings.lossRate ?? 0)) {
+          standin.statusCounts.lost++;
+          continue;
+        }
+        await postStatus(settings, sent, status);
+      }
+    })();
+    inFlightStatuses.add(run);
+    void run.finally(() => inFlightStatuses.delete(run));
+  }
   let baseUrl = '';
 
   async function handleSend(req: IncomingMessage, res: ServerResponse, phoneNumberId: string) {
@@ -373,6 +490,7 @@ export async function startWhatsAppStandin(options: {
       context?: { message_id?: string };
       interactive?: StandinInteractive;
       template?: StandinTemplate;
+      biz_opaque_callback_data?: string;
     };
     let parsed = true;
     try {
@@ -446,6 +564,7 @@ export async function startWhatsAppStandin(options: {
       type: body.type,
       text: body.type === 'interactive' ? body.interactive?.body?.text : body.text?.body,
       replyTo: body.context?.message_id,
+      key: body.biz_opaque_callback_data,
       at: Date.now(),
       ...(body.type === 'interactive' && body.interactive ? { interactive: body.interactive } : {}),
       ...(body.type === 'template' && body.template
@@ -463,6 +582,17 @@ export async function startWhatsAppStandin(options: {
     };
     standin.sent.push(sent);
     options.onSent?.(sent);
+    sendStatuses(sent);
+    if (fault?.kind === 'acceptThenDrop') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'acceptThenHold') {
+      // Answered after `ms`, or never: a client that hangs up (a killed worker) closes the socket.
+      if (fault.ms === undefined) return;
+      await new Promise((r) => setTimeout(r, fault.ms));
+      if (req.socket.destroyed) return;
+    }
     if (fault?.kind === 'acceptedWithoutId') {
       json(res, 200, { messaging_product: 'whatsapp', contacts: [{ input: body.to, wa_id: body.to }] });
       return;

@@ -55,6 +55,8 @@ const envSchema = z.object({
 
   CONVERSATION_IDLE_TIMEOUT_SECONDS: positiveInt.default(24 * 60 * 60),
   CONVERSATION_SEEN_IDS_MAX: positiveInt.default(1_000),
+  CONVERSATION_DEDUP_WINDOW_SECONDS: positiveInt.default(7 * 24 * 60 * 60),
+  SEND_RECONCILE_WAIT_SECONDS: positiveInt.default(30),
 
   TENANT_CACHE_REFRESH_SECONDS: positiveInt.default(60),
   TENANT_CACHE_MAX_STALENESS_SECONDS: positiveInt.default(15 * 60),
@@ -143,6 +145,15 @@ const envSchema = z.object({
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   // Loopback by default: /metrics has no authentication. Compose sets 0.0.0.0 on its internal network.
   WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  // The Temporal SDK's own exporter, proxied by the worker's /metrics; 0 picks a free loopback port at start.
+  WORKER_SDK_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  WORKER_READY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
+  WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(20),
+  CONVERSATION_COUNT_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
+  // The API's /metrics on a listener of its own, loopback by default: the public port never serves it.
+  API_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
+  API_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  API_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(10),
 
   DATABASE_URL: z
     .string()
@@ -177,7 +188,14 @@ export interface Config {
   };
   http: { maxConnectionsPerOrigin: number };
   webhook: { maxBodyBytes: number; temporalTimeoutMs: number };
-  conversation: { idleTimeoutSeconds: number; seenIdsMax: number };
+  conversation: {
+    idleTimeoutSeconds: number;
+    seenIdsMax: number;
+    /** A closed conversation stays dormant this long after its last message, dropping Meta's redeliveries. */
+    dedupWindowSeconds: number;
+    /** A send whose outcome is unknown waits this long for a status carrying its key before it is sent again. */
+    reconcileWaitSeconds: number;
+  };
   tenants: { cacheRefreshSeconds: number; cacheMaxStalenessSeconds: number };
   pms: {
     httpTimeoutMs: number;
@@ -214,6 +232,20 @@ export interface Config {
   workerMetricsPort: number;
   /** Address the worker's /metrics listens on; loopback unless the deployment says otherwise. */
   workerMetricsHost: string;
+  /**
+   * Metrics, health and shutdown (README "Operating it"): the SDK exporter's loopback port (0: any free one), each
+   * readiness check's timeout, the worker's and the API's shutdown grace, how often conversations are counted, and
+   * the API's internal metrics listener (port 0 turns it off).
+   */
+  observability: {
+    workerSdkMetricsPort: number;
+    workerReadyTimeoutMs: number;
+    workerShutdownGraceSeconds: number;
+    conversationCountIntervalSeconds: number;
+    apiMetricsPort: number;
+    apiMetricsHost: string;
+    apiShutdownGraceSeconds: number;
+  };
   /** The failure limiter, and the cap on concurrent scrypt token verifications (and how many may wait for one). */
   admin: {
     authFailureLimit: number;
@@ -326,6 +358,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     conversation: {
       idleTimeoutSeconds: e.CONVERSATION_IDLE_TIMEOUT_SECONDS,
       seenIdsMax: e.CONVERSATION_SEEN_IDS_MAX,
+      dedupWindowSeconds: e.CONVERSATION_DEDUP_WINDOW_SECONDS,
+      reconcileWaitSeconds: e.SEND_RECONCILE_WAIT_SECONDS,
     },
     tenants: {
       cacheRefreshSeconds: e.TENANT_CACHE_REFRESH_SECONDS,
@@ -362,6 +396,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     workerMetricsPort: e.WORKER_METRICS_PORT,
     workerMetricsHost: e.WORKER_METRICS_HOST,
+    observability: {
+      workerSdkMetricsPort: e.WORKER_SDK_METRICS_PORT,
+      workerReadyTimeoutMs: e.WORKER_READY_TIMEOUT_MS,
+      workerShutdownGraceSeconds: e.WORKER_SHUTDOWN_GRACE_SECONDS,
+      conversationCountIntervalSeconds: e.CONVERSATION_COUNT_INTERVAL_SECONDS,
+      apiMetricsPort: e.API_METRICS_PORT,
+      apiMetricsHost: e.API_METRICS_HOST,
+      apiShutdownGraceSeconds: e.API_SHUTDOWN_GRACE_SECONDS,
+    },
     admin: {
       authFailureLimit: e.ADMIN_AUTH_FAILURE_LIMIT,
       authFailureWindowSeconds: e.ADMIN_AUTH_FAILURE_WINDOW_SECONDS,

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { logContextFields } from './log-context';
 
 export type { Logger } from 'pino';
 
@@ -71,6 +72,8 @@ export function createLogger(
       level: options.level ?? 'info',
       ...(options.name ? { name: options.name } : {}),
       redact: { paths: redactPaths, censor: '[redacted]' },
+      // Inside an activity: its workflow id, run id, tenant and message id (activities/log-context.ts).
+      mixin: () => logContextFields(),
       serializers: {
         // pino takes `msg` from an Error's message when no message is given, past the logMethod hook.
         msg: (msg: unknown) => (typeof msg === 'string' ? maskPhones(msg) : msg),

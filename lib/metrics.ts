@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** `pms_circuit_state` values. */
 export const CircuitStateValue = { closed: 0, halfOpen: 1, open: 2 } as const;
@@ -12,6 +12,17 @@ export type PmsCallOutcome =
   | 'rejected'
   /** The breaker was open: no request was sent. */
   | 'short_circuited';
+
+/**
+ * What became of one attempt of the `sendMessage` activity (`whatsapp_replies_total{result}`): `sent` (WhatsApp
+ * accepted it), `retrying` (the attempt failed and Temporal will try again), `failed` (refused for good: a permanent
+ * WhatsApp error or a configuration failure), `reconciled` (an ambiguous send settled by its status webhook, no
+ * second send; recorded by the exactly-once send path).
+ */
+export type ReplyResult = 'sent' | 'retrying' | 'failed' | 'reconciled';
+
+/** `conversations{status}`: the search attribute `ConversationStatus` of running conversation workflows. */
+export const conversationStatuses = ['active', 'handoff', 'booking', 'closed'] as const;
 
 export type PmsOperation = 'availability' | 'create_booking' | 'get_booking' | 'find_booking' | 'cancel_booking';
 
@@ -30,6 +41,20 @@ export interface Metrics {
    * `pms_auth`, `pms_address`, `transcription_address`, `media_host`): alert on any increase.
    */
   configFailures: Counter<'tenant' | 'kind'>;
+  /** Activity attempts by activity type and outcome (`completed`, `failed`, `cancelled`). */
+  activityAttempts: Counter<'activity' | 'outcome'>;
+  /** Wall time of each activity attempt, in seconds, by activity type and outcome. */
+  activityDuration: Histogram<'activity' | 'outcome'>;
+  /** Replies to guests by result (see {@link ReplyResult}): one `sent` per message WhatsApp accepted. */
+  replies: Counter<'result'>;
+  /** Room holds refused because another conversation holds an overlapping stay, by tenant. */
+  holdConflicts: Counter<'tenant'>;
+  /** Bytes of guest media stored, by tenant. */
+  mediaBytes: Counter<'tenant'>;
+  /** Guest media refused (too large, a type not accepted, quota or disk full, ...), by tenant and reason. */
+  mediaRefusals: Counter<'tenant' | 'reason'>;
+  /** Running conversation workflows by `ConversationStatus`, counted from visibility on a timer. */
+  conversations: Gauge<'status'>;
   /**
    * Registers a function run on every scrape just before the gauges are read, so a value that changes with
    * time alone (an open breaker becoming due for its trial call) is current. Returns the unregister function.
@@ -62,12 +87,62 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     labelNames: ['tenant', 'kind'] as const,
     registers: [registry],
   });
+  const activityAttempts = new Counter({
+    name: 'activity_attempts_total',
+    help: 'Activity attempts by activity type and outcome (completed, failed, cancelled)',
+    labelNames: ['activity', 'outcome'] as const,
+    registers: [registry],
+  });
+  const activityDuration = new Histogram({
+    name: 'activity_duration_seconds',
+    help: 'Wall time of each activity attempt in seconds, by activity type and outcome',
+    labelNames: ['activity', 'outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const replies = new Counter({
+    name: 'whatsapp_replies_total',
+    help: 'Replies to guests by result: sent, retrying (attempt failed, retried), failed (for good), reconciled',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  const holdConflicts = new Counter({
+    name: 'hold_conflicts_total',
+    help: 'Room holds refused because an overlapping stay is held by another conversation, by tenant',
+    labelNames: ['tenant'] as const,
+    registers: [registry],
+  });
+  const mediaBytes = new Counter({
+    name: 'media_stored_bytes_total',
+    help: 'Bytes of guest media downloaded and stored, by tenant',
+    labelNames: ['tenant'] as const,
+    registers: [registry],
+  });
+  const mediaRefusals = new Counter({
+    name: 'media_refusals_total',
+    help: 'Guest media refused (not stored), by tenant and reason',
+    labelNames: ['tenant', 'reason'] as const,
+    registers: [registry],
+  });
+  const conversations = new Gauge({
+    name: 'conversations',
+    help: 'Running conversation workflows by ConversationStatus (active, handoff, booking, closed), from visibility',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  });
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
   return {
     registry,
     pmsCircuitState,
     pmsCalls,
     configFailures,
+    activityAttempts,
+    activityDuration,
+    replies,
+    holdConflicts,
+    mediaBytes,
+    mediaRefusals,
+    conversations,
     onCollect(fn) {
       collectors.add(fn);
       return () => collectors.delete(fn);

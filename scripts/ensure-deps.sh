@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine, and nothing twice:
-# npm packages, the Temporal CLI (built from source), redis-server, the Postgres server, Chromium and schemathesis.
+# npm packages, the Temporal CLI (built from source), redis-server, the Postgres server, Chromium, promtool and
+# schemathesis.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -44,6 +45,14 @@ if ! command -v redis-server >/dev/null 2>&1; then
   echo "deps: installing redis-server (Debian package)"
   apt_install redis-server
   # Debian's package starts a system redis on 6379; we run our own servers, so leave it be.
+fi
+
+# promtool validates and unit-tests deploy/alerts/ (test/integration/metrics.test.ts); Debian ships it in `prometheus`.
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "deps: installing promtool (Debian package prometheus)"
+  apt_install prometheus
+  # The package starts a Prometheus server on 9090; the tests need only the promtool binary.
+  as_root systemctl disable --now prometheus >/dev/null 2>&1 || true
 fi
 
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then

@@ -6,6 +6,7 @@
  * (or `<workflow>-<scenario>`, repeatable) records some scenarios only.
  */
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ import { createPool } from '../lib/db/pool';
 import { demoPmsKeyVariable, demoTenantId, seedDemo } from '../lib/db/seed-demo';
 import { createSecretResolver } from '../lib/secrets';
 import { createLogger } from '../lib/log';
+import { retryAbortedUpdate } from '../lib/temporal-updates';
 import { failureConverterPath, payloadDataConverter } from '../lib/codec';
 import { conversationWorkflowId } from '../lib/domain/messages';
 import { createGuestRefs } from '../lib/guest-refs';
@@ -105,6 +107,20 @@ async function runWhere(
     return runId !== undefined;
   });
   return runId!;
+}
+
+/**
+ * The run a scenario without a `runId` records: the last run, or, when that is the dormant run a closed conversation
+ * continued into (issue 11), the run that closed. Waits for the workflow to complete first.
+ */
+async function closedRun(temporal: Client, handle: WorkflowHandle): Promise<string> {
+  await handle.result();
+  const last = (await handle.describe()).runId;
+  const { events } = await temporal.workflow.getHandle(handle.workflowId, last).fetchHistory();
+  const started = events?.[0]?.workflowExecutionStartedEventAttributes;
+  const [input] = await decodeArrayFromPayloads(temporal.options.loadedDataConverter, started?.input?.payloads);
+  const dormant = (input as { dormant?: unknown } | undefined)?.dormant !== undefined;
+  return dormant && started?.continuedExecutionRunId ? started.continuedExecutionRunId : last;
 }
 
 const repliesTo = (standin: WhatsAppStandin, waId: string) => standin.sent.filter((m) => m.to === waId).length;
@@ -266,13 +282,62 @@ const scenarios: Record<string, Scenario> = {
     await handle.executeUpdate(operatorReplyUpdate, { args: [{ operator, text: 'Hola, soy Marta, de recepción.' }] });
     await post(textWebhook({ from, id: uniqueMessageId(), body: 'Gracias, Marta', timestamp: nowSeconds() }));
     await waitFor('the answer kept', async () => (await handle.query(stateQuery)).lastMessages.length === 4);
-    await handle.executeUpdate(closeUpdate, { args: [{ operator }] });
+    await retryAbortedUpdate(() => handle.executeUpdate(closeUpdate, { args: [{ operator }] }));
     // The run that sent the staff reply.
     const runId = await runWhere(
       temporal,
       handle,
       (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'operatorReply',
     );
+    return { handle, runId };
+  },
+  /**
+   * A conversation closed by the idle timeout continues into its dormant run, which drops a redelivery of the first
+   * message and is woken by a new one (continue-as-new into an active run that answers it); the dormant run's history.
+   */
+  async 'conversation/dormant-run'({ temporal, standin, post }) {
+    const from = '15550000012';
+    const handle = temporal.workflow.getHandle(conversationOf(from));
+    const first = textWebhook({ from, id: uniqueMessageId(), body: 'Hola' });
+    await post(first);
+    await waitFor('the greeting', () => repliesTo(standin, from) === 1);
+    const activeRun = (await handle.describe()).runId;
+    await waitFor('the dormant run', async () => (await handle.describe()).runId !== activeRun, { timeoutMs: 20_000 });
+    const dormantRun = (await handle.describe()).runId;
+    await post(first);
+    await waitFor('the redelivery dropped', async () => (await handle.query(stateQuery)).duplicatesDropped === 1);
+    await post(textWebhook({ from, id: uniqueMessageId(), body: 'Hola otra vez', timestamp: nowSeconds() }));
+    await waitFor('the new message answered', () => repliesTo(standin, from) === 2);
+    return { handle, runId: dormantRun };
+  },
+  /**
+   * A reply whose send outcome is unknown (WhatsApp recorded it, then the connection was cut): the status webhook
+   * carrying its idempotency key arrives, and the reply counts as sent without a second send.
+   */
+  async 'conversation/reconciled-send'({ temporal, standin, post }) {
+    const from = '15550000013';
+    const handle = temporal.workflow.getHandle(conversationOf(from));
+    standin.inject({ kind: 'acceptThenDrop' });
+    await post(textWebhook({ from, id: uniqueMessageId(), body: 'Hola' }));
+    await waitFor('the reply recorded by the stand-in', () => repliesTo(standin, from) === 1);
+    const sent = standin.sent.at(-1)!;
+    const { payload: status, value } = fixture('status_sent');
+    value.statuses = [
+      {
+        ...value.statuses[0],
+        id: sent.id,
+        recipient_id: from,
+        status: 'sent',
+        timestamp: String(nowSeconds()),
+        biz_opaque_callback_data: sent.key,
+      },
+    ];
+    await post(status);
+    await waitFor('the reply reconciled', async () =>
+      (await handle.query(stateQuery)).lastMessages.some((m) => m.id === sent.id),
+    );
+    if (repliesTo(standin, from) !== 1) throw new Error('the reconciled reply was sent again');
+    const runId = await runWhere(temporal, handle, (e) => e.activityTaskFailedEventAttributes !== undefined);
     return { handle, runId };
   },
   /** A burst of messages that crosses continue-as-new; the first run's history is recorded. */
@@ -364,6 +429,8 @@ async function main(): Promise<void> {
     TEMPORAL_ADDRESS: server.address,
     WHATSAPP_GRAPH_BASE_URL: standin.url,
     CONVERSATION_IDLE_TIMEOUT_SECONDS: '3',
+    // A closed conversation's dormant run ends this long after the last message (7 days in production).
+    CONVERSATION_DEDUP_WINDOW_SECONDS: '15',
     DATABASE_URL: postgres.url,
     REDIS_URL: redisServer.url,
     MEDIA_DIR: path.join(dir, 'media'),
@@ -402,8 +469,8 @@ async function main(): Promise<void> {
   try {
     for (const { name, file } of targets) {
       const { handle, runId } = await scenarios[name]!({ temporal, standin, pms, post });
-      await handle.result(); // follows continue-as-new to the run closed by the idle timeout
-      const run = runId ?? (await handle.describe()).runId;
+      await handle.result(); // follows continue-as-new to the run closed by the idle timeout (and its dormant run)
+      const run = runId ?? (await closedRun(temporal, handle));
       // The CLI writes the canonical proto3 JSON that `historyFromJSON` (and the Web UI's download) use.
       const json = execFileSync(
         temporalBinary,

@@ -18,6 +18,7 @@ import { ConfigError, loadTemporalConfig } from '../lib/config';
 import { maskPhones } from '../lib/log';
 import { temporalConnectionOptions } from '../lib/temporal';
 import type { TemporalConfig } from '../lib/temporal-config';
+import { createLogContexts } from '../lib/log-context';
 
 export interface ReplayClusterOptions {
   client: Client;
@@ -83,6 +84,8 @@ export async function replayCluster(options: ReplayClusterOptions): Promise<Repl
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     replayName: 'replay-cluster',
+    // The workflows' log-context sink, as the worker registers it.
+    sinks: createLogContexts().sinks,
   };
   const failures: ReplayFailure[] = [];
   let replayed = 0;

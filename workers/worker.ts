@@ -2,16 +2,21 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import type { Pool } from 'pg';
 import { createActivities } from '../activities';
 import { configFailureInterceptor } from '../activities/config-failures';
+import { logContextInterceptor } from '../activities/log-context';
+import { metricsInterceptor } from '../activities/metrics-interceptor';
 import { payloadDataConverter } from '../lib/codec';
 import type { Config } from '../lib/config';
 import type { Understander } from '../lib/domain/understanding';
 import { createGuestRefs } from '../lib/guest-refs';
 import type { Logger } from '../lib/log';
+import { createLogContexts } from '../lib/log-context';
 import type { Metrics } from '../lib/metrics';
+import type { Redis } from '../lib/redis';
 import type { SecretResolver } from '../lib/secrets';
 import type { TenantCache } from '../lib/tenant-directory';
 import { understanderFor } from './nlu';
 import { openWorkerResources } from './resources';
+import { workflowInterceptorModule } from './workflow-bundle';
 
 export interface ConversationWorkerDeps {
   config: Config;
@@ -34,12 +39,17 @@ export interface ConversationWorker {
   tenants: TenantCache;
   /** The worker's Postgres pool. */
   db: Pool;
+  /** The worker's Redis client (readiness pings it). */
+  redis: Redis;
   /**
    * Closes every resource the worker opened (see `WorkerResources`), after a last flush of the outboxes: no
    * socket, Postgres connection or timer of the worker is left. Call once, after `worker.run()` has returned.
    */
   close: () => Promise<void>;
 }
+
+/** How long after the shutdown grace a worker whose activities ignore cancellation gives up on them. */
+const shutdownForceMs = 5_000;
 
 /**
  * Builds the worker for the `conversations` task queue: opens every long-lived resource it needs (it owns them),
@@ -67,6 +77,8 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
       guestRefs: createGuestRefs(config.guestRefKey),
       ...(metrics ? { metrics } : {}),
     });
+    // What each run is handling, for its activities' log lines (lib/log-context.ts).
+    const logContexts = createLogContexts();
     const worker = await Worker.create({
       connection,
       namespace: config.temporal.namespace,
@@ -78,10 +90,30 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
       // Payloads encrypted (lib/codec.ts); a prebuilt bundle must have been built with the same failureConverterPath.
       dataConverter: payloadDataConverter(config.payloadKeys),
       interceptors: {
-        activity: [configFailureInterceptor({ boundSeconds: config.configFailureRetrySeconds, log, metrics })],
+        // The log context is outermost, so every line logged by the others and the activity carries it; the metrics
+        // interceptor wraps the config-failure one, so it sees the failure the bound turned it into.
+        activity: [
+          logContextInterceptor(logContexts),
+          ...(metrics ? [metricsInterceptor(metrics)] : []),
+          configFailureInterceptor({ boundSeconds: config.configFailureRetrySeconds, log, metrics }),
+        ],
+        // A prebuilt bundle has the workflow interceptors in it already (workers/workflow-bundle.ts).
+        ...(deps.workflowBundle ? {} : { workflowModules: [workflowInterceptorModule] }),
       },
+      // After SIGTERM (or shutdown()), activities in flight get this long to finish before they are cancelled. One
+      // that still runs shutdownForceMs later is abandoned: run() rejects, the process exits, and Temporal hands the
+      // activity to another worker when its timeout passes. Either way the process is gone before compose's SIGKILL.
+      sinks: logContexts.sinks,
+      shutdownGraceTime: `${config.observability.workerShutdownGraceSeconds} seconds`,
+      shutdownForceTime: config.observability.workerShutdownGraceSeconds * 1000 + shutdownForceMs,
     });
-    return { worker, tenants: resources.tenants, db: resources.db, close };
+    return {
+      worker,
+      tenants: resources.tenants,
+      db: resources.db,
+      redis: resources.redis,
+      close,
+    };
   } catch (err) {
     await close();
     throw err;

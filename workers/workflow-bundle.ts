@@ -1,6 +1,9 @@
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { failureConverterPath } from '../lib/codec';
 
+/** The workflow interceptors bundled with the workflows; a worker without a bundle names it in `workflowModules`. */
+export const workflowInterceptorModule = require.resolve('../workflows/log-context');
+
 type BundleLogger = NonNullable<Parameters<typeof bundleWorkflowCode>[0]['logger']>;
 
 /**
@@ -10,6 +13,11 @@ type BundleLogger = NonNullable<Parameters<typeof bundleWorkflowCode>[0]['logger
  * failure converter the worker's data converter names (lib/codec.ts), so failure messages are encrypted too.
  */
 export function bundleWorkflows(logger?: BundleLogger): Promise<WorkflowBundleWithSourceMap> {
-  const options = { failureConverterPath, ...(logger ? { logger } : {}) };
+  const options = {
+    failureConverterPath,
+    // Tenant and message id on every workflow log line and in every activity's header (workflows/log-context.ts).
+    workflowInterceptorModules: [workflowInterceptorModule],
+    ...(logger ? { logger } : {}),
+  };
   return bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), ...options });
 }

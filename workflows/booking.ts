@@ -23,6 +23,7 @@ import {
   type BookingStep,
 } from '../lib/domain/booking';
 import type { BookingOutcomeKind } from '../lib/domain/interactions';
+import { idempotencyKey } from '../lib/domain/messages';
 import { BookingReference, TenantId } from '../lib/domain/search-attributes';
 import { bookingButtons, fitInteractive, type Interactive } from '../lib/domain/interactive';
 import { stayMessagesWorkflowId } from '../lib/domain/stay-messages';
@@ -67,6 +68,7 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
     { key: BookingReference, value: reference },
   ]);
 
+  let told = 0;
   /** Sends a message to the guest; the last one says how the booking ended (kept in the interaction log). */
   const tell = (text: string, summary: string, bookingOutcome: BookingOutcomeKind, interactive?: Interactive) =>
     sendMessage.executeWithOptions(
@@ -81,6 +83,8 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
           tenantId: input.tenantId,
           ...(input.replyTo ? { replyTo: input.replyTo } : {}),
           bookingOutcome,
+          // Traceable in status webhooks; the saga does not reconcile (its sends keep Temporal's ordinary retry).
+          idempotencyKey: idempotencyKey(reference, ++told),
           ...(interactive ? { interactive } : {}),
         },
       ],

@@ -12,7 +12,9 @@ import {
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
+import { idempotencyKey } from '../lib/domain/messages';
 import type { TemplatePurpose } from '../lib/domain/guest-templates';
 import { lateSend } from '../lib/domain/service-window';
 import { BookingReference, TenantId } from '../lib/domain/search-attributes';
@@ -101,6 +103,8 @@ async function sendStayMessage(
           to: input.waId,
           text: `[${purpose}] ${late.template.name}`,
           template: late.template,
+          // Traceable in status webhooks, like the saga's messages (not reconciled: one message, retried as usual).
+          idempotencyKey: idempotencyKey(workflowInfo().workflowId, purpose === 'pre_arrival' ? 1 : 2),
           tokenRef: tenant.whatsappTokenRef,
           tenantId: tenant.id,
         },

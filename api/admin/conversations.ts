@@ -11,6 +11,7 @@ import {
   type OperatorRequest,
 } from '../../lib/domain/conversation';
 import { ConversationStatus, LastIntent, TenantId } from '../../lib/domain/search-attributes';
+import { retryAbortedUpdate } from '../../lib/temporal-updates';
 import { HttpError } from '../errors';
 import type { AdminPrincipal } from './auth';
 import {
@@ -136,7 +137,9 @@ export function conversationRoutes(deps: ConversationDeps): AdminRoute[] {
       handle: async ({ params, principal }) =>
         act(principal, params.id, name, async ({ handle }) => {
           const update = { handoff: handoffUpdate, resume: resumeUpdate, close: closeUpdate }[name];
-          const state = await withTemporal(deps, () => handle.executeUpdate(update, { args: [operatorOf(principal)] }));
+          const state = await withTemporal(deps, () =>
+            retryAbortedUpdate(() => handle.executeUpdate(update, { args: [operatorOf(principal)] })),
+          );
           return { result: { workflowId: params.id, state } };
         }),
     });
@@ -210,11 +213,13 @@ export function conversationRoutes(deps: ConversationDeps): AdminRoute[] {
         act(principal, params.id, 'reply', async ({ handle }) => {
           const request = { ...operatorOf(principal), text: body.text };
           const update = await withTemporal(deps, () =>
-            handle.startUpdate(operatorReplyUpdate, {
-              args: [request],
-              waitForStage: WorkflowUpdateStage.ACCEPTED,
-              ...(body.requestId !== undefined ? { updateId: `operator-reply-${body.requestId}` } : {}),
-            }),
+            retryAbortedUpdate(() =>
+              handle.startUpdate(operatorReplyUpdate, {
+                args: [request],
+                waitForStage: WorkflowUpdateStage.ACCEPTED,
+                ...(body.requestId !== undefined ? { updateId: `operator-reply-${body.requestId}` } : {}),
+              }),
+            ),
           );
           let message: MessageRecord;
           try {

@@ -16,6 +16,7 @@ import { normalizeIdentifier } from '../../lib/domain/tenants';
 import { guestMediaKey, listGuestMedia } from '../../lib/guest-media';
 import { createGuestRefs } from '../../lib/guest-refs';
 import { createMediaIndex } from '../../lib/media-index';
+import { retryAbortedUpdate } from '../../lib/temporal-updates';
 import { HttpError } from '../errors';
 import type { AdminPrincipal } from './auth';
 import { listAllExecutions, withTemporal, type ConversationDeps } from './conversation-access';
@@ -116,9 +117,11 @@ export function guestRoutes(deps: GuestDeps): AdminRoute[] {
       const handle = temporal.workflow.getHandle<ConversationWorkflow>(info.workflowId);
       try {
         await withTemporal(deps, () =>
-          handle.executeUpdate(closeUpdate, {
-            args: [{ operator: { tokenId: principal.tokenId }, reason: 'erasure' }],
-          }),
+          retryAbortedUpdate(() =>
+            handle.executeUpdate(closeUpdate, {
+              args: [{ operator: { tokenId: principal.tokenId }, reason: 'erasure' }],
+            }),
+          ),
         );
         closed++;
       } catch (err) {

@@ -3,7 +3,7 @@ import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { ErrorType } from '../../lib/domain/errors';
 import type { SendResult, SendTextInput } from '../../lib/domain/messages';
-import { describeError, isNetworkError, parseJsonOrUndefined } from '../../lib/http';
+import { describeError, errorCode, isNetworkError, parseJsonOrUndefined } from '../../lib/http';
 import { maskPhones } from '../../lib/log';
 import { messageContent } from './content';
 import { classifyGraphError, graphFailure } from './errors';
@@ -13,10 +13,26 @@ const sendResponseSchema = z.object({
   messages: z.array(z.object({ id: z.string().min(1) })).min(1),
 });
 
+/** Failures before a connection existed: nothing was written, so sending again cannot duplicate the message. */
+const beforeSendingCodes = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** Whether a network error happened before the request could be written (refused, DNS, connect timeout). */
+export function refusedBeforeSending(err: unknown): boolean {
+  const code = errorCode(err) ?? errorCode((err as { cause?: unknown } | undefined)?.cause);
+  return code !== undefined && beforeSendingCodes.has(code);
+}
+
 /**
  * `POST /<version>/<phone-number-id>/messages` with a text. Errors are `ApplicationFailure`s that say whether retrying
  * can help: `WhatsAppRateLimited`, `WhatsAppAuthError`, `WhatsAppUnavailable` (retryable), `WhatsAppPermanentError`
- * (not).
+ * (not), and `SendOutcomeUnknown` when the request may have reached Meta (a timeout or reset after it was written).
  */
 export function createGraphSender({ baseUrl, apiVersion, accessToken, timeoutMs, dispatcher }: GraphClientOptions) {
   return async function sendText(input: SendTextInput, token = accessToken): Promise<SendResult> {
@@ -27,6 +43,8 @@ export function createGraphSender({ baseUrl, apiVersion, accessToken, timeoutMs,
       to: input.to,
       ...messageContent(input),
       ...(input.replyTo ? { context: { message_id: input.replyTo } } : {}),
+      // Echoed by Meta in the message's status webhooks: how a send whose outcome is unknown is reconciled.
+      ...(input.idempotencyKey ? { biz_opaque_callback_data: input.idempotencyKey } : {}),
     };
     let response: Dispatcher.ResponseData;
     try {
@@ -40,9 +58,16 @@ export function createGraphSender({ baseUrl, apiVersion, accessToken, timeoutMs,
       });
     } catch (err) {
       if (isNetworkError(err)) {
+        if (refusedBeforeSending(err)) {
+          throw ApplicationFailure.retryable(
+            `WhatsApp unreachable: ${describeError(err)}`,
+            ErrorType.WhatsAppUnavailable,
+          );
+        }
+        // The request may have reached Meta: sending it again could give the guest the same message twice.
         throw ApplicationFailure.retryable(
-          `WhatsApp unreachable: ${describeError(err)}`,
-          ErrorType.WhatsAppUnavailable,
+          `WhatsApp send outcome unknown: ${describeError(err)}`,
+          ErrorType.SendOutcomeUnknown,
         );
       }
       throw err;

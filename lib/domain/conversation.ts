@@ -202,7 +202,35 @@ export interface ConversationCarryOver {
   duplicatesDropped: number;
   /** When the guest last wrote (workflow time, ms): the customer-service window runs from it. */
   lastInboundAt?: number | undefined;
+  /**
+   * Sequence number of the last message sent to the guest (the idempotency key's second half); carried so keys never
+   * repeat within one conversation. Absent in runs started before keys existed.
+   */
+  replySeq?: number;
+  /** Workflow time (Unix ms) of the last message taken in: the dormant run's window counts from it. */
+  lastMessageAt?: number;
 }
+
+/**
+ * What a dormant run carries (after close): only what drops a redelivery and keeps idempotency keys unique. It sends
+ * nothing and completes at `until`, unless a new message wakes the conversation.
+ */
+export interface DormantCarryOver {
+  seenIds: string[];
+  replySeq: number;
+  /** Workflow time (Unix ms) when Meta's redelivery window for the last message ends: the run completes then. */
+  until: number;
+  /** Messages taken in after the close was decided and before the run ended: they wake the conversation at once. */
+  pending: InboundMessage[];
+  received: number;
+  duplicatesDropped: number;
+  closedBy?: { tokenId: string; reason: 'operator' | 'erasure' };
+}
+
+/** Meta redelivers a webhook for up to 7 days: a closed conversation remembers its message ids that long. */
+export const defaultDedupWindowSeconds = 7 * 24 * 60 * 60;
+/** How long a send whose outcome is unknown waits for a status webhook carrying its key before sending again. */
+export const defaultReconcileWaitSeconds = 30;
 
 export interface BookingSettings {
   maxStayNights: number;
@@ -257,6 +285,18 @@ export interface ConversationInput {
   /** Overrides {@link defaultHistoryBound} (tests use a small one). */
   historyBound?: HistoryBound;
   carryOver?: ConversationCarryOver;
+  /**
+   * How long a closed conversation stays dormant, dropping redeliveries, after its last message
+   * (`CONVERSATION_DEDUP_WINDOW_SECONDS`); {@link defaultDedupWindowSeconds} when absent.
+   */
+  dedupWindowSeconds?: number;
+  /**
+   * How long a send whose outcome is unknown waits for a status carrying its idempotency key before it is sent again
+   * (`SEND_RECONCILE_WAIT_SECONDS`); {@link defaultReconcileWaitSeconds} when absent.
+   */
+  reconcileWaitSeconds?: number;
+  /** Set for a dormant run: the conversation closed and only remembers what it saw. */
+  dormant?: DormantCarryOver;
 }
 
 /**

@@ -14,6 +14,12 @@ export const ErrorType = {
   WhatsAppAuthError: 'WhatsAppAuthError',
   /** Meta or the network failed in a way that may pass: 5xx, timeouts, resets. */
   WhatsAppUnavailable: 'WhatsAppUnavailable',
+  /**
+   * A send failed after its request was written (a timeout waiting for the answer, a reset, a connection cut): Meta may
+   * have the message. Retryable for callers that cannot reconcile (the booking saga); the conversation lists it as
+   * non-retryable and waits for a status webhook carrying the message's idempotency key before sending again.
+   */
+  SendOutcomeUnknown: 'SendOutcomeUnknown',
   /** The guest is registered to one tenant and wrote to another tenant's number: refused, audited. */
   TenantIsolationError: 'TenantIsolationError',
   /** Postgres is unreachable and the cached tenant directory is too old (or lacks the tenant): retried. */
@@ -107,6 +113,13 @@ export const operatorRefusals = [
 export type OperatorRefusal = (typeof operatorRefusals)[number];
 
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];
+
+/**
+ * The failure type Temporal's server gives an attempt that outlived its start-to-close timeout (a worker that died
+ * mid-send), as a retry policy's `nonRetryableErrorTypes` names it: `TemporalTimeout:` + the timeout type
+ * (go.temporal.io/server common/retrypolicy `TimeoutFailureTypePrefix`).
+ */
+export const startToCloseTimeoutType = 'TemporalTimeout:StartToClose';
 
 /**
  * The failure types that mean "the configuration is wrong" (retried for `CONFIG_FAILURE_RETRY_SECONDS`, then a

@@ -61,6 +61,28 @@ export interface DeliveryStatusUpdate {
   status: DeliveryStatusName;
   timestamp: number;
   errors?: { code: number; title: string }[];
+  /**
+   * The idempotency key the message was sent with (`biz_opaque_callback_data`, echoed by Meta on sent, delivered and
+   * read), when it is one of this conversation's: `<workflow id>#<sequence>`.
+   */
+  key?: string;
+}
+
+/** The idempotency key of a conversation's `seq`-th message to the guest, sent as `biz_opaque_callback_data`. */
+export function idempotencyKey(workflowId: string, seq: number): string {
+  return `${workflowId}#${seq}`;
+}
+
+/** The sequence number an idempotency key ends with, or undefined when it is not one. */
+export function keySequence(key: string): number | undefined {
+  const match = /#(\d{1,9})$/.exec(key);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** The workflow id an idempotency key names, or undefined when it is not one (Meta echoes any string we sent). */
+export function keyWorkflowId(key: string): string | undefined {
+  const match = /^(.{1,400})#(\d{1,9})$/.exec(key);
+  return match ? match[1] : undefined;
 }
 
 /** A text reply to a guest: the `sendMessage` activity's input. */
@@ -79,6 +101,11 @@ export interface SendTextInput {
   tenantId?: string | null;
   /** The booking saga's last message to the guest says how the booking ended: kept in the interaction log. */
   bookingOutcome?: BookingOutcomeKind;
+  /**
+   * Sent as `biz_opaque_callback_data` (at most 512 characters): Meta echoes it in the message's status webhooks, so
+   * a send whose outcome is unknown can be reconciled. See {@link idempotencyKey}.
+   */
+  idempotencyKey?: string;
   /**
    * Sent as this interactive message (a list or reply buttons, fitted by `fitInteractive`) instead of `text`, which
    * stays the record's (and the numbered-text fallback's) wording.

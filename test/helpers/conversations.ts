@@ -23,16 +23,35 @@ export async function conversationIdOf(temporal: Client, config: Config, waId: s
   return found!;
 }
 
+/** One event of a workflow's history, as the client fetches it. */
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+
 /**
- * The names and arguments of the updates a run accepted, as its history records them (decoded by the client's data
- * converter, so with its payload codec when it has one).
+ * The events of a run and of the runs it continued from (a closed conversation continues as new into its dormant
+ * run), oldest run first.
+ */
+export async function chainEvents(temporal: Client, handle: WorkflowHandle): Promise<HistoryEvent[]> {
+  const runs: HistoryEvent[][] = [];
+  let current: WorkflowHandle = handle;
+  for (;;) {
+    const { events } = await current.fetchHistory();
+    runs.unshift(events ?? []);
+    const previous = events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+    if (!previous) return runs.flat();
+    current = temporal.workflow.getHandle(handle.workflowId, previous);
+  }
+}
+
+/**
+ * The names and arguments of the updates a conversation accepted, as its history records them, in this run and the
+ * runs it continued from (decoded by the client's data converter, so with its payload codec when it has one).
  */
 export async function acceptedUpdates(
   temporal: Client,
   handle: WorkflowHandle,
 ): Promise<{ name: string; args: unknown[] }[]> {
-  const { events } = await handle.fetchHistory();
-  const inputs = (events ?? []).flatMap((e) => {
+  const events = await chainEvents(temporal, handle);
+  const inputs = events.flatMap((e) => {
     const input = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input;
     return input ? [input] : [];
   });

@@ -28,7 +28,13 @@ const tokens = { root: '', hotel: '', other: '', monitoring: '' };
 const ids = { root: '', hotel: '' };
 
 beforeAll(async () => {
-  stack = await startStack({ config: { ADMIN_AUTH_FAILURE_LIMIT: '1000', BOOKING_PMS_TIMEOUT_SECONDS: '60' } });
+  stack = await startStack({
+    config: {
+      ADMIN_AUTH_FAILURE_LIMIT: '1000',
+      CONVERSATION_DEDUP_WINDOW_SECONDS: '1',
+      BOOKING_PMS_TIMEOUT_SECONDS: '60',
+    },
+  });
   ({ whatsapp, temporal, config } = stack);
   hotel = await stack.tenant({ name: 'Hotel Faro', locale: 'en', pmsHotelId: 1 });
   other = await stack.tenant({ name: 'Hotel Otro', locale: 'en' });

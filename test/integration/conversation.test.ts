@@ -190,7 +190,11 @@ describe('conversation workflow', () => {
 
 describe('idle close', () => {
   it('closes the conversation after the idle period and marks it closed', async () => {
-    const shortConfig: Config = { ...config, conversation: { ...config.conversation, idleTimeoutSeconds: 2 } };
+    // A dedup window that is over by the close: the dormant run completes at once (test/workflows/dormant.test.ts).
+    const shortConfig: Config = {
+      ...config,
+      conversation: { ...config.conversation, idleTimeoutSeconds: 2, dedupWindowSeconds: 1 },
+    };
     const shortApp = createApp({ temporal, config: shortConfig, log: captureLogger().log, db: worker.db });
     const from = uniqueWaId();
     const raw = JSON.stringify(text({ from, body: 'Hello' }));

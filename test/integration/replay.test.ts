@@ -13,6 +13,7 @@ import {
   replayable,
   workflowTypeOf,
 } from '../helpers/histories';
+import { createLogContexts } from '../../lib/log-context';
 
 /**
  * Replays every recorded history of every released version (`test/histories/<workflow>/<version>/*.json`, recorded
@@ -29,6 +30,8 @@ const keys = PayloadKeyRing.parse(historyPayloadKeys) as PayloadKeyRing;
 const replayOptions = {
   workflowBundle: { codePath: testEnv().workflowBundlePath },
   dataConverter: payloadDataConverter(keys),
+  // The workflows' log-context sink, as the worker registers it.
+  sinks: createLogContexts().sinks,
 };
 
 beforeAll(() => {

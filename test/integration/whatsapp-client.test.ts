@@ -149,18 +149,37 @@ describe('sendMessage against the Graph API protocol', () => {
     expect(standin.sent).toHaveLength(1);
   });
 
-  it('maps a dropped connection to a retryable WhatsAppUnavailable', async () => {
+  it('maps a connection cut after the request was written to SendOutcomeUnknown: Meta may have the message', async () => {
     standin.inject({ kind: 'drop' });
     const failure = await sendFailure();
+    expect(failure.type).toBe(ErrorType.SendOutcomeUnknown);
+    expect(failure.nonRetryable).toBe(false);
+    // The stand-in recorded it before cutting: exactly the case that must not be sent again blindly.
+    standin.inject({ kind: 'acceptThenDrop' });
+    expect((await sendFailure()).type).toBe(ErrorType.SendOutcomeUnknown);
+    expect(standin.sent).toHaveLength(1);
+  });
+
+  it('times out a slow answer as SendOutcomeUnknown (retryable; the conversation reconciles it)', async () => {
+    standin.inject({ kind: 'latency', ms: 1_500 });
+    const failure = await sendFailure(activities({ timeoutMs: 300 }));
+    expect(failure.type).toBe(ErrorType.SendOutcomeUnknown);
+    expect(failure.nonRetryable).toBe(false);
+  });
+
+  it('maps a refused connection (nothing written) to a retryable WhatsAppUnavailable', async () => {
+    const closed = await startWhatsAppStandin({ accessToken: token });
+    const url = closed.url;
+    await closed.close();
+    const acts = createWhatsAppActivities({ graph: graphClient({ baseUrl: url }), secrets: createSecretResolver({}) });
+    const failure = await sendFailure(acts);
     expect(failure.type).toBe(ErrorType.WhatsAppUnavailable);
     expect(failure.nonRetryable).toBe(false);
   });
 
-  it('times out a slow answer as a retryable WhatsAppUnavailable', async () => {
-    standin.inject({ kind: 'latency', ms: 1_500 });
-    const failure = await sendFailure(activities({ timeoutMs: 300 }));
-    expect(failure.type).toBe(ErrorType.WhatsAppUnavailable);
-    expect(failure.nonRetryable).toBe(false);
+  it('sends the idempotency key as biz_opaque_callback_data', async () => {
+    await new MockActivityEnvironment().run(activities().sendMessage, { ...input, idempotencyKey: 'wa:1:abc#7' });
+    expect(standin.sent[0]).toMatchObject({ key: 'wa:1:abc#7' });
   });
 
   it('reuses pooled keep-alive connections across sends', async () => {

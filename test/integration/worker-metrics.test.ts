@@ -6,7 +6,7 @@ import { getFreePort, spawnService, waitFor, type Service } from '../../dev/proc
 import { projectRoot } from '../../dev/paths';
 import type { AddressInfo } from 'node:net';
 import { createMetrics } from '../../lib/metrics';
-import { serveMetrics } from '../../workers/metrics-server';
+import { serveMetrics } from '../../lib/metrics-server';
 import { mediaCleanupScheduleId } from '../../workers/schedules';
 import { temporalClient, testConfig, testSecrets } from '../helpers/env';
 import { isLoopback, listeningSocketsOf } from '../helpers/sockets';

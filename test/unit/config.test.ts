@@ -69,7 +69,12 @@ describe('loadConfig', () => {
       },
       http: { maxConnectionsPerOrigin: 32 },
       webhook: { maxBodyBytes: 3 * 1024 * 1024, temporalTimeoutMs: 5_000 },
-      conversation: { idleTimeoutSeconds: 86_400, seenIdsMax: 1_000 },
+      conversation: {
+        idleTimeoutSeconds: 86_400,
+        seenIdsMax: 1_000,
+        dedupWindowSeconds: 7 * 24 * 60 * 60,
+        reconcileWaitSeconds: 30,
+      },
       tenants: { cacheRefreshSeconds: 60, cacheMaxStalenessSeconds: 900 },
       pms: {
         httpTimeoutMs: 5_000,
@@ -95,6 +100,15 @@ describe('loadConfig', () => {
       },
       workerMetricsPort: 9464,
       workerMetricsHost: '127.0.0.1',
+      observability: {
+        workerSdkMetricsPort: 0,
+        workerReadyTimeoutMs: 2_000,
+        workerShutdownGraceSeconds: 20,
+        conversationCountIntervalSeconds: 60,
+        apiMetricsPort: 9465,
+        apiMetricsHost: '127.0.0.1',
+        apiShutdownGraceSeconds: 10,
+      },
       admin: {
         authFailureLimit: 10,
         authFailureWindowSeconds: 300,

@@ -312,6 +312,15 @@ describe('docker-compose.yml', () => {
     expect(environmentOf(service('api')).WORKER_METRICS_HOST).toBeUndefined();
   });
 
+  it("keeps the API's /metrics off its public port: a listener of its own on the compose network, published on none", () => {
+    const api = service('api');
+    const config = loadConfig(environmentOf(api));
+    expect(config.observability.apiMetricsHost).toBe('0.0.0.0');
+    expect(config.observability.apiMetricsPort).not.toBe(config.api.port);
+    expect((api.expose ?? []).map(String)).toEqual([String(config.observability.apiMetricsPort)]);
+    expect(portsOf(api).map((p) => p.target)).toEqual([String(config.api.port)]);
+  });
+
   it("gives tenants' own secrets (TENANT_<ID>_<NAME>) to the worker from tenants.env, which stays out of git and the image", () => {
     expect(envFilesOf(service('worker'))).toEqual([{ path: './tenants.env', required: false }]);
     // Compose lists the rest of the environment explicitly: a tenant's variable could reach the worker no other way.
@@ -342,8 +351,9 @@ describe('docker-compose.yml', () => {
     }
     expect(problems).toEqual([]);
     const worker = service('worker').healthcheck?.test as string[];
+    // Readiness, not /metrics: the worker is healthy once its dependencies answer and its pollers take tasks.
     expect(worker.join(' ')).toContain(
-      `http://127.0.0.1:${loadConfig(environmentOf(service('worker'))).workerMetricsPort}/`,
+      `http://127.0.0.1:${loadConfig(environmentOf(service('worker'))).workerMetricsPort}/health/ready`,
     );
     const api = service('api').healthcheck?.test as string[];
     expect(api).toEqual(['CMD', 'node', 'dist/scripts/healthcheck.js', 'http://127.0.0.1:3000/health/ready']);
@@ -435,7 +445,8 @@ describe('docker-compose.yml', () => {
       };
       const job = (name: string) => config.scrape_configs.find((j) => j.job_name === name);
       // DNS discovery: one target per container of the service, so `--scale worker=3` is three targets.
-      expect(job('api')?.dns_sd_configs).toEqual([{ names: ['api'], type: 'A', port: 3000 }]);
+      const apiMetricsPort = loadConfig(environmentOf(service('api'))).observability.apiMetricsPort;
+      expect(job('api')?.dns_sd_configs).toEqual([{ names: ['api'], type: 'A', port: apiMetricsPort }]);
       const workerPort = loadConfig(environmentOf(service('worker'))).workerMetricsPort;
       expect(job('worker')?.dns_sd_configs).toEqual([{ names: ['worker'], type: 'A', port: workerPort }]);
       expect(job('worker')?.metrics_path).toBe('/metrics');

@@ -249,6 +249,22 @@ describe('extractDeliveries', () => {
     }
   });
 
+  it('a status echoing biz_opaque_callback_data carries it as the key; a malformed one is ignored, not refused', () => {
+    const payload = loadFixture('status_sent') as {
+      entry: { changes: { value: { statuses: Record<string, unknown>[] } }[] }[];
+    };
+    const status = payload.entry[0]!.changes[0]!.value.statuses[0]!;
+    status.biz_opaque_callback_data = 'wa:106540352242922:0123456789abcdef0123#3';
+    expect(extractDeliveries(webhookPayloadSchema.parse(payload)).statuses[0]!.status.key).toBe(
+      'wa:106540352242922:0123456789abcdef0123#3',
+    );
+    for (const odd of [42, '', 'x'.repeat(513)]) {
+      status.biz_opaque_callback_data = odd;
+      const { statuses } = extractDeliveries(webhookPayloadSchema.parse(payload));
+      expect(statuses[0]!.status).not.toHaveProperty('key');
+    }
+  });
+
   it('status_failed.json: the status with its errors', () => {
     const { statuses } = deliveries('status_failed');
     expect(statuses).toEqual([

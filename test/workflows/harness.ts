@@ -6,6 +6,7 @@ import type { Activities } from '../../activities';
 import type { BookingInput } from '../../lib/domain/booking';
 import { waitFor } from '../../dev/process';
 import { testEnv } from '../helpers/env';
+import { createLogContexts } from '../../lib/log-context';
 
 /**
  * Workflow tests: the real workflow bundle on the run's real Temporal dev server, with stub activities typed by the
@@ -74,6 +75,8 @@ export async function withWorker<T>(
     workflowBundle: { codePath: testEnv().workflowBundlePath },
     // Read receipts are best effort and beside the point of most workflow tests: a stub unless the test brings one.
     activities: { markRead: () => Promise.resolve(), ...activities },
+    // The workflows' log-context sink, as the worker registers it.
+    sinks: createLogContexts().sinks,
     // A test that fails with a stub still waiting must not hang the file: in-flight activities are cancelled.
     shutdownGraceTime: '1 second',
     shutdownForceTime: '5 seconds',

@@ -15,6 +15,7 @@ import {
   type ConversationInput,
   type ConversationWorkflow,
 } from '../../lib/domain/conversation';
+import { retryAbortedUpdate } from '../../lib/temporal-updates';
 import { ErrorType } from '../../lib/domain/errors';
 import type { Understanding } from '../../lib/domain/intents';
 import type { DownloadMediaInput } from '../../lib/domain/media';
@@ -250,7 +251,15 @@ it('an operator reply goes out through the send path, is recorded with the token
       id: expect.stringMatching(/^wamid\.out\./),
     });
     // The same activity as the bot's replies, from the conversation's number to the guest, quoting nothing.
-    expect(w.sent[1]).toEqual({ phoneNumberId, to: expect.any(String), text, tokenRef: null, tenantId: hotel.id });
+    // Its idempotency key is the conversation's next: the greeting was #1.
+    expect(w.sent[1]).toEqual({
+      phoneNumberId,
+      to: expect.any(String),
+      text,
+      tokenRef: null,
+      tenantId: hotel.id,
+      idempotencyKey: `${g.handle.workflowId}#2`,
+    });
     const state = await g.handle.query(stateQuery);
     expect(state.status).toBe('handoff');
     expect(state.lastMessages.at(-1)).toEqual(record);
@@ -311,7 +320,8 @@ it('refuses to resume a conversation that is not in handoff', async () => {
 it('close ends the run at once, recorded with the operator and the reason; a bad reason is refused', async () => {
   const w = world();
   await withWorker(workflowEnv(), w.activities, async (taskQueue) => {
-    const g = guest(taskQueue);
+    // A dedup window already over: the dormant run after the close completes at once (see dormant.test.ts).
+    const g = guest(taskQueue, { dedupWindowSeconds: 1 });
     await g.write('hello');
     await waitFor('the greeting', () => w.sent.length === 1);
     await expectRefused(
@@ -319,7 +329,10 @@ it('close ends the run at once, recorded with the operator and the reason; a bad
       g.handle.executeUpdate(closeUpdate, { args: [{ operator, reason: 'later' as 'operator' }] }),
       'invalid_request',
     );
-    const closed = await g.handle.executeUpdate(closeUpdate, { args: [{ operator, reason: 'erasure' }] });
+    // A client sends the close again if the server aborted it with its workflow task (see lib/temporal-updates.ts).
+    const closed = await retryAbortedUpdate(() =>
+      g.handle.executeUpdate(closeUpdate, { args: [{ operator, reason: 'erasure' }] }),
+    );
     expect(closed.status).toBe('closed');
     expect(await g.handle.result()).toEqual({
       status: 'closed',

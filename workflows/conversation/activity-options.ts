@@ -11,7 +11,7 @@ import {
   type RetryPolicy,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { ErrorType } from '../../lib/domain/errors';
+import { ErrorType, startToCloseTimeoutType } from '../../lib/domain/errors';
 
 /** 1 s, doubling: Temporal's default backoff, written out so each policy reads whole. */
 const backoff = { initialInterval: '1 second', backoffCoefficient: 2 } as const;
@@ -29,6 +29,15 @@ const retry = {
   media: { ...backoff, maximumInterval: '1 minute' },
   /** A WhatsApp outage delays a message, it does not lose it. */
   send: { ...backoff, maximumInterval: '1 minute', nonRetryableErrorTypes: [ErrorType.WhatsAppPermanentError] },
+  /**
+   * The conversation's replies: as `send`, but an attempt whose outcome is unknown (after the request was written, or
+   * a worker that died mid-send) is not retried by Temporal; the conversation reconciles it (replies.ts).
+   */
+  reply: {
+    ...backoff,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: [ErrorType.WhatsAppPermanentError, ErrorType.SendOutcomeUnknown, startToCloseTimeoutType],
+  },
   /** While Redis is down the booking waits for it. */
   holds: { ...backoff, maximumInterval: '30 seconds', nonRetryableErrorTypes: [ErrorType.InvalidDates] },
   /** The interaction log is best effort: retried while Redis is down, within its short deadline. */
@@ -69,6 +78,8 @@ const options = {
   },
   /** Bounded per call by the input's send timeout (WhatsApp's 24 h window): see {@link sendDeadline}. */
   sendMessage: { startToCloseTimeout: '30 seconds', retry: retry.send },
+  /** The conversation's replies, reconciled when their outcome is unknown; bounded like `sendMessage`. */
+  sendReply: { startToCloseTimeout: '30 seconds', retry: retry.reply },
   holds: { startToCloseTimeout: '10 seconds', retry: retry.holds },
   /** Bounded per call by the input's PMS timeout: see {@link secondsDeadline}. */
   createBooking: {
@@ -107,6 +118,8 @@ export const { downloadMedia } = proxyActivities<Activities>(options.downloadMed
 export const { transcribeAudio } = proxyActivities<Activities>(options.transcribeAudio);
 /** The conversation's replies and the saga's messages to the guest go out through the same send path. */
 export const { sendMessage } = proxyActivities<Activities>(options.sendMessage);
+/** The same activity for the conversation's own sends (bot and operator replies), which reconcile a send in doubt. */
+export const { sendMessage: sendReply } = proxyActivities<Activities>(options.sendReply);
 
 /** The interaction log, one call per handled message. */
 export const { recordInteractions } = proxyActivities<Activities>(options.recordInteractions);

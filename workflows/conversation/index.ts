@@ -12,9 +12,11 @@ import {
   patched,
   setCurrentDetails,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
+  defaultDedupWindowSeconds,
   deliveryStatusSignal,
   inboundMessageSignal,
   isMediaMessageType,
@@ -29,6 +31,7 @@ import { shortLocalTime } from '../../lib/domain/stay-messages';
 import { receivedReply } from '../../lib/domain/templates';
 import type { TenantProfile } from '../../lib/domain/tenants';
 import { understandAndAct } from './dialogue';
+import { dormantCarry, dormantRun, isDormant } from './dormant';
 import { InteractionRecorder } from './interactions';
 import { keepMediaForStaff, receiveMedia } from './media-flow';
 import { handleOperators } from './operators';
@@ -38,6 +41,7 @@ import { reply } from './replies';
 import { ConversationMemory } from './state';
 import { settleBookings, showStatus } from './status';
 import { resolveConversationTenant } from './tenant';
+import { currentLogContext, setLogContext } from '../log-context';
 
 /**
  * One guest's conversation with one business number: `wa:<phone_number_id>:<guest ref>`. Messages arrive by signal
@@ -45,9 +49,14 @@ import { resolveConversationTenant } from './tenant';
  * for staff, not answered.
  */
 export async function conversation(input: ConversationInput): Promise<ConversationResult> {
+  if (isDormant(input)) return dormantRun(input, input.dormant, (next) => continueAsNew<typeof conversation>(next));
   const memory = new ConversationMemory(input);
   const interactions = new InteractionRecorder(memory);
-  setHandler(inboundMessageSignal, (message) => memory.accept(message));
+  setHandler(inboundMessageSignal, (message) => {
+    // Until a message is being handled, the lines (the run's first tenant resolution) are about this one.
+    setLogContext({ messageId: currentLogContext().messageId ?? message.id });
+    memory.accept(message);
+  });
   setHandler(deliveryStatusSignal, (update) => memory.noteDeliveryStatus(update));
   setHandler(stateQuery, () => memory.snapshot());
   handleOperators(memory);
@@ -95,6 +104,28 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   );
   // The `close` update answers once the run is closed; it must finish before the run does.
   await condition(allHandlersFinished);
+  // Asked only at close, so only runs that close carry the marker (released histories complete here).
+  if (patched(patches.dormantRun)) {
+    // The `close` update's answer goes out in a workflow task of its own: a task that also continues as new is
+    // refused by the server when a signal (a delivery status, say) arrives meanwhile, and the answer would be lost.
+    if (closedBy) await sleep(1);
+    await interactions.settle();
+    const { carryOver: _carryOver, ...closedInput } = input;
+    return continueAsNew<typeof conversation>({
+      ...closedInput,
+      dormant: dormantCarry(input, {
+        seenIds: memory.seenIds(),
+        replySeq: memory.replySeq,
+        lastMessageAt: memory.lastMessageAt,
+        // Taken in after the close was decided: they wake the conversation at once.
+        pending: memory.pending,
+        received: memory.received,
+        duplicatesDropped: memory.duplicatesDropped,
+        closedBy,
+        windowSeconds: input.dedupWindowSeconds ?? defaultDedupWindowSeconds,
+      }),
+    });
+  }
   return {
     status: 'closed',
     received: memory.received,
@@ -158,6 +189,7 @@ function recordInbound(memory: ConversationMemory, message: InboundMessage): Mes
  * staff (media downloaded), not answered.
  */
 async function handle(memory: ConversationMemory, message: InboundMessage): Promise<void> {
+  setLogContext({ messageId: message.id });
   const inbound = recordInbound(memory, message);
   // A tenant that was unknown, suspended or refused may have been fixed by an operator since; the
   // resolution made at the start of the run already counts for the first message.
@@ -166,6 +198,7 @@ async function handle(memory: ConversationMemory, message: InboundMessage): Prom
   }
   memory.freshResolution = false;
   const tenant = memory.tenant;
+  if (tenant) setLogContext({ tenantId: tenant.id });
   if (!tenant) {
     log.info('No automated reply: no active tenant for this conversation', {
       messageId: message.id,

@@ -19,4 +19,8 @@ export const patches = {
   pairPacing: 'guest-ux-pair-pacing',
   /** Issue 12: cancelling a confirmed booking also cancels its pre-arrival and post-stay messages. */
   stayMessagesCancel: 'guest-ux-stay-messages-cancel',
+  /** A closed conversation continues as new into a dormant run that drops redeliveries for Meta's 7-day window. */
+  dormantRun: 'exactly-once-dormant-run',
+  /** A send whose outcome is unknown waits for a status carrying its idempotency key before sending again. */
+  reconcileSend: 'exactly-once-reconcile-send',
 } as const;

@@ -1,19 +1,22 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  condition,
   log,
   patched,
+  setCurrentDetails,
   TimeoutFailure,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
-import type { MessageRecord } from '../../lib/domain/conversation';
-import { configFailureIn } from '../../lib/domain/errors';
-import type { Interactive } from '../../lib/domain/interactive';
+import { defaultReconcileWaitSeconds, type MessageRecord } from '../../lib/domain/conversation';
+import { configFailureIn, ErrorType } from '../../lib/domain/errors';
 import type { TemplateMessage } from '../../lib/domain/guest-templates';
+import type { Interactive } from '../../lib/domain/interactive';
 import type { InboundMessage } from '../../lib/domain/messages';
 import { isReEngagementRefusal } from '../../lib/domain/service-window';
 import { LastIntent } from '../../lib/domain/search-attributes';
-import { defaultSendTimeoutSeconds, sendDeadline, sendMessage } from './activity-options';
+import { defaultSendTimeoutSeconds, secondsDeadline, sendDeadline, sendReply } from './activity-options';
 import { patches } from './patches';
 import { lateReply, pace } from './service-window';
 import type { ConversationMemory } from './state';
@@ -59,8 +62,12 @@ function outbound(text: string): MessageRecord {
 }
 
 /**
- * The send path of every message to the guest: the `sendMessage` activity, bounded by the input's send timeout; the
- * record gets Meta's id and status, or `failed` with the reason when the guest cannot be reached.
+ * The send path of every message to the guest: the `sendMessage` activity with the conversation's next idempotency key
+ * (`biz_opaque_callback_data`), bounded by the input's send timeout; the record gets Meta's id and status, or `failed`
+ * with the reason when the guest cannot be reached. A send whose outcome is unknown (the request may have reached
+ * Meta, or the worker died mid-send) is not retried blindly: the conversation waits up to the reconcile wait for a
+ * status webhook carrying its key; one that arrives means Meta has the message, so it counts as sent; without one it
+ * is sent again, with the same key.
  */
 async function send(
   memory: ConversationMemory,
@@ -74,49 +81,99 @@ async function send(
   const template: TemplateMessage | undefined = late?.template;
   if (template) record.type = 'template';
   await pace(memory);
-  try {
-    const result = await sendMessage.executeWithOptions({ ...sendDeadline(input.sendTimeoutSeconds), summary }, [
-      {
-        phoneNumberId: input.phoneNumberId,
-        to: input.waId,
-        text: record.text ?? '',
-        ...(replyTo !== undefined ? { replyTo } : {}),
-        ...(template ? { template } : interactive ? { interactive } : {}),
-        tokenRef: tenant?.whatsappTokenRef ?? null,
-        tenantId: tenant?.id ?? null,
-      },
-    ]);
-    // A null id: Meta accepted the message (so it is sent, and never sent again) without saying its id.
-    record.id = result.messageId ?? undefined;
-    record.status = (result.messageId !== null ? memory.takeEarlyStatus(result.messageId) : undefined) ?? 'sent';
-  } catch (err) {
-    // The guest cannot be reached: a refusal for good, a configuration failure past its bound, or no success within
-    // the send timeout. Record it and go on.
-    if (!(err instanceof ActivityFailure)) throw err;
-    const cause = err.cause;
-    // WhatsApp says the window has closed (131047, as the send's answer): the template path, or a clear refusal.
-    if (
-      !template &&
-      cause instanceof ApplicationFailure &&
-      isReEngagementRefusal(cause.details) &&
-      patched(patches.serviceWindow)
-    ) {
-      memory.windowClosedByMeta = true;
-      return send(memory, record, { ...(replyTo !== undefined ? { replyTo } : {}), summary });
+  const idempotencyKey = memory.nextKey(workflowInfo().workflowId);
+  const sendSeconds = input.sendTimeoutSeconds ?? defaultSendTimeoutSeconds;
+  const deadline = Date.now() + sendSeconds * 1000;
+  const args = {
+    phoneNumberId: input.phoneNumberId,
+    to: input.waId,
+    text: record.text ?? '',
+    ...(replyTo !== undefined ? { replyTo } : {}),
+    ...(template ? { template } : interactive ? { interactive } : {}),
+    tokenRef: tenant?.whatsappTokenRef ?? null,
+    tenantId: tenant?.id ?? null,
+    idempotencyKey,
+  };
+  for (let again = false; ; again = true) {
+    try {
+      // A send again gets what is left of the send timeout, so the whole stays bounded by it.
+      const bound = again
+        ? secondsDeadline(Math.max(1, Math.ceil((deadline - Date.now()) / 1000)))
+        : sendDeadline(sendSeconds);
+      const result = await sendReply.executeWithOptions(
+        { ...bound, summary: again ? `${summary} (again: no status for ${idempotencyKey})` : summary },
+        [args],
+      );
+      // A null id: Meta accepted the message (so it is sent, and never sent again) without saying its id.
+      record.id = result.messageId ?? undefined;
+      record.status = (result.messageId !== null ? memory.takeEarlyStatus(result.messageId) : undefined) ?? 'sent';
+      return;
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      // WhatsApp says the window has closed (131047, as the send's answer): the template path, or a clear refusal.
+      const cause = err.cause;
+      if (
+        !template &&
+        cause instanceof ApplicationFailure &&
+        isReEngagementRefusal(cause.details) &&
+        patched(patches.serviceWindow)
+      ) {
+        memory.windowClosedByMeta = true;
+        return send(memory, record, { ...(replyTo !== undefined ? { replyTo } : {}), summary });
+      }
+      // Asked only when a send's outcome is unknown, so only runs that reconcile carry the patch marker.
+      if (outcomeUnknown(err) && Date.now() < deadline && patched(patches.reconcileSend)) {
+        const waitMs = Math.min(
+          (input.reconcileWaitSeconds ?? defaultReconcileWaitSeconds) * 1000,
+          deadline - Date.now(),
+        );
+        setCurrentDetails(
+          `Send outcome unknown: waiting ${Math.round(waitMs / 1000)} s for a status of ${idempotencyKey}`,
+        );
+        await condition(() => memory.statusForKey(idempotencyKey) !== undefined, waitMs);
+        const status = memory.statusForKey(idempotencyKey);
+        if (status) {
+          log.info('Send reconciled by its status webhook: not sent again', { key: idempotencyKey });
+          record.id = status.messageId;
+          record.status = status.status;
+          return;
+        }
+        if (Date.now() < deadline) continue;
+      }
+      recordFailure(memory, record, err, summary);
+      return;
     }
-    record.status = 'failed';
-    if (cause instanceof ApplicationFailure && cause.nonRetryable) {
-      record.error = `${cause.type ?? 'Error'}: ${cause.message}`;
-    } else if (cause instanceof TimeoutFailure || cause instanceof ApplicationFailure) {
-      // Out of time: the timeout itself, or the last retryable failure when no further attempt fitted.
-      const seconds = input.sendTimeoutSeconds ?? defaultSendTimeoutSeconds;
-      record.error = `undeliverable: WhatsApp did not accept it within ${seconds} s (last: ${lastFailure(err)})`;
-    } else {
-      throw err;
-    }
-    memory.noteConfigFailure(configFailureIn(err));
-    log.warn('Message to the guest could not be delivered', { summary, error: record.error });
   }
+}
+
+/**
+ * Whether the send may have reached Meta: the request was written and its answer lost (`SendOutcomeUnknown`), or the
+ * attempt outlived its start-to-close timeout (the worker died or hung mid-send).
+ */
+function outcomeUnknown(err: ActivityFailure): boolean {
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure) return cause.type === ErrorType.SendOutcomeUnknown;
+  return cause instanceof TimeoutFailure && cause.timeoutType === 'START_TO_CLOSE';
+}
+
+/**
+ * The guest cannot be reached: a refusal for good, a configuration failure past its bound, or no success within the
+ * send timeout. Records it and goes on.
+ */
+function recordFailure(memory: ConversationMemory, record: MessageRecord, err: ActivityFailure, summary: string): void {
+  const cause = err.cause;
+  record.status = 'failed';
+  if (cause instanceof ApplicationFailure && cause.nonRetryable) {
+    record.error = `${cause.type ?? 'Error'}: ${cause.message}`;
+  } else if (cause instanceof TimeoutFailure || cause instanceof ApplicationFailure) {
+    // Out of time: the timeout itself, or the last retryable failure when no further attempt fitted.
+    const seconds = memory.input.sendTimeoutSeconds ?? defaultSendTimeoutSeconds;
+    record.error = `undeliverable: WhatsApp did not accept it within ${seconds} s (last: ${lastFailure(err)})`;
+  } else {
+    throw err;
+  }
+  memory.noteConfigFailure(configFailureIn(err));
+  log.warn('Message to the guest could not be delivered', { summary, error: record.error });
 }
 
 /** The type and message of the failure that ended an activity's attempts, for the record. */

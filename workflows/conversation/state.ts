@@ -22,7 +22,7 @@ import {
 } from '../../lib/domain/conversation';
 import type { InboundInteraction } from '../../lib/domain/interactions';
 import type { Language } from '../../lib/domain/language';
-import type { DeliveryStatusUpdate, InboundMessage } from '../../lib/domain/messages';
+import { idempotencyKey, keySequence, type DeliveryStatusUpdate, type InboundMessage } from '../../lib/domain/messages';
 import { reEngagementCode, windowClosedReason } from '../../lib/domain/service-window';
 import type { TenantProfile } from '../../lib/domain/tenants';
 
@@ -55,7 +55,7 @@ function forCarryOver(record: MessageRecord): MessageRecord {
  * The message ids seen lately, oldest first, at most `max`: a redelivered webhook within the window is dropped.
  * Carried across continue-as-new.
  */
-class SeenWindow {
+export class SeenWindow {
   private readonly ids: string[];
   private readonly set: Set<string>;
 
@@ -139,6 +139,16 @@ export class ConversationMemory {
   private readonly lastMessages: MessageRecord[];
   /** Statuses that arrived before the send activity's result did (Meta can be faster than our worker). */
   private readonly earlyStatuses = new Map<string, string>();
+  /**
+   * Statuses that carried one of this conversation's idempotency keys (the API passes on only those), by the key's
+   * sequence number: a send in doubt looks here. By number, not by the whole key, so that a replay under another
+   * workflow id (as the replay test runs histories) matches what the original run matched.
+   */
+  private readonly keyedStatuses = new Map<number, DeliveryStatusUpdate>();
+  /** Sequence number of the last message sent to the guest (see {@link nextKey}); carried across runs. */
+  replySeq: number;
+  /** Workflow time (Unix ms) of the last message taken in. */
+  lastMessageAt: number | undefined;
 
   constructor(input: ConversationInput) {
     const carry = input.carryOver;
@@ -157,6 +167,25 @@ export class ConversationMemory {
     this.received = carry?.received ?? 0;
     this.duplicatesDropped = carry?.duplicatesDropped ?? 0;
     this.lastInboundAt = carry?.lastInboundAt;
+    this.replySeq = carry?.replySeq ?? 0;
+    this.lastMessageAt = carry?.lastMessageAt;
+  }
+
+  /** The idempotency key of the next message to the guest: the workflow id and a sequence number never reused. */
+  nextKey(workflowId: string): string {
+    this.replySeq++;
+    return idempotencyKey(workflowId, this.replySeq);
+  }
+
+  /** A status Meta reported for the message sent with this key (its sequence number), if one arrived. */
+  statusForKey(key: string): DeliveryStatusUpdate | undefined {
+    const seq = keySequence(key);
+    return seq === undefined ? undefined : this.keyedStatuses.get(seq);
+  }
+
+  /** The seen message ids, oldest first (what a dormant run carries). */
+  seenIds(): string[] {
+    return this.seen.list();
   }
 
   /** When the guest's customer-service window closes (ms), or undefined before they wrote in this conversation. */
@@ -210,6 +239,7 @@ export class ConversationMemory {
       return;
     }
     this.received++;
+    this.lastMessageAt = Date.now();
     this.receivedAt.set(message.id, Date.now());
     // The guest wrote: the window reopens for 24 h (our own messages do not extend it). Timed from when the
     // conversation took the message in, not Meta's timestamp: a webhook Meta redelivered days late would be judged
@@ -221,6 +251,14 @@ export class ConversationMemory {
 
   /** Meta reports a delivery status: set on the reply it names, or kept until that reply's send returns. */
   noteDeliveryStatus(update: DeliveryStatusUpdate): void {
+    const seq = update.key !== undefined ? keySequence(update.key) : undefined;
+    if (seq !== undefined) {
+      // Kept by key for a send whose outcome is unknown: the first status is enough to know Meta has the message.
+      if (!this.keyedStatuses.has(seq)) this.keyedStatuses.set(seq, update);
+      if (this.keyedStatuses.size > earlyStatusesMax) {
+        this.keyedStatuses.delete(this.keyedStatuses.keys().next().value!);
+      }
+    }
     const record = this.lastMessages.find((m) => m.direction === 'out' && m.id === update.messageId);
     if (record) {
       record.status = update.status;
@@ -342,6 +380,8 @@ export class ConversationMemory {
       received: this.received,
       duplicatesDropped: this.duplicatesDropped,
       ...(this.lastInboundAt !== undefined ? { lastInboundAt: this.lastInboundAt } : {}),
+      replySeq: this.replySeq,
+      ...(this.lastMessageAt !== undefined ? { lastMessageAt: this.lastMessageAt } : {}),
     };
   }
 }

@@ -1,0 +1,17 @@
+import type { Sink, Sinks } from '@temporalio/workflow';
+
+/**
+ * What every log line of a conversation carries besides the workflow and run ids: the tenant and the guest's message
+ * being handled. The workflow keeps it (workflows/log-context.ts) and adds it to its own log lines; it hands each change
+ * to the worker through the `logContext` sink, and the worker puts it on the lines its activities log for that run.
+ * Not in an activity header: headers are stored in clear, and every payload Temporal stores is encrypted.
+ */
+export interface LogContext {
+  tenantId?: string;
+  messageId?: string;
+}
+
+/** The sink through which a workflow tells its worker its current {@link LogContext}. */
+export interface LogContextSinks extends Sinks {
+  logContext: Sink & { set(context: LogContext): void };
+}
