@@ -15,6 +15,7 @@ function tenantOf(args: unknown[]): string {
 
 /** What a failed `sendMessage` attempt means for the reply: Temporal retries it unless it failed for good. */
 function replyResultOf(err: unknown): ReplyResult {
+  if (err instanceof ApplicationFailure && err.type === ErrorType.SendOutcomeUnknown) return 'unknown';
   if (err instanceof ApplicationFailure && (err.nonRetryable || replyFailedForGood.has(err.type ?? ''))) {
     return 'failed';
   }

@@ -126,6 +126,7 @@ export function createPmsActivities(deps: PmsActivityDeps) {
         hotelId,
         timeoutMs: config.pms.httpTimeoutMs,
         maxResponseBytes: config.pms.maxResponseBytes,
+        requestAttempts: config.pms.requestAttempts,
         dispatcher,
         cache: shopCache,
       });

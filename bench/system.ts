@@ -12,7 +12,7 @@ import { startWhatsAppStandin, type SentMessage, type WhatsAppStandin } from '..
 import { generatePayloadKey, PayloadKeyRing, payloadDataConverter } from '../lib/codec';
 import { migrate } from '../lib/db/migrate';
 import { createPool } from '../lib/db/pool';
-import { demoPhoneNumberId, demoTenantId, seedDemo } from '../lib/db/seed-demo';
+import { demoPhoneNumberId, demoPmsKeyVariable, demoTenantId, seedDemo } from '../lib/db/seed-demo';
 import { conversationWorkflowId } from '../lib/domain/messages';
 import { createGuestRefs } from '../lib/guest-refs';
 import { startTemporalDevServer } from '../temporal/dev-server';
@@ -155,7 +155,10 @@ export async function startSystem(dir: string, temporal: TemporalUnderTest): Pro
       WORKER_METRICS_PORT: '0',
       BENCH_SDK_METRICS_PORT: String(metricsPort),
       MEDIA_DIR: path.join(dir, 'media'),
-      DEMO_PMS_KEY: pmsKey,
+      // The demo tenant's key inside its secret namespace (env:TENANT_HOTEL_DEMO_PMS_KEY), and its PMS stand-in on
+      // loopback, which production's network policy refuses unless allowed.
+      [demoPmsKeyVariable]: pmsKey,
+      PMS_ALLOW_PRIVATE_NETWORKS: 'true',
       // Production requires both: the guest reference key and the payload keys.
       GUEST_REF_KEY: guestRefKey,
       PAYLOAD_KEYS: payloadKeys,

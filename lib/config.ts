@@ -87,11 +87,22 @@ const envSchema = z.object({
   PMS_BREAKER_CONSECUTIVE_FAILURES: positiveInt.default(5),
   PMS_BREAKER_FAILURE_RATIO: z.coerce.number().gt(0).lte(1).default(0.5),
   PMS_BREAKER_MIN_REQUESTS: positiveInt.default(10),
-  PMS_BREAKER_HALF_OPEN_AFTER_MS: positiveInt.default(30_000),
+  PMS_BREAKER_HALF_OPEN_AFTER_MS: positiveInt.default(1_000),
+  PMS_BREAKER_HALF_OPEN_MAX_MS: positiveInt.default(30_000),
+  PMS_REQUEST_ATTEMPTS: positiveInt.max(10).default(3),
   AVAILABILITY_CACHE_TTL_SECONDS: positiveInt.default(60),
   PMS_ALLOW_PRIVATE_NETWORKS: bool.default(false),
   PMS_MAX_RESPONSE_BYTES: positiveInt.default(1024 * 1024),
   PMS_SHOP_CACHE_SECONDS: positiveInt.default(5 * 60),
+
+  // The worker's Temporal settings (README, "Scaling"; docs/scaling.md says how each was chosen).
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(1_000),
+  WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
+  WORKER_MAX_ACTIVITIES: positiveInt.default(100),
+  WORKER_MAX_LOCAL_ACTIVITIES: positiveInt.default(100),
+  WORKER_WORKFLOW_TASK_POLLERS: z.coerce.number().int().min(2).default(10),
+  WORKER_ACTIVITY_TASK_POLLERS: positiveInt.default(10),
+  WORKER_STICKY_QUEUE_TIMEOUT_MS: positiveInt.default(10_000),
 
   HOLD_TTL_SECONDS: positiveInt.default(15 * 60),
   HOLD_MAX_EXTENSIONS: z.coerce.number().int().min(0).default(2),
@@ -202,7 +213,11 @@ export interface Config {
     breakerConsecutiveFailures: number;
     breakerFailureRatio: number;
     breakerMinRequests: number;
+    /** The first half-open delay; each trial that fails doubles it, up to `breakerHalfOpenMaxMs`. */
     breakerHalfOpenAfterMs: number;
+    breakerHalfOpenMaxMs: number;
+    /** Tries of one PMS request that is safe to send again (a read; a booking the PMS refused with a 503). */
+    requestAttempts: number;
     availabilityCacheTtlSeconds: number;
     /** Let tenants' PMS URLs reach loopback, private and link-local addresses (development, tests, the demo). */
     allowPrivateNetworks: boolean;
@@ -210,6 +225,16 @@ export interface Config {
     maxResponseBytes: number;
     /** How long a shop's order states and room type terms (tax group, fees) are kept before being read again. */
     shopCacheSeconds: number;
+  };
+  /** The conversation worker's slots, pollers and cache (`WORKER_*`; see `workers/tuning.ts`). */
+  workerTuning: {
+    maxCachedWorkflows: number;
+    maxConcurrentWorkflowTasks: number;
+    maxConcurrentActivities: number;
+    maxConcurrentLocalActivities: number;
+    workflowTaskPollers: number;
+    activityTaskPollers: number;
+    stickyQueueTimeoutMs: number;
   };
   holds: { ttlSeconds: number; maxExtensions: number };
   /** `pmsTimeoutSeconds`: how long a booking keeps retrying the PMS before it gives up and compensates. */
@@ -323,6 +348,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (cleaned.NODE_ENV === 'production' && cleaned.GUEST_REF_KEY === undefined) {
     lines.push('  GUEST_REF_KEY: is required in production (the key of guest pseudonyms; e.g. openssl rand -hex 32)');
   }
+  if (parsed.success && parsed.data.PMS_BREAKER_HALF_OPEN_MAX_MS < parsed.data.PMS_BREAKER_HALF_OPEN_AFTER_MS) {
+    lines.push('  PMS_BREAKER_HALF_OPEN_MAX_MS: must be at least PMS_BREAKER_HALF_OPEN_AFTER_MS (the first delay)');
+  }
+  if (parsed.success && parsed.data.WORKER_WORKFLOW_TASK_POLLERS > parsed.data.WORKER_MAX_WORKFLOW_TASKS) {
+    lines.push('  WORKER_WORKFLOW_TASK_POLLERS: must be at most WORKER_MAX_WORKFLOW_TASKS');
+  }
   if (cleaned.NODE_ENV === 'production' && cleaned.PAYLOAD_KEYS === undefined) {
     lines.push(
       '  PAYLOAD_KEYS: is required in production (the keys that encrypt what Temporal stores; see README, "Payload keys")',
@@ -371,10 +402,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       breakerFailureRatio: e.PMS_BREAKER_FAILURE_RATIO,
       breakerMinRequests: e.PMS_BREAKER_MIN_REQUESTS,
       breakerHalfOpenAfterMs: e.PMS_BREAKER_HALF_OPEN_AFTER_MS,
+      breakerHalfOpenMaxMs: e.PMS_BREAKER_HALF_OPEN_MAX_MS,
+      requestAttempts: e.PMS_REQUEST_ATTEMPTS,
       availabilityCacheTtlSeconds: e.AVAILABILITY_CACHE_TTL_SECONDS,
       allowPrivateNetworks: e.PMS_ALLOW_PRIVATE_NETWORKS,
       maxResponseBytes: e.PMS_MAX_RESPONSE_BYTES,
       shopCacheSeconds: e.PMS_SHOP_CACHE_SECONDS,
+    },
+    workerTuning: {
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      maxConcurrentWorkflowTasks: e.WORKER_MAX_WORKFLOW_TASKS,
+      maxConcurrentActivities: e.WORKER_MAX_ACTIVITIES,
+      maxConcurrentLocalActivities: e.WORKER_MAX_LOCAL_ACTIVITIES,
+      workflowTaskPollers: e.WORKER_WORKFLOW_TASK_POLLERS,
+      activityTaskPollers: e.WORKER_ACTIVITY_TASK_POLLERS,
+      stickyQueueTimeoutMs: e.WORKER_STICKY_QUEUE_TIMEOUT_MS,
     },
     holds: { ttlSeconds: e.HOLD_TTL_SECONDS, maxExtensions: e.HOLD_MAX_EXTENSIONS },
     booking: { maxStayNights: e.BOOKING_MAX_STAY_NIGHTS, pmsTimeoutSeconds: e.BOOKING_PMS_TIMEOUT_SECONDS },

@@ -16,10 +16,11 @@ export type PmsCallOutcome =
 /**
  * What became of one attempt of the `sendMessage` activity (`whatsapp_replies_total{result}`): `sent` (WhatsApp
  * accepted it), `retrying` (the attempt failed and Temporal will try again), `failed` (refused for good: a permanent
- * WhatsApp error or a configuration failure), `reconciled` (an ambiguous send settled by its status webhook, no
- * second send; recorded by the exactly-once send path).
+ * WhatsApp error or a configuration failure), `unknown` (the request may have reached Meta: the conversation waits for
+ * its status webhook), and, from the conversation itself, `reconciled` (such a send settled by its status webhook, not
+ * sent again).
  */
-export type ReplyResult = 'sent' | 'retrying' | 'failed' | 'reconciled';
+export type ReplyResult = 'sent' | 'retrying' | 'failed' | 'unknown' | 'reconciled';
 
 /** `conversations{status}`: the search attribute `ConversationStatus` of running conversation workflows. */
 export const conversationStatuses = ['active', 'handoff', 'booking', 'closed'] as const;

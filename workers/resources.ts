@@ -159,6 +159,7 @@ export function pmsOriginsFor(
       failureRatio: config.pms.breakerFailureRatio,
       minRequests: config.pms.breakerMinRequests,
       halfOpenAfterMs: config.pms.breakerHalfOpenAfterMs,
+      halfOpenMaxMs: config.pms.breakerHalfOpenMaxMs,
     },
     log,
     metrics,

@@ -17,6 +17,7 @@ import type { TenantCache } from '../lib/tenant-directory';
 import { understanderFor } from './nlu';
 import { openWorkerResources } from './resources';
 import { workflowInterceptorModule } from './workflow-bundle';
+import { workerTuning } from './tuning';
 
 export interface ConversationWorkerDeps {
   config: Config;
@@ -87,6 +88,7 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
         ? { workflowBundle: deps.workflowBundle }
         : { workflowsPath: require.resolve('../workflows') }),
       activities,
+      ...workerTuning(config.workerTuning),
       // Payloads encrypted (lib/codec.ts); a prebuilt bundle must have been built with the same failureConverterPath.
       dataConverter: payloadDataConverter(config.payloadKeys),
       interceptors: {
@@ -103,7 +105,13 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
       // After SIGTERM (or shutdown()), activities in flight get this long to finish before they are cancelled. One
       // that still runs shutdownForceMs later is abandoned: run() rejects, the process exits, and Temporal hands the
       // activity to another worker when its timeout passes. Either way the process is gone before compose's SIGKILL.
-      sinks: logContexts.sinks,
+      sinks: {
+        ...logContexts.sinks,
+        replyMetrics: {
+          // Once per reconciliation: not again when a worker replays the run.
+          reconciled: { fn: () => metrics?.replies.inc({ result: 'reconciled' }), callDuringReplay: false },
+        },
+      },
       shutdownGraceTime: `${config.observability.workerShutdownGraceSeconds} seconds`,
       shutdownForceTime: config.observability.workerShutdownGraceSeconds * 1000 + shutdownForceMs,
     });

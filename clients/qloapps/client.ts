@@ -1,9 +1,17 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { ErrorType } from '../../lib/domain/errors';
 import type { AvailabilityQuery, BookingRecord, PmsBookingRequest, PmsClient, RoomOffer } from '../../lib/domain/pms';
-import { describeError, isNetworkError, readCapped, ResponseTooLargeError, retryAfterMs } from '../../lib/http';
+import {
+  describeError,
+  errorCode,
+  isNetworkError,
+  readCapped,
+  ResponseTooLargeError,
+  retryAfterMs,
+} from '../../lib/http';
 import { addressRefusal } from '../../lib/network-policy';
 import { customerName, customerPhone } from './customer';
 import { pmsMaybeDone, pmsRejected, pmsUnavailable } from './failures';
@@ -46,6 +54,11 @@ export interface QloAppsClientOptions {
   dispatcher: Dispatcher;
   /** What is remembered about the shop between calls (order states, room types and their fees). */
   cache: ShopCache;
+  /**
+   * `PMS_REQUEST_ATTEMPTS`: tries of a request that is safe to send again, when the PMS failed it with a 5xx or the
+   * connection failed (not a timeout): reads, and a booking the shop refused with a 503 and a look-up did not find.
+   */
+  requestAttempts?: number;
 }
 
 interface QloResponse {
@@ -69,6 +82,12 @@ interface RoomTypeTerms {
 
 const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
+/** undici's timeouts: the request already took the whole timeout, so it is not tried again at once. */
+const timeoutCodes = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** A short, jittered pause before trying a request again: 50 ms, 100 ms, … plus up to 50 ms. */
+const pauseBeforeTry = (tried: number) => sleep(50 * tried + Math.random() * 50);
+
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -90,15 +109,51 @@ function safeJson(text: string): unknown {
  */
 export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
   const { webserviceKey, hotelId, timeoutMs, maxResponseBytes, dispatcher, cache } = opts;
+  const requestAttempts = opts.requestAttempts ?? 1;
   const shop = opts.baseUrl.replace(/\/+$/, '');
   const apiBase = `${shop}/api`;
   const authorization = `Basic ${Buffer.from(`${webserviceKey}:`).toString('base64')}`;
 
+  /**
+   * One request, tried up to `requestAttempts` times when it is safe to send again (`repeatable`: GETs, and reads
+   * sent as a POST) and the PMS failed it in passing: a 5xx that is not a PHP-warning 500 (those repeat) and carries
+   * no `Retry-After`, or a connection failure other than a timeout. A PMS behind a balancer with one bad backend
+   * then costs a retry of one request, not of a whole activity.
+   */
   async function call(
     method: 'GET' | 'POST' | 'PUT',
     path: string,
     what: string,
-    init: { query?: Record<string, string>; body?: string; contentType?: string } = {},
+    init: { query?: Record<string, string>; body?: string; contentType?: string; repeatable?: boolean } = {},
+  ): Promise<QloResponse> {
+    const tries = (init.repeatable ?? method === 'GET') ? requestAttempts : 1;
+    for (let tried = 1; ; tried++) {
+      try {
+        const res = await send(method, path, what, init);
+        if (tried >= tries || !failedInPassing(res)) return res;
+      } catch (err) {
+        if (tried >= tries || !droppedInPassing(err)) throw err;
+      }
+      await pauseBeforeTry(tried);
+    }
+  }
+
+  /** A 5xx worth sending again at once: not QloApps' PHP-warning 500 (it repeats), no `Retry-After` to honour. */
+  const failedInPassing = (res: QloResponse) =>
+    res.status >= 500 && res.retryAfter === undefined && !isPhpErrorBody(res.text);
+
+  /** A connection that failed before an answer, not by our timeout. */
+  function droppedInPassing(err: unknown): boolean {
+    if (!(err instanceof ApplicationFailure) || err.type !== ErrorType.PmsUnavailable) return false;
+    const details = err.details?.[0] as { unreachable?: unknown; timedOut?: unknown } | undefined;
+    return details?.unreachable === true && details.timedOut !== true;
+  }
+
+  async function send(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    what: string,
+    init: { query?: Record<string, string>; body?: string; contentType?: string },
   ): Promise<QloResponse> {
     const query = new URLSearchParams({ ...init.query, output_format: 'JSON' });
     const url = `${apiBase}/${path}?${query.toString()}`;
@@ -135,7 +190,8 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
         );
       }
       if (isNetworkError(err)) {
-        throw pmsUnavailable(`PMS unreachable (${what}): ${describeError(err)}`);
+        const timedOut = timeoutCodes.has(errorCode(err) ?? '');
+        throw pmsUnavailable(`PMS unreachable (${what}): ${describeError(err)}`, { unreachable: true, timedOut });
       }
       throw err;
     }
@@ -250,6 +306,7 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
     const res = await call('POST', 'hotel_ari', 'hotel_ari', {
       body: ariXml(q, roomTypeId),
       contentType: 'application/xml; charset=utf-8',
+      repeatable: true,
     });
     if (!ok(res)) throw failure(res, 'hotel_ari');
     const { hotel_ari: answer } = parse(ariResponseSchema, res, 'hotel_ari');
@@ -476,10 +533,20 @@ export function createQloAppsClient(opts: QloAppsClientOptions): PmsClient {
       if (!currency) throw pmsUnavailable('PMS answered hotel_ari without the hotel currency a booking needs');
       const terms = await roomTypeTerms(r.roomTypeId);
 
-      const res = await call('POST', 'bookings', 'POST bookings', {
-        body: JSON.stringify(bookingBody(r, currency, terms)),
-        contentType: 'application/json',
-      });
+      const post = () =>
+        call('POST', 'bookings', 'POST bookings', {
+          body: JSON.stringify(bookingBody(r, currency, terms)),
+          contentType: 'application/json',
+        });
+      let res = await post();
+      // A 503 is the shop (or the server in front of it) saying it did not take the request (RFC 9110 §15.6.4):
+      // PrestaShop's webservice answers it before any booking code runs. So the same booking is sent again at once.
+      // Should a 503 ever follow a booking made, the reference still holds: the activity's next attempt looks it up
+      // first, and compensation cancels every booking that carries it.
+      for (let tried = 1; tried < requestAttempts && res.status === 503 && res.retryAfter === undefined; tried++) {
+        await pauseBeforeTry(tried);
+        res = await post();
+      }
       if (ok(res) || maybeDone(res)) {
         // Read back through orders, never bookings/{id} (a 500 on tax-excluded shops): the total is the order's. The
         // answer's id says which order this POST made; a 500 has none, and the reference finds it.

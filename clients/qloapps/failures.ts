@@ -26,9 +26,17 @@ export function isPmsOutage(err: unknown): boolean {
   return err instanceof ApplicationFailure && err.type === ErrorType.PmsUnavailable;
 }
 
-/** Whether a failure counts against the PMS's circuit breaker: an outage, but not a write that may have been done. */
+/**
+ * Whether a failure counts against the PMS's circuit breaker: only what says the PMS is in trouble, a 5xx answer, a
+ * timeout or a connection that failed. Not a write that may have been done (QloApps' PHP-warning 500), not a 429
+ * (it says how long to wait, and that is followed), not an answer we could not read (the PMS did answer), nor
+ * anything else: a 4xx refusal or a room taken is a `PmsRejected` or a result, never an outage.
+ */
 export function countsAgainstBreaker(err: unknown): boolean {
   if (!isPmsOutage(err)) return false;
-  const details = (err as ApplicationFailure).details?.[0] as { maybeDone?: unknown } | undefined;
-  return details?.maybeDone !== true;
+  const details = (err as ApplicationFailure).details?.[0] as
+    { maybeDone?: unknown; unreachable?: unknown; httpStatus?: unknown } | undefined;
+  if (details?.maybeDone === true) return false;
+  if (details?.unreachable === true) return true;
+  return typeof details?.httpStatus === 'number' && details.httpStatus >= 500;
 }

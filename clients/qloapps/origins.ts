@@ -7,6 +7,7 @@ import {
   handleWhen,
   isBrokenCircuitError,
   type CircuitBreakerPolicy,
+  type IBackoff,
   type IBreaker,
   type IDisposable,
 } from 'cockatiel';
@@ -31,7 +32,14 @@ export interface PmsOriginsOptions {
   /** `PMS_ALLOW_PRIVATE_NETWORKS`: otherwise loopback, private and link-local addresses are refused at connect time. */
   allowPrivateNetworks: boolean;
   /** `PMS_BREAKER_*`. */
-  breaker: { consecutiveFailures: number; failureRatio: number; minRequests: number; halfOpenAfterMs: number };
+  breaker: {
+    consecutiveFailures: number;
+    failureRatio: number;
+    minRequests: number;
+    /** The first half-open delay; each trial call that fails doubles it, up to `halfOpenMaxMs`. */
+    halfOpenAfterMs: number;
+    halfOpenMaxMs: number;
+  };
   log: Logger;
   metrics?: Metrics | undefined;
 }
@@ -73,11 +81,36 @@ class ConsecutiveOrRatioBreaker implements IBreaker {
   }
 }
 
+/**
+ * The half-open delays: `firstMs` when the breaker opens from closed, doubled after each trial call that fails, at
+ * most `maxMs`. cockatiel starts again from `firstMs` once a trial succeeds (it asks the factory, not the last
+ * backoff). `onDelay` is told each delay as it is handed out, so the registry knows the time left to the trial.
+ */
+export function halfOpenBackoff(firstMs: number, maxMs: number, onDelay: (ms: number) => void): IBackoff<unknown> {
+  const make = (ms: number): IBackoff<unknown> => ({
+    duration: ms,
+    next: () => {
+      const doubled = Math.min(maxMs, ms * 2);
+      onDelay(doubled);
+      return make(doubled);
+    },
+  });
+  return {
+    duration: firstMs,
+    next: () => {
+      onDelay(firstMs);
+      return make(firstMs);
+    },
+  };
+}
+
 interface OriginEntry {
   origin: string;
   agent: Agent;
   breaker: CircuitBreakerPolicy;
   openedAt: number | undefined;
+  /** The current half-open delay (the one the breaker waits before its next trial call). */
+  openForMs: number;
   listeners: IDisposable[];
   /** The `pms_calls_total` series of this origin (`operation outcome`), removed with it. */
   callSeries: Set<string>;
@@ -92,7 +125,7 @@ export function createPmsOrigins(options: PmsOriginsOptions) {
   const { log, metrics } = options;
   // cockatiel measures the open time with Date.now, so the time left is measured with it too.
   const now = () => Date.now();
-  const { halfOpenAfterMs } = options.breaker;
+  const { halfOpenAfterMs, halfOpenMaxMs } = options.breaker;
   const origins = new Map<string, OriginEntry>();
   let closed = false;
 
@@ -104,7 +137,7 @@ export function createPmsOrigins(options: PmsOriginsOptions) {
         return CircuitStateValue.halfOpen;
       case CircuitState.Open:
         // cockatiel moves to half-open on the first call after the delay; until then the trial is due.
-        return entry.openedAt !== undefined && now() - entry.openedAt >= halfOpenAfterMs
+        return entry.openedAt !== undefined && now() - entry.openedAt >= entry.openForMs
           ? CircuitStateValue.halfOpen
           : CircuitStateValue.open;
       default:
@@ -120,8 +153,13 @@ export function createPmsOrigins(options: PmsOriginsOptions) {
     const existing = origins.get(origin);
     if (existing) return existing;
     if (closed) throw pmsUnavailable('The worker is shutting down: no new PMS connections');
+    let openForMs = halfOpenAfterMs;
     const breaker = circuitBreaker(handleWhen(countsAgainstBreaker), {
-      halfOpenAfter: halfOpenAfterMs,
+      // A short first wait, so a PMS that blipped is used again within a second; doubling while trials fail, so
+      // one that is down is asked at most every `halfOpenMaxMs`.
+      halfOpenAfter: halfOpenBackoff(halfOpenAfterMs, halfOpenMaxMs, (ms) => {
+        openForMs = ms;
+      }),
       breaker: new ConsecutiveOrRatioBreaker({
         consecutive: options.breaker.consecutiveFailures,
         ratio: options.breaker.failureRatio,
@@ -137,13 +175,16 @@ export function createPmsOrigins(options: PmsOriginsOptions) {
       }),
       breaker,
       openedAt: undefined,
+      get openForMs() {
+        return openForMs;
+      },
       listeners: [],
       callSeries: new Set(),
     };
     created.listeners.push(
       breaker.onBreak(() => {
         created.openedAt = now();
-        log.warn({ origin, retryInMs: halfOpenAfterMs }, 'PMS circuit opened');
+        log.warn({ origin, retryInMs: openForMs }, 'PMS circuit opened');
       }),
       breaker.onHalfOpen(() => log.info({ origin }, 'PMS circuit half-open: trial call')),
       breaker.onReset(() => {
@@ -179,7 +220,7 @@ export function createPmsOrigins(options: PmsOriginsOptions) {
   /** The time left until the breaker's trial call, at least 1 ms. */
   function retryIn(entry: OriginEntry): number {
     const elapsed = entry.openedAt === undefined ? 0 : now() - entry.openedAt;
-    return Math.min(halfOpenAfterMs, Math.max(1, halfOpenAfterMs - elapsed));
+    return Math.min(entry.openForMs, Math.max(1, entry.openForMs - elapsed));
   }
 
   return {

@@ -15,3 +15,12 @@ export interface LogContext {
 export interface LogContextSinks extends Sinks {
   logContext: Sink & { set(context: LogContext): void };
 }
+
+/**
+ * What a conversation tells its worker's metrics that no activity attempt shows: a send whose outcome was unknown,
+ * settled by its status webhook and not sent again (`whatsapp_replies_total{result="reconciled"}`). A sink records
+ * nothing in the history, so it changes no workflow command.
+ */
+export interface ReplyMetricsSinks extends Sinks {
+  replyMetrics: Sink & { reconciled(): void };
+}

@@ -68,8 +68,12 @@ async function pmsTenant(
   return id;
 }
 
+/**
+ * The activities on a config of this file's own. Each request is sent once (`PMS_REQUEST_ATTEMPTS=1`) unless a test
+ * says otherwise, so an injected fault is one failed activity; "tries a request again" below covers the default.
+ */
 function pms(env: Record<string, string> = {}, options: { redis?: Redis } = {}) {
-  const config = testConfig({ PMS_HTTP_TIMEOUT_MS: '1000', ...env });
+  const config = testConfig({ PMS_HTTP_TIMEOUT_MS: '1000', PMS_REQUEST_ATTEMPTS: '1', ...env });
   const metrics = createMetrics();
   const pmsOrigins = pmsOriginsFor(config, { log, metrics, tenants });
   opened.push(pmsOrigins);
@@ -847,7 +851,7 @@ describe('circuit breaker', () => {
     await expect(run(acts.checkAvailability, stay(tenantId))).resolves.toMatchObject({ provisional: false });
   });
 
-  it('opens again when the trial call fails', async () => {
+  it('opens again, for twice as long, when the trial call fails', async () => {
     const tenantId = await pmsTenant();
     const { acts, run, metrics } = pms({ ...breakerEnv, PMS_BREAKER_HALF_OPEN_AFTER_MS: '300' });
     standin.inject({ kind: 'error', status: 503 }, 4);
@@ -864,9 +868,56 @@ describe('circuit breaker', () => {
     );
     expect(standin.requests).toHaveLength(sent + 1);
     expect(await circuitState(metrics)).toBe(2);
+    // The PMS is still failing: the next trial waits 600 ms, not 300.
     const fast = await failureOf(run(acts.getBooking, { tenantId, bookingId: '1' }));
-    expect(fast.nextRetryDelay as number).toBeGreaterThan(0);
-    expect(fast.nextRetryDelay as number).toBeLessThanOrEqual(300);
+    expect(fast.nextRetryDelay as number).toBeGreaterThan(300);
+    expect(fast.nextRetryDelay as number).toBeLessThanOrEqual(600);
+  });
+
+  it('doubles the wait while trial calls fail, up to PMS_BREAKER_HALF_OPEN_MAX_MS, and starts short again after a success', async () => {
+    const tenantId = await pmsTenant();
+    const { acts, run, metrics } = pms({
+      ...breakerEnv,
+      PMS_BREAKER_HALF_OPEN_AFTER_MS: '100',
+      PMS_BREAKER_HALF_OPEN_MAX_MS: '400',
+    });
+    const call = () => failureOf(run(acts.getBooking, { tenantId, bookingId: '1' }));
+    /** Waits for the trial call, made by one of these calls; returns the wait the failing trial then set. */
+    const failedTrial = async () => {
+      const sent = standin.requests.length;
+      await waitFor('a trial call', async () => (await call(), standin.requests.length > sent), {
+        timeoutMs: 5_000,
+        intervalMs: 20,
+      });
+      return (await call()).nextRetryDelay as number;
+    };
+    standin.inject({ kind: 'error', status: 503 }, 3 + 4);
+    for (let i = 0; i < 3; i++) await call();
+    expect(((await call()).nextRetryDelay as number) <= 100).toBe(true);
+    const waits = [await failedTrial(), await failedTrial(), await failedTrial(), await failedTrial()];
+    // 200, 400, then capped at 400 (each is the time left, so a little under).
+    expect(waits.map((ms) => (ms > 100 && ms <= 200 ? 200 : ms > 200 && ms <= 400 ? 400 : ms))).toEqual([
+      200, 400, 400, 400,
+    ]);
+    expect(waits[2]).toBeGreaterThan(200);
+    expect(waits[3]).toBeGreaterThan(200);
+
+    // The PMS is back: the trial succeeds and closes the breaker; the next outage starts again at 100 ms.
+    await waitFor(
+      'the breaker to close',
+      async () => (await run(acts.getBooking, { tenantId, bookingId: '1' }), true),
+      {
+        timeoutMs: 5_000,
+        intervalMs: 20,
+      },
+    );
+    expect(await circuitState(metrics)).toBe(0);
+    standin.inject({ kind: 'error', status: 503 }, 3);
+    for (let i = 0; i < 3; i++) await call();
+    expect(await circuitState(metrics)).toBe(2);
+    const again = (await call()).nextRetryDelay as number;
+    expect(again).toBeGreaterThan(0);
+    expect(again).toBeLessThanOrEqual(100);
   });
 
   it('opens on a failure ratio even without a run of consecutive failures (a flapping PMS)', async () => {
@@ -895,6 +946,22 @@ describe('circuit breaker', () => {
     expect(standin.requests).toHaveLength(5);
   });
 
+  it('counts neither a 429 (it says how long to wait) nor an answer it cannot read (the PMS answered)', async () => {
+    const tenantId = await pmsTenant();
+    const { acts, run, metrics } = pms({ ...breakerEnv, PMS_BREAKER_HALF_OPEN_AFTER_MS: '30000' });
+    standin.inject({ kind: 'error', status: 429, retryAfterSeconds: 1 }, 3);
+    standin.inject({ kind: 'malformed' }, 3);
+    for (let i = 0; i < 6; i++) {
+      const failure = await failureOf(run(acts.getBooking, { tenantId, bookingId: '1' }));
+      expect(failure.type).toBe(ErrorType.PmsUnavailable);
+    }
+    expect(await circuitState(metrics)).toBe(0);
+    // A dropped connection is an outage: three open it.
+    standin.inject({ kind: 'drop' }, 3);
+    for (let i = 0; i < 3; i++) await failureOf(run(acts.getBooking, { tenantId, bookingId: '1' }));
+    expect(await circuitState(metrics)).toBe(2);
+  });
+
   it('does not count refusals (4xx) against the PMS', async () => {
     const tenantId = await pmsTenant();
     const { acts, run, metrics } = pms({ ...breakerEnv, PMS_BREAKER_HALF_OPEN_AFTER_MS: '30000' });
@@ -904,6 +971,60 @@ describe('circuit breaker', () => {
       expect(failure.type).toBe(ErrorType.PmsRejected);
     }
     expect(await circuitState(metrics)).toBe(0);
+  });
+});
+
+describe('tries a request again (PMS_REQUEST_ATTEMPTS, 3 by default)', () => {
+  const defaults = { PMS_REQUEST_ATTEMPTS: '3' };
+  const bookingPosts = () => standin.requests.filter((r) => r.method === 'POST' && r.path === '/api/bookings');
+
+  it('sends a read the PMS failed in passing (a 503, a dropped connection) again at once', async () => {
+    const tenantId = await pmsTenant();
+    const { acts, run, metrics } = pms(defaults);
+    standin.inject({ kind: 'error', status: 503 });
+    standin.inject({ kind: 'drop' });
+    await expect(run(acts.getBooking, { tenantId, bookingId: '1' })).resolves.toBeNull();
+    expect(standin.requests).toHaveLength(3);
+    await expect(run(acts.checkAvailability, stay(tenantId))).resolves.toMatchObject({ provisional: false });
+    // Answered in the end: nothing counted against the breaker.
+    const text = await metrics.registry.metrics();
+    expect(text).not.toContain('outcome="failure"');
+  });
+
+  it('gives up after three tries, and never tries again a timeout or a 503 that says when to come back', async () => {
+    const tenantId = await pmsTenant();
+    const { acts, run } = pms({ ...defaults, PMS_HTTP_TIMEOUT_MS: '300' });
+    standin.inject({ kind: 'error', status: 502 }, 3);
+    expect(await failureOf(run(acts.getBooking, { tenantId, bookingId: '1' }))).toMatchObject({
+      type: ErrorType.PmsUnavailable,
+    });
+    expect(standin.requests).toHaveLength(3);
+    standin.inject({ kind: 'timeout' });
+    await failureOf(run(acts.getBooking, { tenantId, bookingId: '1' }));
+    expect(standin.requests).toHaveLength(4);
+    standin.inject({ kind: 'error', status: 503, retryAfterSeconds: 2 });
+    expect(await failureOf(run(acts.getBooking, { tenantId, bookingId: '1' }))).toMatchObject({
+      type: ErrorType.PmsUnavailable,
+    });
+    expect(standin.requests).toHaveLength(5);
+  });
+
+  it('sends a booking the PMS refused with a 503 again, and books it once; any other failed write is not resent', async () => {
+    const tenantId = await pmsTenant();
+    const { acts, run } = pms(defaults);
+    standin.inject({ kind: 'error', status: 503, match: { method: 'POST', resource: 'bookings' } });
+    const created = await run(acts.createBooking, booking(tenantId));
+    expect(created.kind).toBe('booked');
+    expect(bookingPosts()).toHaveLength(2);
+    expect(standin.bookings).toHaveLength(1);
+
+    // A 502 may come from a proxy after the shop took the booking: the activity fails, and its next attempt looks
+    // the reference up before booking.
+    standin.inject({ kind: 'error', status: 502, match: { method: 'POST', resource: 'bookings' } });
+    const failure = await failureOf(run(acts.createBooking, booking(tenantId, { roomId: '2' })));
+    expect(failure.type).toBe(ErrorType.PmsUnavailable);
+    expect(bookingPosts()).toHaveLength(3);
+    expect(standin.bookings).toHaveLength(1);
   });
 });
 

@@ -81,11 +81,22 @@ describe('loadConfig', () => {
         breakerConsecutiveFailures: 5,
         breakerFailureRatio: 0.5,
         breakerMinRequests: 10,
-        breakerHalfOpenAfterMs: 30_000,
+        breakerHalfOpenAfterMs: 1_000,
+        breakerHalfOpenMaxMs: 30_000,
+        requestAttempts: 3,
         availabilityCacheTtlSeconds: 60,
         allowPrivateNetworks: false,
         maxResponseBytes: 1024 * 1024,
         shopCacheSeconds: 300,
+      },
+      workerTuning: {
+        maxCachedWorkflows: 1_000,
+        maxConcurrentWorkflowTasks: 40,
+        maxConcurrentActivities: 100,
+        maxConcurrentLocalActivities: 100,
+        workflowTaskPollers: 10,
+        activityTaskPollers: 10,
+        stickyQueueTimeoutMs: 10_000,
       },
       holds: { ttlSeconds: 900, maxExtensions: 2 },
       booking: { maxStayNights: 30, pmsTimeoutSeconds: 600 },
@@ -176,6 +187,25 @@ describe('loadConfig', () => {
     expect(badVariables(err)).toEqual(['API_PORT', 'WHATSAPP_ACCESS_TOKEN', 'WHATSAPP_APP_SECRET']);
     expect(err.message).toContain('WHATSAPP_APP_SECRET: is required');
     expect(err.message).toContain('WHATSAPP_ACCESS_TOKEN: is required');
+  });
+
+  it("refuses a breaker's longest half-open wait shorter than its first, and more than 10 tries of a request", () => {
+    const err = configError({
+      ...secrets,
+      PMS_BREAKER_HALF_OPEN_AFTER_MS: '5000',
+      PMS_BREAKER_HALF_OPEN_MAX_MS: '2000',
+    });
+    expect(err.message).toContain('PMS_BREAKER_HALF_OPEN_MAX_MS: must be at least PMS_BREAKER_HALF_OPEN_AFTER_MS');
+    expect(badVariables(configError({ ...secrets, PMS_REQUEST_ATTEMPTS: '11' }))).toEqual(['PMS_REQUEST_ATTEMPTS']);
+  });
+
+  it('refuses more workflow task pollers than workflow task slots', () => {
+    const err = configError({
+      ...secrets,
+      WORKER_MAX_WORKFLOW_TASKS: '8',
+      WORKER_WORKFLOW_TASK_POLLERS: '10',
+    });
+    expect(err.message).toContain('WORKER_WORKFLOW_TASK_POLLERS: must be at most WORKER_MAX_WORKFLOW_TASKS');
   });
 
   it('says a present but malformed variable is invalid, not missing', () => {

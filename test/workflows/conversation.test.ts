@@ -176,6 +176,7 @@ it('continue-as-new in the middle of a booking: the run that started the saga st
     await waitFor('the offer', () => w.texts.length === 1);
     await waitFor('the first run continued as new', async () => (await runOf(g.handle)) !== firstRun);
     expect(await patchMarkers(workflowEnv().client.workflow.getHandle(g.handle.workflowId, firstRun))).toEqual([
+      'perf-local-steps',
       'guest-ux-read-typing',
       'interaction-log',
       'continue-as-new-history-bound',
@@ -217,6 +218,7 @@ it('continue-as-new in the middle of a booking: the run that started the saga st
     // The run showed `booking` while the saga ran, and continued on the project's bound (the dev server suggests it
     // only at 4,096 events): the patch markers of both changes.
     expect(await patchMarkers(previous)).toEqual([
+      'perf-local-steps',
       'guest-ux-read-typing',
       'conversation-status-booking',
       'interaction-log',

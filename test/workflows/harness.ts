@@ -62,6 +62,9 @@ export function sagaInput(overrides: Partial<BookingInput> = {}): BookingInput {
   };
 }
 
+/** How many sends the conversations told their worker were reconciled (`whatsapp_replies_total{result="reconciled"}`). */
+export const reconciledSends = { count: 0 };
+
 /** Runs `fn` while a worker with these stub activities serves a task queue of its own. */
 export async function withWorker<T>(
   env: TestWorkflowEnvironment,
@@ -75,8 +78,11 @@ export async function withWorker<T>(
     workflowBundle: { codePath: testEnv().workflowBundlePath },
     // Read receipts are best effort and beside the point of most workflow tests: a stub unless the test brings one.
     activities: { markRead: () => Promise.resolve(), ...activities },
-    // The workflows' log-context sink, as the worker registers it.
-    sinks: createLogContexts().sinks,
+    // The workflows' sinks, as the worker registers them; reconciled sends counted in `reconciledSends`.
+    sinks: {
+      ...createLogContexts().sinks,
+      replyMetrics: { reconciled: { fn: () => void reconciledSends.count++, callDuringReplay: false } },
+    },
     // A test that fails with a stub still waiting must not hang the file: in-flight activities are cancelled.
     shutdownGraceTime: '1 second',
     shutdownForceTime: '5 seconds',

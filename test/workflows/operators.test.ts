@@ -371,6 +371,7 @@ it('refuses to close while a booking runs, and shows `booking` until the saga en
     const saga = await workflowEnv().client.workflow.getHandle(reference).describe();
     expect(saga.typedSearchAttributes.get(GuestRef)).toBe('0123456789abcdef0123');
     expect(await patchMarkers(g.handle)).toEqual([
+      'perf-local-steps',
       'guest-ux-read-typing',
       'interaction-log',
       'conversation-status-booking',
@@ -389,6 +390,7 @@ it('a guest who asks for a person is handed off: told so once, then the bot keep
     await waitFor('handoff shown', async () => (await statusAttribute(g.handle)) === 'handoff');
     expect((await g.handle.query(stateQuery)).handoff).toMatchObject({ by: 'guest' });
     expect(await patchMarkers(g.handle)).toEqual([
+      'perf-local-steps',
       'guest-ux-read-typing',
       'guest-asks-for-person-handoff',
       'interaction-log',

@@ -13,7 +13,7 @@ import {
 import { ErrorType } from '../../lib/domain/errors';
 import type { InboundMessage, SendTextInput } from '../../lib/domain/messages';
 import type { TenantProfile } from '../../lib/domain/tenants';
-import { patchMarkers, useWorkflowEnvironment, withWorker } from './harness';
+import { patchMarkers, reconciledSends, useWorkflowEnvironment, withWorker } from './harness';
 
 /**
  * A send whose outcome is unknown is reconciled by the conversation, not retried blindly: it waits for a status
@@ -87,6 +87,7 @@ async function startGuest(taskQueue: string, overrides: Partial<ConversationInpu
 }
 
 it('a send in doubt whose status webhook arrives counts as sent: not sent again, recorded with the status’s id', async () => {
+  const reconciled = reconciledSends.count;
   const w = world(unknownOutcome);
   await withWorker(workflowEnv(), w.activities, async (taskQueue) => {
     const { handle, key } = await startGuest(taskQueue, { reconcileWaitSeconds: 60 });
@@ -98,6 +99,8 @@ it('a send in doubt whose status webhook arrives counts as sent: not sent again,
     expect((await handle.query(stateQuery)).lastMessages[1]).toMatchObject({ id: 'wamid.meta.1', status: 'sent' });
     expect(w.calls).toHaveLength(1);
     expect(await patchMarkers(handle)).toContain('exactly-once-reconcile-send');
+    // The worker's metrics count it as reconciled.
+    expect(reconciledSends.count).toBe(reconciled + 1);
     await handle.terminate('test over');
   });
 });

@@ -6,8 +6,8 @@ import {
   ActivityCancellationType,
   proxyActivities,
   proxyLocalActivities,
-  type LocalActivityOptions,
   type ActivityOptions,
+  type LocalActivityOptions,
   type RetryPolicy,
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
@@ -107,6 +107,25 @@ const markReadOptions = {
   scheduleToCloseTimeout: '15 seconds',
   retry: { ...backoff, maximumAttempts: 3, nonRetryableErrorTypes: [ErrorType.WhatsAppPermanentError] },
 } satisfies LocalActivityOptions;
+
+/**
+ * The steps of a message that need no trip through Temporal's task queues (patch `perf-local-steps`): they run as local
+ * activities in the worker, inside the workflow task that handles the message, and their results are recorded in the
+ * history as markers (with the same summaries). On the dev server each trip they save is ~40 ms.
+ */
+const localOptions = {
+  /**
+   * The worker's cached tenant directory answers without I/O. One try: when it needs Postgres and Postgres fails, the
+   * regular `resolveTenant` activity takes over and retries, visible to operators as a pending activity.
+   */
+  resolveTenant: { startToCloseTimeout: '5 seconds', retry: { maximumAttempts: 1 } },
+  /** CPU only (rule-based), or a model with the rules as fallback: retried as the activity was. */
+  understand: { startToCloseTimeout: '10 seconds', retry: retry.understand },
+} satisfies Record<string, LocalActivityOptions>;
+
+/** `resolveTenant` and `understand` as local activities (see {@link localOptions}). */
+export const { resolveTenant: resolveTenantLocally } = proxyLocalActivities<Activities>(localOptions.resolveTenant);
+export const { understand: understandLocally } = proxyLocalActivities<Activities>(localOptions.understand);
 
 /** The conversation's activities, each proxied with its own options. */
 export const { resolveTenant } = proxyActivities<Activities>(options.resolveTenant);

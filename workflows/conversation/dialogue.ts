@@ -1,11 +1,12 @@
 /** What the conversation answers to what the guest wrote (or said, transcribed): understood first, then acted on. */
-import { ActivityFailure, log, patched } from '@temporalio/workflow';
+import { ActivityFailure, log, patched, TemporalFailure } from '@temporalio/workflow';
 import type { InfoTopic, Understanding } from '../../lib/domain/intents';
 import type { Language } from '../../lib/domain/language';
+import type { UnderstandInput } from '../../lib/domain/understanding';
 import type { InboundMessage } from '../../lib/domain/messages';
 import { acknowledgementWithHelp, bookingText, infoAnswer, staffReply } from '../../lib/domain/templates';
 import { staffAvailability, type TenantProfile } from '../../lib/domain/tenants';
-import { understand } from './activity-options';
+import { understand, understandLocally } from './activity-options';
 import { cancelBooking, showAvailability, startBooking } from './booking-flow';
 import { patches } from './patches';
 import { reply } from './replies';
@@ -20,24 +21,28 @@ export async function understandAndAct(
   hotel: TenantProfile,
   lang: Language,
 ): Promise<void> {
-  const understanding = await understand
-    .executeWithOptions({ summary: `understand ${message.id}` }, [
-      {
-        ...(text !== undefined ? { text } : {}),
-        ...(message.replyId !== undefined ? { replyId: message.replyId } : {}),
-        locale: lang,
-        timezone: hotel.timezone,
-        messageTimestamp: message.timestamp,
-        maxStayNights: memory.bookingSettings.maxStayNights,
-        context: { hotel: hotel.name, info: hotel.info, history: memory.recentTexts(4) },
-      },
-    ])
-    .catch((err: unknown): Understanding => {
-      // A message that cannot be understood is answered with help, never left blocking the queue.
-      if (!(err instanceof ActivityFailure)) throw err;
-      log.warn('Message not understood', { messageId: message.id, error: err.cause?.message });
-      return { intent: 'unknown', language: lang };
-    });
+  const input: UnderstandInput = {
+    ...(text !== undefined ? { text } : {}),
+    ...(message.replyId !== undefined ? { replyId: message.replyId } : {}),
+    locale: lang,
+    timezone: hotel.timezone,
+    messageTimestamp: message.timestamp,
+    maxStayNights: memory.bookingSettings.maxStayNights,
+    context: { hotel: hotel.name, info: hotel.info, history: memory.recentTexts(4) },
+  };
+  const summary = `understand ${message.id}`;
+  // A local activity: no task-queue trip, and its result (the intent) is in the history's marker.
+  const understood = patched(patches.localSteps)
+    ? understandLocally.executeWithOptions({ summary }, [input])
+    : understand.executeWithOptions({ summary }, [input]);
+  const understanding = await understood.catch((err: unknown): Understanding => {
+    // A message that cannot be understood is answered with help, never left blocking the queue.
+    // A local activity's failure may arrive unwrapped (the activity's own failure, or a timeout).
+    if (!(err instanceof TemporalFailure)) throw err;
+    const cause = err instanceof ActivityFailure ? err.cause : err;
+    log.warn('Message not understood', { messageId: message.id, error: cause?.message });
+    return { intent: 'unknown', language: lang };
+  });
   memory.language = understanding.language;
   memory.understood = { messageId: message.id, intent: understanding.intent };
   memory.understoodBy = {

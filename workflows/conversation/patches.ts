@@ -23,4 +23,10 @@ export const patches = {
   dormantRun: 'exactly-once-dormant-run',
   /** A send whose outcome is unknown waits for a status carrying its idempotency key before sending again. */
   reconcileSend: 'exactly-once-reconcile-send',
+  /**
+   * Issue 13: tenant resolution and understanding run as local activities, inside the workflow task that handles the
+   * message, rather than as two activities with a task-queue round trip each; `TenantId` is upserted only when it
+   * changes.
+   */
+  localSteps: 'perf-local-steps',
 } as const;

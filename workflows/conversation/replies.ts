@@ -4,6 +4,7 @@ import {
   condition,
   log,
   patched,
+  proxySinks,
   setCurrentDetails,
   TimeoutFailure,
   upsertSearchAttributes,
@@ -15,11 +16,15 @@ import type { TemplateMessage } from '../../lib/domain/guest-templates';
 import type { Interactive } from '../../lib/domain/interactive';
 import type { InboundMessage } from '../../lib/domain/messages';
 import { isReEngagementRefusal } from '../../lib/domain/service-window';
+import type { ReplyMetricsSinks } from '../../lib/domain/log-context';
 import { LastIntent } from '../../lib/domain/search-attributes';
 import { defaultSendTimeoutSeconds, secondsDeadline, sendDeadline, sendReply } from './activity-options';
 import { patches } from './patches';
 import { lateReply, pace } from './service-window';
 import type { ConversationMemory } from './state';
+
+/** Tells the worker's metrics of a reconciled send (lib/domain/log-context.ts); nothing in the history. */
+const { replyMetrics } = proxySinks<ReplyMetricsSinks>();
 
 /**
  * Sends one reply to the guest's message and records it for operators (`LastIntent`, the last messages with their
@@ -134,6 +139,7 @@ async function send(
         const status = memory.statusForKey(idempotencyKey);
         if (status) {
           log.info('Send reconciled by its status webhook: not sent again', { key: idempotencyKey });
+          replyMetrics.reconciled();
           record.id = status.messageId;
           record.status = status.status;
           return;
