@@ -22,13 +22,9 @@ export function botAnswers(message: InboundMessage): boolean {
 export async function showReadAndTyping(message: InboundMessage, tenant: TenantProfile, phoneNumberId: string) {
   if (!botAnswers(message) || !patched(patches.readTyping)) return;
   try {
-    await markRead({
-      phoneNumberId,
-      messageId: message.id,
-      typing: true,
-      tokenRef: tenant.whatsappTokenRef,
-      tenantId: tenant.id,
-    });
+    await markRead.executeWithOptions({ summary: `read and typing ${message.id}` }, [
+      { phoneNumberId, messageId: message.id, typing: true, tokenRef: tenant.whatsappTokenRef, tenantId: tenant.id },
+    ]);
   } catch (err) {
     // A local activity's failure may arrive as its cause itself (an ApplicationFailure), not wrapped in an
     // ActivityFailure: any failure but a cancellation is logged and the reply goes on.
