@@ -19,6 +19,7 @@ import { createLockActivities } from './locks';
 import { createMediaActivities } from './media';
 import { createNluActivities } from './nlu';
 import { createPmsActivities } from './pms';
+import { createReadReceiptActivities } from './read-receipts';
 import { createTenantActivities } from './tenants';
 import { createTranscriptionActivities } from './transcription';
 import { createWhatsAppActivities } from './whatsapp';
@@ -58,6 +59,7 @@ export function createActivities(deps: ActivityDeps) {
   });
   return {
     ...createWhatsAppActivities({ ...deps, interactions: { log: interactions, guestRefs: deps.guestRefs } }),
+    ...createReadReceiptActivities(deps),
     ...createInteractionActivities({ interactions, guestRefs: deps.guestRefs }),
     ...createTenantActivities(deps),
     ...createLockActivities({

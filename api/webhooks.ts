@@ -73,6 +73,7 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
       dedupWindowSeconds: config.conversation.dedupWindowSeconds,
       reconcileWaitSeconds: config.conversation.reconcileWaitSeconds,
       sendTimeoutSeconds: config.whatsapp.sendTimeoutSeconds,
+      guestMessaging: config.guestMessaging,
       booking: {
         maxStayNights: config.booking.maxStayNights,
         holdTtlSeconds: config.holds.ttlSeconds,

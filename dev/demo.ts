@@ -25,8 +25,37 @@ function appSecret(): string {
   return line.slice('WHATSAPP_APP_SECRET='.length);
 }
 
-/** The shape of Meta's text message webhook. */
-type DemoMessage = { type: 'text'; text: { body: string } } | { type: 'audio'; audio: Record<string, unknown> };
+/** The shape of Meta's text message webhook, a voice note, or a tapped list row (`interactive.list_reply`). */
+type DemoMessage =
+  | { type: 'text'; text: { body: string } }
+  | { type: 'audio'; audio: Record<string, unknown> }
+  | { type: 'interactive'; interactive: { type: 'list_reply'; list_reply: { id: string; title: string } } };
+
+/** What the WhatsApp stand-in recorded of a message: text, a list or buttons, or a template. */
+interface DemoSent {
+  kind: string;
+  text?: string;
+  interactive?: {
+    type?: string;
+    action?: {
+      sections?: { rows?: { id?: string; title?: string; description?: string }[] }[];
+      buttons?: { reply?: { title?: string } }[];
+    };
+  };
+  template?: { name: string; parameters: string[] };
+}
+
+/** A sent message as the guest would see it: the text, then the list's rows or the buttons; or the template. */
+function shown(message: DemoSent): string {
+  if (message.template) return `[template ${message.template.name}: ${message.template.parameters.join(' | ')}]`;
+  const rows = message.interactive?.action?.sections?.flatMap((s) => s.rows ?? []) ?? [];
+  const buttons = message.interactive?.action?.buttons ?? [];
+  return [
+    message.text ?? '',
+    ...rows.map((r) => `  ☐ ${r.title ?? ''} — ${r.description ?? ''}   (row id ${r.id ?? ''})`),
+    ...(buttons.length > 0 ? [`  ${buttons.map((b) => `[${b.reply?.title ?? ''}]`).join(' ')}`] : []),
+  ].join('\n');
+}
 
 function webhook(waId: string, name: string, content: DemoMessage) {
   return {
@@ -74,7 +103,7 @@ async function converse(
   });
   console.log(`  webhook: HTTP ${res.status} ${await res.text()}`);
   if (!res.ok) throw new Error('The API did not accept the webhook');
-  let replies: { text?: string }[] = [];
+  let replies: DemoSent[] = [];
   await waitFor(
     'the reply on the WhatsApp stand-in',
     async () => {
@@ -83,12 +112,33 @@ async function converse(
     },
     { timeoutMs: 30_000, intervalMs: 250 },
   );
-  for (const reply of replies) console.log(`hotel → ${name}: ${reply.text ?? ''}`.replace(/\n/g, '\n    '));
+  for (const reply of replies) console.log(`hotel → ${name}: ${shown(reply)}`.replace(/\n/g, '\n    '));
 }
 
-async function sentTo(waId: string): Promise<{ text?: string }[]> {
+/** Waits for (and prints) the next message to the guest that nobody asked for: a scheduled one. */
+async function awaitScheduled(waId: string, name: string, after: number): Promise<void> {
+  let next: DemoSent | undefined;
+  await waitFor(
+    'the scheduled message',
+    async () => {
+      next = (await sentTo(waId))[after];
+      return next !== undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
+  console.log(`hotel → ${name} (scheduled): ${shown(next!)}`);
+}
+
+/** A guest taps a row of the list they were sent. */
+const tap = (id: string, title: string): DemoMessage => ({
+  type: 'interactive',
+  interactive: { type: 'list_reply', list_reply: { id, title } },
+});
+
+async function sentTo(waId: string): Promise<DemoSent[]> {
   const res = await fetch(`${standin}/_standin/messages?to=${waId}`);
-  return ((await res.json()) as { messages: { text?: string }[] }).messages;
+  // Read receipts are listed beside the messages (kind `read_typing`); the demo prints the messages.
+  return ((await res.json()) as { messages: DemoSent[] }).messages.filter((m) => m.kind === 'message');
 }
 
 const es = spanishDate;
@@ -110,7 +160,8 @@ async function main(): Promise<void> {
       'Lucía',
       `¿Tienen habitación del ${es(inDays(14))} al ${es(inDays(16))} para 2 adultos?`,
     );
-    await converse(secret, lucia, 'Lucía', '1');
+    // The demo hotel sends the offer as a list: Lucía taps the first room.
+    await converse(secret, lucia, 'Lucía', '(toca «Standard Double»)', tap('choice:1', 'Standard Double'));
     // ...and sends a voice note, which the WhatsApp stand-in serves as Meta's media endpoints would.
     const voice = Buffer.concat([Buffer.from('OggS'), randomBytes(8_000)]);
     const mediaId = `demo-voice-${suffix}`;
@@ -139,6 +190,11 @@ async function main(): Promise<void> {
     await converse(secret, sheena, 'Sheena', 'I will take the second one');
     await converse(secret, sheena, 'Sheena', 'What time is check-in?');
     await converse(secret, sheena, 'Sheena', 'Can I talk to a person at the front desk?');
+    // A guest who books for tonight: the pre-arrival message (due 24 h before check-in) goes out at once.
+    const ana = `4479000${suffix}`;
+    await converse(secret, ana, 'Ana', `Hi, a room from ${en(inDays(0))} to ${en(inDays(2))} for 2 adults?`);
+    await converse(secret, ana, 'Ana', '(taps "Standard Double")', tap('choice:1', 'Standard Double'));
+    await awaitScheduled(ana, 'Ana', 2);
   }
   console.log(
     `\nSee the conversations and bookings in the Temporal Web UI: http://localhost:8233/namespaces/default/workflows`,

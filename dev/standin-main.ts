@@ -7,7 +7,7 @@
  * STANDIN_STATUS_LOSS_RATE). SIGTERM closes it.
  */
 import { z } from 'zod';
-import { demoPmsKeyVariable } from '../lib/db/seed-demo';
+import { demoPmsKeyVariable, demoTemplateNames } from '../lib/db/seed-demo';
 import { startPmsStandin } from './pms-standin';
 import { startWhatsAppStandin } from './whatsapp-standin';
 
@@ -36,6 +36,7 @@ async function main(): Promise<void> {
       accessToken: env.WHATSAPP_ACCESS_TOKEN,
       host: env.STANDIN_HOST,
       port: env.STANDIN_PORT ?? 4010,
+      templates: demoTemplateNames,
       ...(env.STANDIN_STATUS_WEBHOOK_URL && env.WHATSAPP_APP_SECRET
         ? {
             statusWebhook: {

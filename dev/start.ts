@@ -10,7 +10,7 @@ import path from 'node:path';
 import { generatePayloadKey } from '../lib/codec';
 import { migrate } from '../lib/db/migrate';
 import { createPool } from '../lib/db/pool';
-import { demoPhoneNumberId, demoPmsKeyVariable, demoTenantId, seedDemo } from '../lib/db/seed-demo';
+import { demoPhoneNumberId, demoPmsKeyVariable, demoTemplateNames, demoTenantId, seedDemo } from '../lib/db/seed-demo';
 import { startPostgres } from './postgres';
 import { canConnect, spawnService, waitFor, type Service } from './process';
 import { startRedis } from './redis';
@@ -108,7 +108,11 @@ async function main(): Promise<void> {
       }),
       startPostgres({ dataDir: path.join(dataDir, 'postgres'), port: ports.postgres }),
       startRedis({ dir: path.join(dataDir, 'redis'), port: ports.redis, persistent: true }),
-      startWhatsAppStandin({ accessToken: secrets.WHATSAPP_ACCESS_TOKEN!, port: ports.whatsapp }),
+      startWhatsAppStandin({
+        accessToken: secrets.WHATSAPP_ACCESS_TOKEN!,
+        port: ports.whatsapp,
+        templates: demoTemplateNames,
+      }),
       startPmsStandin({ webserviceKey: secrets[demoPmsKeyVariable]!, port: ports.pms }),
     ]);
     stops.push(

@@ -14,14 +14,89 @@ import { serverControls } from './process';
  */
 
 export interface SentMessage {
+  kind: 'message';
   id: string;
   phoneNumberId: string;
   to: string;
   type: string;
+  /** The text's body, or an interactive message's body text. */
   text: string | undefined;
   replyTo: string | undefined;
   /** `biz_opaque_callback_data` as sent (the sender's idempotency key), echoed in the message's status webhooks. */
   key: string | undefined;
+  at: number;
+  /** Meta's `interactive` object of an interactive message, as received. */
+  interactive?: StandinInteractive;
+  /** A template message: its name, language code and body parameters. */
+  template?: { name: string; language: string; parameters: string[] };
+}
+
+/** The parts of Meta's `interactive` object the stand-in checks and records. */
+export interface StandinInteractive {
+  type?: string;
+  header?: { type?: string; text?: string };
+  body?: { text?: string };
+  footer?: { text?: string };
+  action?: {
+    button?: string;
+    sections?: { title?: string; rows?: { id?: string; title?: string; description?: string }[] }[];
+    buttons?: { type?: string; reply?: { id?: string; title?: string } }[];
+  };
+}
+
+interface StandinTemplate {
+  name?: string;
+  language?: { code?: string };
+  components?: { type?: string; parameters?: { type?: string; text?: string }[] }[];
+}
+
+const chars = (text: string | undefined) => Array.from(text ?? '').length;
+
+/**
+ * What Meta says (131009, "Parameter value is not valid", with these details) about an interactive message that breaks
+ * its limits; undefined when it is within them. The list body is checked against the current page's 4096.
+ */
+function interactiveProblem(i: StandinInteractive): string | undefined {
+  if (!i.body?.text) return 'body.text is required';
+  if (chars(i.header?.text) > 60) return 'Header text length invalid. Max length: 60';
+  if (chars(i.footer?.text) > 60) return 'Footer text length invalid. Max length: 60';
+  if (i.type === 'list') {
+    const rows = (i.action?.sections ?? []).flatMap((s) => s.rows ?? []);
+    if (chars(i.body.text) > 4096) return 'Body text length invalid. Max length: 4096';
+    if (!i.action?.button || chars(i.action.button) > 20)
+      return 'Button text length invalid. Min length: 1, Max length: 20';
+    if (rows.length === 0) return 'At least one row is required';
+    if (rows.length > 10) return 'Total row count exceed max allowed count: 10';
+    for (const row of rows) {
+      if (!row.id || chars(row.id) > 200) return 'Row id length invalid. Min length: 1, Max length: 200';
+      if (!row.title || chars(row.title) > 24) return 'Row title is too long. Max length is 24';
+      if (chars(row.description) > 72) return 'Row description is too long. Max length is 72';
+    }
+    return undefined;
+  }
+  if (i.type === 'button') {
+    const buttons = i.action?.buttons ?? [];
+    if (chars(i.body.text) > 1024) return 'Body text length invalid. Max length: 1024';
+    if (buttons.length === 0 || buttons.length > 3) return 'Buttons count invalid. Min: 1, Max: 3';
+    const titles = new Set<string>();
+    for (const b of buttons) {
+      if (!b.reply?.id || chars(b.reply.id) > 256) return 'Button id length invalid. Min length: 1, Max length: 256';
+      if (!b.reply.title || chars(b.reply.title) > 20)
+        return 'Button title length invalid. Min length: 1, Max length: 20';
+      if (titles.has(b.reply.title)) return 'Button title must be unique';
+      titles.add(b.reply.title);
+    }
+    return undefined;
+  }
+  return `Unsupported interactive type ${String(i.type)}`;
+}
+
+/** A mark-as-read call (`status: "read"`), with the typing indicator (`read_typing`) or without (`read`). */
+export interface ReadReceipt {
+  kind: 'read_typing' | 'read';
+  phoneNumberId: string;
+  /** The guest's message it marks read. */
+  messageId: string;
   at: number;
 }
 
@@ -111,7 +186,9 @@ export interface MediaRequestCounts {
 export interface WhatsAppStandin {
   url: string;
   sent: SentMessage[];
-  /** Every request to the send endpoint, including failed ones. */
+  /** Mark-as-read calls (with or without the typing indicator), in arrival order; not messages, so not in `sent`. */
+  reads: ReadReceipt[];
+  /** Every message request to the send endpoint, including failed ones (read receipts are not counted). */
   attempts: number;
   /** TCP connections accepted so far (shows whether clients reuse keep-alive connections). */
   connections: number;
@@ -126,6 +203,13 @@ export interface WhatsAppStandin {
    * 401, code 190. Remove one to revoke it, add a tenant's own.
    */
   acceptedTokens: Set<string>;
+  /**
+   * Guests whose 24 h customer-service window is closed: a free-form message (not a template) to them gets Meta's
+   * 131047 ("Re-engagement message").
+   */
+  windowClosed: Set<string>;
+  /** Approved template names; a template not in it gets Meta's 132001 ("Template name does not exist"). */
+  templates: Set<string>;
   /** Drops the queued send faults. */
   clearFaults(): void;
   /** Registers (or replaces) a media file under a media id. */
@@ -252,6 +336,8 @@ export async function startWhatsAppStandin(options: {
   host?: string;
   /** How long a media URL stays valid; Meta's live 5 minutes. */
   mediaUrlTtlMs?: number;
+  /** Approved template names to begin with (the demo's). */
+  templates?: readonly string[];
   /** How long an idle keep-alive connection is kept (Node's 5 s by default). */
   keepAliveTimeoutMs?: number;
   /** Called as each message is accepted, before the answer is written (the benchmark times replies by it). */
@@ -272,9 +358,12 @@ export async function startWhatsAppStandin(options: {
       while (inFlightStatuses.size > 0) await Promise.allSettled([...inFlightStatuses]);
     },
     sent: [],
+    reads: [],
     attempts: 0,
     connections: 0,
     undeliverable: new Set(),
+    windowClosed: new Set(),
+    templates: new Set(options.templates),
     acceptedTokens: new Set([options.accessToken]),
     media: { metadata: 0, file: 0, bytesServed: 0 },
     clearFaults() {
@@ -305,9 +394,13 @@ export async function startWhatsAppStandin(options: {
     reset() {
       faults.length = 0;
       standin.sent.length = 0;
+      standin.reads.length = 0;
       standin.attempts = 0;
       standin.connections = 0;
       standin.undeliverable.clear();
+      standin.windowClosed.clear();
+      standin.templates.clear();
+      for (const name of options.templates ?? []) standin.templates.add(name);
       standin.acceptedTokens.clear();
       standin.acceptedTokens.add(options.accessToken);
       mediaFaults.length = 0;
@@ -386,6 +479,34 @@ export async function startWhatsAppStandin(options: {
   let baseUrl = '';
 
   async function handleSend(req: IncomingMessage, res: ServerResponse, phoneNumberId: string) {
+    let body: {
+      messaging_product?: string;
+      status?: string;
+      message_id?: string;
+      typing_indicator?: { type?: string };
+      to?: string;
+      type?: string;
+      text?: { body?: string };
+      context?: { message_id?: string };
+      interactive?: StandinInteractive;
+      template?: StandinTemplate;
+      biz_opaque_callback_data?: string;
+    };
+    let parsed = true;
+    try {
+      body = JSON.parse(await readBody(req)) as typeof body;
+    } catch {
+      body = {};
+      parsed = false;
+    }
+    // A read receipt is not a message: it is not a send attempt and takes no queued send fault.
+    if (parsed && body.messaging_product === 'whatsapp' && body.status !== undefined) {
+      if (!standin.acceptedTokens.has(bearer(req))) {
+        graphError(res, 401, 190, 'Invalid OAuth access token - Cannot parse access token');
+        return;
+      }
+      return markRead(res, phoneNumberId, body);
+    }
     standin.attempts++;
     const fault = faults.shift();
     if (await applyFault(fault, req, res)) return;
@@ -393,17 +514,7 @@ export async function startWhatsAppStandin(options: {
       graphError(res, 401, 190, 'Invalid OAuth access token - Cannot parse access token');
       return;
     }
-    let body: {
-      messaging_product?: string;
-      to?: string;
-      type?: string;
-      text?: { body?: string };
-      context?: { message_id?: string };
-      biz_opaque_callback_data?: string;
-    };
-    try {
-      body = JSON.parse(await readBody(req)) as typeof body;
-    } catch {
+    if (!parsed) {
       graphError(res, 400, 100, 'Invalid parameter');
       return;
     }
@@ -415,20 +526,59 @@ export async function startWhatsAppStandin(options: {
       graphError(res, 400, 131008, 'Required parameter is missing: text.body');
       return;
     }
+    if (body.type === 'interactive') {
+      const problem = body.interactive ? interactiveProblem(body.interactive) : 'interactive is required';
+      if (problem) {
+        graphError(res, 400, 131009, problem);
+        return;
+      }
+    }
+    if (body.type === 'template') {
+      if (!body.template?.name || !body.template.language?.code) {
+        graphError(res, 400, 131008, 'Required parameter is missing: template.name or template.language');
+        return;
+      }
+      if (!standin.templates.has(body.template.name)) {
+        graphError(res, 404, 132001, 'Template name does not exist in the translation');
+        return;
+      }
+    } else if (standin.windowClosed.has(body.to)) {
+      graphError(
+        res,
+        400,
+        131047,
+        'Re-engagement message: more than 24 hours have passed since the recipient last replied to the sender number',
+      );
+      return;
+    }
     if (standin.undeliverable.has(body.to)) {
       graphError(res, 400, 131026, 'Message undeliverable');
       return;
     }
     const id = `wamid.standin.${Date.now().toString(36)}.${(++counter).toString(36)}`;
     const sent: SentMessage = {
+      kind: 'message',
       id,
       phoneNumberId,
       to: body.to,
       type: body.type,
-      text: body.text?.body,
+      text: body.type === 'interactive' ? body.interactive?.body?.text : body.text?.body,
       replyTo: body.context?.message_id,
       key: body.biz_opaque_callback_data,
       at: Date.now(),
+      ...(body.type === 'interactive' && body.interactive ? { interactive: body.interactive } : {}),
+      ...(body.type === 'template' && body.template
+        ? {
+            template: {
+              name: body.template.name ?? '',
+              language: body.template.language?.code ?? '',
+              parameters: (body.template.components ?? [])
+                .filter((c) => c.type === 'body')
+                .flatMap((c) => c.parameters ?? [])
+                .map((p) => p.text ?? ''),
+            },
+          }
+        : {}),
     };
     standin.sent.push(sent);
     options.onSent?.(sent);
@@ -452,6 +602,32 @@ export async function startWhatsAppStandin(options: {
       contacts: [{ input: body.to, wa_id: body.to }],
       messages: [{ id }],
     });
+  }
+
+  /**
+   * `status: "read"` for a guest's message, optionally with `typing_indicator: {type: "text"}`: Meta answers
+   * `{"success": true}`, or 400 code 100 for a missing id or an indicator type other than `text`.
+   */
+  function markRead(
+    res: ServerResponse,
+    phoneNumberId: string,
+    body: { status?: string; message_id?: string; typing_indicator?: { type?: string } },
+  ) {
+    if (body.status !== 'read' || !body.message_id) {
+      graphError(res, 400, 100, 'Invalid parameter');
+      return;
+    }
+    if (body.typing_indicator !== undefined && body.typing_indicator.type !== 'text') {
+      graphError(res, 400, 100, 'Invalid parameter: typing_indicator.type');
+      return;
+    }
+    standin.reads.push({
+      kind: body.typing_indicator ? 'read_typing' : 'read',
+      phoneNumberId,
+      messageId: body.message_id,
+      at: Date.now(),
+    });
+    json(res, 200, { success: true });
   }
 
   function authorized(req: IncomingMessage, res: ServerResponse): boolean {
@@ -579,8 +755,14 @@ export async function startWhatsAppStandin(options: {
         return json(res, 200, { id });
       }
       if (req.method === 'GET' && url.pathname === '/_standin/messages') {
+        // Messages and read receipts side by side, each with its kind, in arrival order. A receipt names no guest:
+        // with `to`, it is listed when one of that guest's messages answered the message it marked read.
         const to = url.searchParams.get('to');
-        return json(res, 200, { messages: standin.sent.filter((m) => !to || m.to === to), attempts: standin.attempts });
+        const messages = standin.sent.filter((m) => !to || m.to === to);
+        const answered = new Set(messages.map((m) => m.replyTo));
+        const reads = standin.reads.filter((r) => !to || answered.has(r.messageId));
+        const all = [...reads, ...messages].sort((a, b) => a.at - b.at);
+        return json(res, 200, { messages: all, attempts: standin.attempts });
       }
       if (req.method === 'POST' && url.pathname === '/_standin/faults') {
         const { fault, times } = JSON.parse(await readBody(req)) as { fault: Fault; times?: number };

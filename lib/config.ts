@@ -136,6 +136,23 @@ const envSchema = z.object({
   TRANSCRIPTION_API_KEY: z.string().min(1).optional(),
   TRANSCRIPTION_MODEL: z.string().min(1).default('whisper-1'),
 
+  // What guests see (issue 12): the customer-service window and the pair rate (one guest, one business number).
+  WHATSAPP_SERVICE_WINDOW_SECONDS: positiveInt.default(24 * 60 * 60),
+  WHATSAPP_PAIR_BURST: positiveInt.default(20),
+  WHATSAPP_PAIR_INTERVAL_MS: z.coerce.number().int().min(0).default(6_000),
+  // An optional language model for understanding (OpenAI-compatible chat completions); the rules by default.
+  NLU_URL: url
+    .refine((value) => serviceUrlProblem(value) === undefined, {
+      message: 'must be an http(s) URL without credentials, query string or fragment',
+    })
+    .optional(),
+  NLU_API_KEY: z.string().min(1).optional(),
+  NLU_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  NLU_TIMEOUT_MS: positiveInt.default(3_000),
+  NLU_ALLOW_PRIVATE_NETWORKS: bool.default(false),
+  NLU_BREAKER_FAILURES: positiveInt.default(5),
+  NLU_BREAKER_HALF_OPEN_AFTER_MS: positiveInt.default(30_000),
+
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   // Loopback by default: /metrics has no authentication. Compose sets 0.0.0.0 on its internal network.
   WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
@@ -280,6 +297,23 @@ export interface Config {
    * whether its cookie is `Secure`, and the largest request body.
    */
   codec: { corsOrigins: string[]; sessionTtlSeconds: number; cookieSecure: boolean; maxBodyBytes: number };
+  /**
+   * What guests see: WhatsApp's customer-service window (after it only templates reach the guest) and the pacing of
+   * sends to one guest within Meta's pair rate (a burst, then one message per interval; error 131056).
+   */
+  guestMessaging: { serviceWindowSeconds: number; pairBurst: number; pairIntervalMs: number };
+  /** The optional language model that understands guests' messages (`NLU_*`); the rules when undefined. */
+  nlu:
+    | {
+        url: string;
+        apiKey: string | undefined;
+        model: string;
+        timeoutMs: number;
+        allowPrivateNetworks: boolean;
+        breakerFailures: number;
+        breakerHalfOpenAfterMs: number;
+      }
+    | undefined;
   databaseUrl: string;
   redisUrl: string;
 }
@@ -429,6 +463,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cookieSecure: e.CODEC_COOKIE_SECURE ?? e.NODE_ENV === 'production',
       maxBodyBytes: e.CODEC_MAX_BODY_BYTES,
     },
+    guestMessaging: {
+      serviceWindowSeconds: e.WHATSAPP_SERVICE_WINDOW_SECONDS,
+      pairBurst: e.WHATSAPP_PAIR_BURST,
+      pairIntervalMs: e.WHATSAPP_PAIR_INTERVAL_MS,
+    },
+    nlu: e.NLU_URL
+      ? {
+          url: e.NLU_URL,
+          apiKey: e.NLU_API_KEY,
+          model: e.NLU_MODEL,
+          timeoutMs: e.NLU_TIMEOUT_MS,
+          allowPrivateNetworks: e.NLU_ALLOW_PRIVATE_NETWORKS,
+          breakerFailures: e.NLU_BREAKER_FAILURES,
+          breakerHalfOpenAfterMs: e.NLU_BREAKER_HALF_OPEN_AFTER_MS,
+        }
+      : undefined,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
   };

@@ -32,7 +32,7 @@ type TenantRow = Omit<TenantsRow, 'created_at' | 'updated_at'> & { phone_number_
 /** One statement, no N+1: the numbers and identifiers come as arrays from correlated subqueries. */
 const directoryQuery = `
   SELECT t.id, t.name, t.status, t.locale, t.timezone, t.business_hours, t.info, t.whatsapp_token_ref,
-         t.pms_base_url, t.pms_credentials_ref, t.pms_hotel_id,
+         t.pms_base_url, t.pms_credentials_ref, t.pms_hotel_id, t.messaging,
          COALESCE((SELECT array_agg(p.phone_number_id) FROM tenant_phone_numbers p WHERE p.tenant_id = t.id), '{}') AS phone_number_ids,
          COALESCE((SELECT array_agg(i.identifier) FROM tenant_user_identifiers i WHERE i.tenant_id = t.id), '{}') AS identifiers
     FROM tenants t`;

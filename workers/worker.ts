@@ -6,7 +6,7 @@ import { logContextInterceptor } from '../activities/log-context';
 import { metricsInterceptor } from '../activities/metrics-interceptor';
 import { payloadDataConverter } from '../lib/codec';
 import type { Config } from '../lib/config';
-import { createRuleBasedUnderstander, type Understander } from '../lib/domain/understanding';
+import type { Understander } from '../lib/domain/understanding';
 import { createGuestRefs } from '../lib/guest-refs';
 import type { Logger } from '../lib/log';
 import { createLogContexts } from '../lib/log-context';
@@ -14,6 +14,7 @@ import type { Metrics } from '../lib/metrics';
 import type { Redis } from '../lib/redis';
 import type { SecretResolver } from '../lib/secrets';
 import type { TenantCache } from '../lib/tenant-directory';
+import { understanderFor } from './nlu';
 import { openWorkerResources } from './resources';
 import { workflowInterceptorModule } from './workflow-bundle';
 import { workerTuning } from './tuning';
@@ -24,7 +25,7 @@ export interface ConversationWorkerDeps {
   /** The Temporal connection; the caller closes it after {@link ConversationWorker.close}. */
   connection: NativeConnection;
   secrets: SecretResolver;
-  /** Message understanding; the rule-based Spanish/English one by default. */
+  /** Message understanding; by default what `NLU_*` asks for (the rule-based Spanish/English one unless NLU_URL). */
   nlu?: Understander;
   metrics?: Metrics;
   /** A prebuilt bundle (tests: once per run; the image: `npm run build`); without one the SDK bundles `workflows/`. */
@@ -62,13 +63,18 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
     metrics,
     ...(deps.applicationName ? { applicationName: deps.applicationName } : {}),
   });
+  const understanding = deps.nlu ? { understander: deps.nlu, close: () => Promise.resolve() } : understanderFor(config);
+  const close = async () => {
+    await resources.close();
+    await understanding.close();
+  };
   try {
     const activities = createActivities({
       ...resources,
       secrets,
       config,
       log,
-      nlu: deps.nlu ?? createRuleBasedUnderstander(),
+      nlu: understanding.understander,
       guestRefs: createGuestRefs(config.guestRefKey),
       ...(metrics ? { metrics } : {}),
     });
@@ -114,10 +120,10 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
       tenants: resources.tenants,
       db: resources.db,
       redis: resources.redis,
-      close: resources.close,
+      close,
     };
   } catch (err) {
-    await resources.close();
+    await close();
     throw err;
   }
 }

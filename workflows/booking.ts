@@ -4,10 +4,12 @@ import {
   CancellationScope,
   isCancellation,
   log,
+  ParentClosePolicy,
   patched,
   setCurrentDetails,
   setHandler,
   sleep,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -23,6 +25,8 @@ import {
 import type { BookingOutcomeKind } from '../lib/domain/interactions';
 import { idempotencyKey } from '../lib/domain/messages';
 import { BookingReference, TenantId } from '../lib/domain/search-attributes';
+import { bookingButtons, fitInteractive, type Interactive } from '../lib/domain/interactive';
+import { stayMessagesWorkflowId } from '../lib/domain/stay-messages';
 import { bookingText } from '../lib/domain/templates';
 import {
   createBooking,
@@ -32,6 +36,7 @@ import {
   sendMessage,
   undo,
 } from './conversation/activity-options';
+import { stayMessages } from './stay-messages';
 
 /**
  * `patched()` ids: each marks a change to the commands this workflow issues, so histories recorded before it (and
@@ -40,6 +45,8 @@ import {
 const patches = {
   /** Compensation cancels every live PMS booking with the reference (one activity), not only the first found. */
   cancelEveryOrderByReference: 'cancel-every-order-by-reference',
+  /** Issue 12: a confirmed booking starts its pre-arrival and post-stay messages (`stayMessages`). */
+  stayMessages: 'guest-ux-stay-messages',
 } as const;
 
 /**
@@ -61,9 +68,9 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
     { key: BookingReference, value: reference },
   ]);
 
-  /** Sends a message to the guest; the last one says how the booking ended (kept in the interaction log). */
   let told = 0;
-  const tell = (text: string, summary: string, bookingOutcome: BookingOutcomeKind) =>
+  /** Sends a message to the guest; the last one says how the booking ended (kept in the interaction log). */
+  const tell = (text: string, summary: string, bookingOutcome: BookingOutcomeKind, interactive?: Interactive) =>
     sendMessage.executeWithOptions(
       // Bounded, so a guest who cannot be told (WhatsApp down past its window) ends in compensation, not in limbo.
       { ...sendDeadline(input.sendTimeoutSeconds), summary },
@@ -78,6 +85,7 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
           bookingOutcome,
           // Traceable in status webhooks; the saga does not reconcile (its sends keep Temporal's ordinary retry).
           idempotencyKey: idempotencyKey(reference, ++told),
+          ...(interactive ? { interactive } : {}),
         },
       ],
     );
@@ -176,11 +184,8 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
 
       // 3. Tell the guest. If they cannot be told, the booking is undone: nobody would know it exists.
       setStep('confirming');
-      await tell(
-        t.confirmed(input.roomTypeName, input.checkIn, input.checkOut, reference, created.booking),
-        `confirm ${reference}`,
-        'confirmed',
-      );
+      const confirmation = t.confirmed(input.roomTypeName, input.checkIn, input.checkOut, reference, created.booking);
+      await tell(confirmation, `confirm ${reference}`, 'confirmed', confirmationButtons(input, confirmation));
       compensations.length = 0; // confirmed: from here on nothing is undone
 
       // 4. The PMS holds the booking now; the Redis hold has done its job.
@@ -244,8 +249,43 @@ export async function booking(input: BookingInput): Promise<BookingOutcome> {
     });
   }
   const final = outcome ?? { kind: 'failed', reference, reason: 'unknown' };
+  if (final.kind === 'confirmed' && input.stayMessages && patched(patches.stayMessages)) {
+    await scheduleStayMessages(input, reference, input.stayMessages);
+  }
   setStep(final.kind === 'confirmed' ? 'confirmed' : final.kind);
   return final;
+}
+
+/**
+ * Starts the booking's pre-arrival and post-stay messages: a workflow of its own, abandoned (not cancelled) when this
+ * saga ends a moment later, so its timers outlive the saga and the conversation's runs.
+ */
+async function scheduleStayMessages(
+  input: BookingInput,
+  reference: string,
+  times: NonNullable<BookingInput['stayMessages']>,
+): Promise<void> {
+  await startChild(stayMessages, {
+    workflowId: stayMessagesWorkflowId(reference),
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    staticSummary: `Pre-arrival and post-stay messages of booking ${reference}`,
+    args: [
+      {
+        reference,
+        tenantId: input.tenantId,
+        phoneNumberId: input.phoneNumberId,
+        waId: input.waId,
+        tokenRef: input.tokenRef,
+        language: input.language,
+        roomTypeName: input.roomTypeName,
+        checkIn: input.checkIn,
+        checkOut: input.checkOut,
+        ...(input.guestName !== undefined ? { guestName: input.guestName } : {}),
+        ...times,
+        ...(input.sendTimeoutSeconds !== undefined ? { sendTimeoutSeconds: input.sendTimeoutSeconds } : {}),
+      },
+    ],
+  });
 }
 
 function describe(err: unknown): string {
@@ -254,4 +294,11 @@ function describe(err: unknown): string {
   }
   if (err instanceof ApplicationFailure) return `${err.type ?? 'Error'}: ${err.message}`;
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The confirmation with its buttons (cancel, talk to reception) when the tenant has interactive messages on. */
+function confirmationButtons(input: BookingInput, text: string): Interactive | undefined {
+  if (!input.interactive) return undefined;
+  const fitted = fitInteractive(bookingButtons(input.language, text));
+  return fitted.ok ? fitted.message : undefined;
 }

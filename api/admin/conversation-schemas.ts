@@ -107,6 +107,14 @@ export const conversationStateSchema = z
     offer: z.record(z.string(), z.unknown()).optional(),
     booking: z.record(z.string(), z.unknown()).optional(),
     configFailure: z.record(z.string(), z.unknown()).optional(),
+    serviceWindow: z
+      .object({ closesAt: z.number(), closed: z.boolean() })
+      .optional()
+      .meta({ description: "WhatsApp's 24 h window: after closesAt (ms) only templates reach the guest" }),
+    understoodBy: z
+      .object({ source: z.enum(['rules', 'model']), fallbackReason: z.string().optional() })
+      .optional()
+      .meta({ description: 'Which understander read the last message: the language model or the rules' }),
   })
   .meta({ description: "The conversation's `state` query; monitoring tokens get it without message texts" });
 

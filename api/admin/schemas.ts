@@ -9,6 +9,7 @@ import {
 } from '../../lib/domain/tenants';
 import { secretRefPattern } from '../../lib/secrets';
 import { serviceUrlProblem } from '../../lib/network-policy';
+import { messagingSettings } from './messaging-schema';
 
 /**
  * The admin API's requests and responses. Requests are validated with these schemas and the OpenAPI
@@ -174,6 +175,7 @@ export const createTenantBody = z
     pmsCredentialsRef: secretRef.optional(),
     pmsHotelId: pmsHotelId.optional(),
     whatsappTokenRef: secretRef.optional(),
+    messaging: messagingSettings.optional(),
     phoneNumberIds: z.array(phoneNumberId).max(100).optional(),
     identifiers: z.array(identifier).max(1000).optional(),
   })
@@ -193,6 +195,7 @@ export const updateTenantBody = z
     pmsCredentialsRef: secretRef.nullable().optional(),
     pmsHotelId: pmsHotelId.nullable().optional(),
     whatsappTokenRef: secretRef.nullable().optional(),
+    messaging: messagingSettings.optional(),
   })
   .refine((body) => Object.keys(body).length > 0, {
     message: 'give at least one field to change',
@@ -200,7 +203,8 @@ export const updateTenantBody = z
     when: (payload) => payload.issues.length === 0,
   })
   .meta({
-    description: 'Fields to change; businessHours and info replace the whole value; null clears a ref or URL',
+    description:
+      'Fields to change; businessHours, info and messaging replace the whole value; null clears a ref or URL',
     minProperties: 1,
   });
 
@@ -237,6 +241,7 @@ export const tenantSchema = z.object({
   pmsCredentialsRef: z.string().nullable(),
   pmsHotelId: z.number().int().nullable(),
   whatsappTokenRef: z.string().nullable(),
+  messaging: messagingSettings,
   phoneNumberIds: z.array(z.string()),
   createdAt: timestamp,
   updatedAt: timestamp,

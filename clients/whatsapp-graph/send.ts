@@ -5,6 +5,7 @@ import { ErrorType } from '../../lib/domain/errors';
 import type { SendResult, SendTextInput } from '../../lib/domain/messages';
 import { describeError, errorCode, isNetworkError, parseJsonOrUndefined } from '../../lib/http';
 import { maskPhones } from '../../lib/log';
+import { messageContent } from './content';
 import { classifyGraphError, graphFailure } from './errors';
 import type { GraphClientOptions } from './options';
 
@@ -40,8 +41,7 @@ export function createGraphSender({ baseUrl, apiVersion, accessToken, timeoutMs,
       messaging_product: 'whatsapp',
       recipient_type: 'individual',
       to: input.to,
-      type: 'text',
-      text: { preview_url: false, body: input.text },
+      ...messageContent(input),
       ...(input.replyTo ? { context: { message_id: input.replyTo } } : {}),
       // Echoed by Meta in the message's status webhooks: how a send whose outcome is unknown is reconciled.
       ...(input.idempotencyKey ? { biz_opaque_callback_data: input.idempotencyKey } : {}),

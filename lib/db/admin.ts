@@ -1,5 +1,6 @@
 import type { ClientBase } from 'pg';
 import type { Language } from '../domain/language';
+import type { MessagingSettings } from '../domain/messaging-settings';
 import type { BusinessHours, TenantStatus } from '../domain/tenants';
 import type { GuestRefs } from '../guest-refs';
 import { run, type Queryable } from './queries';
@@ -22,6 +23,7 @@ export interface Tenant {
   pmsCredentialsRef: string | null;
   pmsHotelId: number | null;
   whatsappTokenRef: string | null;
+  messaging: MessagingSettings;
   phoneNumberIds: string[];
   createdAt: Date;
   updatedAt: Date;
@@ -44,6 +46,7 @@ export interface TenantFields {
   pmsCredentialsRef?: string | null | undefined;
   pmsHotelId?: number | null | undefined;
   whatsappTokenRef?: string | null | undefined;
+  messaging?: MessagingSettings | undefined;
 }
 
 export interface NewTenant extends TenantFields {
@@ -64,9 +67,10 @@ const fieldColumns = {
   pmsCredentialsRef: 'pms_credentials_ref',
   pmsHotelId: 'pms_hotel_id',
   whatsappTokenRef: 'whatsapp_token_ref',
+  messaging: 'messaging',
 } as const satisfies Record<keyof TenantFields, string>;
 
-const jsonFields = new Set<keyof TenantFields>(['businessHours', 'info']);
+const jsonFields = new Set<keyof TenantFields>(['businessHours', 'info', 'messaging']);
 
 /** The columns and values of the fields present in `fields` (absent ones keep their value or default). */
 function presentFields(fields: TenantFields): { columns: string[]; values: unknown[] } {
@@ -98,6 +102,7 @@ function toTenant(row: TenantRow): Tenant {
     pmsCredentialsRef: row.pms_credentials_ref,
     pmsHotelId: row.pms_hotel_id,
     whatsappTokenRef,
+    messaging: row.messaging,
     phoneNumberIds: row.phone_number_ids,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

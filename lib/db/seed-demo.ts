@@ -7,6 +7,24 @@ export const demoPhoneNumberId = '106540352242922';
 export const demoTenantId = 'hotel-demo';
 /** The variable holding the demo hotel's PMS key, inside its secret namespace: `TENANT_HOTEL_DEMO_PMS_KEY`. */
 export const demoPmsKeyVariable = `${tenantSecretNamespace(demoTenantId).slice('env:'.length)}PMS_KEY`;
+/**
+ * What the demo hotel's guests see (issue 12): room offers as a list, booking buttons, and approved templates for
+ * late replies and the pre-arrival and post-stay messages (the stand-ins approve these names).
+ */
+export const demoMessaging = {
+  interactive: true,
+  templates: {
+    late_reply: { name: 'demo_late_reply', languages: { es: 'es', en: 'en_US' }, parameters: ['{hotel}', '{text}'] },
+    pre_arrival: {
+      name: 'demo_pre_arrival',
+      languages: { es: 'es', en: 'en_US' },
+      parameters: ['{hotel}', '{checkInDate}', '{checkInTime}', '{address}'],
+    },
+    post_stay: { name: 'demo_post_stay', languages: { es: 'es', en: 'en_US' }, parameters: ['{hotel}'] },
+  },
+};
+export const demoTemplateNames = Object.values(demoMessaging.templates).map((t) => t.name);
+
 /** What the demo seed named before secret references were confined to the tenant's namespace. */
 const legacyDemoPmsKeyRef = 'env:DEMO_PMS_KEY';
 
@@ -20,8 +38,8 @@ export async function seedDemo(db: Pool, options: { pmsBaseUrl?: string } = {}):
   try {
     await client.query('BEGIN');
     const { rowCount } = await client.query(
-      `INSERT INTO tenants (id, name, status, locale, timezone, business_hours, info, pms_base_url, pms_credentials_ref, pms_hotel_id)
-       VALUES ($1, $2, 'active', 'es', 'Europe/Madrid', $3, $4, $5, $6, 1)
+      `INSERT INTO tenants (id, name, status, locale, timezone, business_hours, info, pms_base_url, pms_credentials_ref, pms_hotel_id, messaging)
+       VALUES ($1, $2, 'active', 'es', 'Europe/Madrid', $3, $4, $5, $6, 1, $7)
        ON CONFLICT (id) DO NOTHING`,
       [
         demoTenantId,
@@ -33,6 +51,7 @@ export async function seedDemo(db: Pool, options: { pmsBaseUrl?: string } = {}):
         // The PMS stand-in of the start command; compose's demo profile names its own service.
         options.pmsBaseUrl ?? 'http://127.0.0.1:4020',
         `env:${demoPmsKeyVariable}`,
+        JSON.stringify(demoMessaging),
       ],
     );
     await client.query('UPDATE tenants SET pms_credentials_ref = $2 WHERE id = $1 AND pms_credentials_ref = $3', [

@@ -1,5 +1,6 @@
 import type { ClientBase, Pool } from 'pg';
 import type { Language } from '../domain/language';
+import type { MessagingSettings } from '../domain/messaging-settings';
 import type { BusinessHours, TenantProfile, TenantStatus } from '../domain/tenants';
 
 /** A row of `tenants` as pg returns it (jsonb columns parsed). */
@@ -15,6 +16,7 @@ export interface TenantsRow {
   pms_base_url: string | null;
   pms_credentials_ref: string | null;
   pms_hotel_id: number | null;
+  messaging: MessagingSettings;
   created_at: Date;
   updated_at: Date;
 }
@@ -30,6 +32,7 @@ export function tenantProfileOf(row: Omit<TenantsRow, 'created_at' | 'updated_at
     businessHours: row.business_hours,
     info: row.info,
     whatsappTokenRef: row.whatsapp_token_ref,
+    messaging: row.messaging,
   };
 }
 

@@ -52,6 +52,10 @@ export interface BookingInput {
   pmsTimeoutSeconds: number;
   /** How long a message to the guest is retried before it counts as undeliverable; 24 h when absent. */
   sendTimeoutSeconds?: number;
+  /** The tenant has interactive messages on: the confirmation comes with buttons (cancel, talk to reception). */
+  interactive?: boolean;
+  /** When the pre-arrival and post-stay messages go out (see `stayMessageTimes`); none scheduled when absent. */
+  stayMessages?: { preArrivalAt: number; postStayAt: number; timezone: string };
 }
 
 export type BookingOutcome =

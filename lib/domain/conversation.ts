@@ -152,6 +152,9 @@ export interface BookingSummary {
   checkIn: string;
   checkOut: string;
   bookingId?: string;
+  /** When its pre-arrival and post-stay messages go out (epoch ms), if the tenant has templates for them. */
+  preArrivalAt?: number;
+  postStayAt?: number;
 }
 
 export interface ConversationState {
@@ -172,6 +175,14 @@ export interface ConversationState {
   duplicatesDropped: number;
   pending: number;
   lastMessages: MessageRecord[];
+  /**
+   * WhatsApp's customer-service window: it closes `serviceWindowSeconds` after the guest's last message reached the
+   * conversation; after that only templates reach the guest. `closed`: as of the conversation's last activity (a
+   * query does not move workflow time), or because WhatsApp said so (131047).
+   */
+  serviceWindow?: { closesAt: number; closed: boolean } | undefined;
+  /** Which understander read the last message: the language model, or the rules (and why, when a model is set). */
+  understoodBy?: { source: 'rules' | 'model'; fallbackReason?: string } | undefined;
 }
 
 /** What survives continue-as-new besides the input: the work still queued and what must stay remembered. */
@@ -189,6 +200,8 @@ export interface ConversationCarryOver {
   configFailure?: ConfigFailureRecord | undefined;
   received: number;
   duplicatesDropped: number;
+  /** When the guest last wrote (workflow time, ms): the customer-service window runs from it. */
+  lastInboundAt?: number | undefined;
   /**
    * Sequence number of the last message sent to the guest (the idempotency key's second half); carried so keys never
    * repeat within one conversation. Absent in runs started before keys existed.
@@ -264,6 +277,11 @@ export interface ConversationInput {
    * length of WhatsApp's customer-service window, for conversations started without it.
    */
   sendTimeoutSeconds?: number;
+  /**
+   * WhatsApp's customer-service window and the pair-rate pacing (`WHATSAPP_SERVICE_WINDOW_SECONDS`,
+   * `WHATSAPP_PAIR_*`); Meta's 24 h and 20 then one per 6 s for conversations started without it.
+   */
+  guestMessaging?: { serviceWindowSeconds: number; pairBurst: number; pairIntervalMs: number };
   /** Overrides {@link defaultHistoryBound} (tests use a small one). */
   historyBound?: HistoryBound;
   carryOver?: ConversationCarryOver;

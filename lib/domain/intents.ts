@@ -43,6 +43,10 @@ export interface Understanding {
   choice?: number;
   /** The stay cannot be used as said: the workflow asks `clarifyingQuestion(problem, ...)` instead of failing. */
   problem?: StayProblem;
+  /** Which understander answered: the language model, or the rules (the default, and the model's fallback). */
+  source?: 'rules' | 'model';
+  /** Why the rules answered although a model is configured: timeout, http_500, invalid_json, wrong_shape, ... */
+  fallbackReason?: string;
 }
 
 const intentPrefix = 'intent:';

@@ -1,6 +1,8 @@
 /**
  * Message shapes shared by the API, the workflows and the activities. Pure: no I/O, safe in workflow code.
  */
+import type { TemplateMessage } from './guest-templates';
+import type { Interactive } from './interactive';
 import type { BookingOutcomeKind } from './interactions';
 
 /** WhatsApp message types as Meta names them; anything else arrives as its own string. */
@@ -104,6 +106,24 @@ export interface SendTextInput {
    * a send whose outcome is unknown can be reconciled. See {@link idempotencyKey}.
    */
   idempotencyKey?: string;
+  /**
+   * Sent as this interactive message (a list or reply buttons, fitted by `fitInteractive`) instead of `text`, which
+   * stays the record's (and the numbered-text fallback's) wording.
+   */
+  interactive?: Interactive;
+  /** Sent as this approved template (outside the guest's 24 h window); `text` says what it stands for. */
+  template?: TemplateMessage;
+}
+
+/** Marks a guest's message read (blue ticks), and shows the typing indicator: the `markRead` activity's input. */
+export interface MarkReadInput {
+  phoneNumberId: string;
+  /** The wamid of the guest's message; WhatsApp marks the earlier ones of the thread read with it. */
+  messageId: string;
+  /** Also show "typing…" until the reply (or 25 s). */
+  typing: boolean;
+  tokenRef?: string | null;
+  tenantId?: string | null;
 }
 
 export interface SendResult {

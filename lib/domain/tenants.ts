@@ -2,6 +2,7 @@
  * Tenants as the conversation sees them. Pure: no I/O, safe in workflow code.
  */
 import type { Language } from './language';
+import type { MessagingSettings } from './messaging-settings';
 
 /**
  * A tenant id: a slug of 1-64 lowercase letters, digits and hyphens, not starting or ending with a hyphen. Written
@@ -33,6 +34,8 @@ export interface TenantProfile {
   businessHours: BusinessHours;
   info: Record<string, string>;
   whatsappTokenRef: string | null;
+  /** What guests see: interactive messages, templates, stay-message offsets. Absent in profiles read before it. */
+  messaging?: MessagingSettings;
 }
 
 /** Whose message this is: the business number it was sent to and the guest who sent it. */

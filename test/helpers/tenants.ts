@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
+import type { MessagingSettings } from '../../lib/domain/messaging-settings';
 import type { BusinessHours } from '../../lib/domain/tenants';
 import { tenantSecretNamespace } from '../../lib/secrets';
 
@@ -37,14 +38,15 @@ export async function createTestTenant(
     whatsappTokenRef?: string;
     pms?: { baseUrl: string; credentialsRef?: string; hotelId: number };
     info?: Record<string, string>;
+    messaging?: MessagingSettings;
   } = {},
 ): Promise<TestTenant> {
   const id = `t-${randomUUID().slice(0, 8)}`;
   const phoneNumberId = options.phoneNumberId ?? uniquePhoneNumberId();
   await db.query(
     `INSERT INTO tenants (id, name, status, locale, timezone, business_hours, whatsapp_token_ref,
-                          pms_base_url, pms_credentials_ref, pms_hotel_id, info)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+                          pms_base_url, pms_credentials_ref, pms_hotel_id, info, messaging)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
     [
       id,
       options.name ?? `Hotel ${id}`,
@@ -57,6 +59,7 @@ export async function createTestTenant(
       options.pms ? (options.pms.credentialsRef ?? `env:${tenantSecretVariable(id)}`) : null,
       options.pms?.hotelId ?? null,
       JSON.stringify(options.info ?? {}),
+      JSON.stringify(options.messaging ?? {}),
     ],
   );
   await db.query('INSERT INTO tenant_phone_numbers (phone_number_id, tenant_id) VALUES ($1, $2)', [phoneNumberId, id]);

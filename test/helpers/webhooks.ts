@@ -99,3 +99,25 @@ export async function postSigned(app: Koa, payload: unknown, secret = testSecret
     .send(raw)
     .expect(200);
 }
+
+/**
+ * Meta's interactive reply example (`interactive_list_reply.json` or `interactive_button_reply.json`): the guest
+ * tapped the row or button with this id and title, from `from` to `phoneNumberId`.
+ */
+export function interactiveReplyWebhook(
+  kind: 'list_reply' | 'button_reply',
+  reply: { phoneNumberId: string; from: string; id: string; title: string; contextId?: string },
+): { payload: Record<string, unknown>; messageId: string } {
+  const payload = loadFixture(kind === 'list_reply' ? 'interactive_list_reply' : 'interactive_button_reply') as any;
+  const value = payload.entry[0].changes[0].value;
+  value.metadata.phone_number_id = reply.phoneNumberId;
+  for (const contact of value.contacts ?? []) contact.wa_id = reply.from;
+  const message = value.messages[0];
+  message.from = reply.from;
+  message.id = uniqueMessageId();
+  message.timestamp = String(Math.floor(Date.now() / 1000));
+  if (reply.contextId && message.context) message.context.id = reply.contextId;
+  message.interactive[kind] = { ...message.interactive[kind], id: reply.id, title: reply.title };
+  if (kind === 'list_reply') delete message.interactive[kind].description;
+  return { payload: payload as Record<string, unknown>, messageId: message.id as string };
+}

@@ -114,7 +114,9 @@ it('replays the cluster’s recent conversations and bookings against today’s 
     taskQueue,
     workflowBundle: { codePath: testEnv().workflowBundlePath },
   });
-  expect(report.query).toContain("WorkflowType IN ('booking', 'conversation', 'guestMediaErasure', 'mediaCleanup')");
+  expect(report.query).toContain(
+    "WorkflowType IN ('booking', 'conversation', 'guestMediaErasure', 'mediaCleanup', 'stayMessages')",
+  );
   expect(report.failures).toEqual([]);
   expect(report.replayed).toBe(4);
   expect(formatReport(report, since).at(-1)).toMatch(/^replayed 4 histories .*: none would fail$/);

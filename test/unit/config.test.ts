@@ -136,6 +136,8 @@ describe('loadConfig', () => {
         cookieSecure: false,
         maxBodyBytes: 4 * 1024 * 1024,
       },
+      guestMessaging: { serviceWindowSeconds: 86_400, pairBurst: 20, pairIntervalMs: 6_000 },
+      nlu: undefined,
       databaseUrl: 'postgres://hotel@localhost:5433/hotel',
       redisUrl: 'redis://localhost:6380',
     });

@@ -177,6 +177,7 @@ it('continue-as-new in the middle of a booking: the run that started the saga st
     await waitFor('the first run continued as new', async () => (await runOf(g.handle)) !== firstRun);
     expect(await patchMarkers(workflowEnv().client.workflow.getHandle(g.handle.workflowId, firstRun))).toEqual([
       'perf-local-steps',
+      'guest-ux-read-typing',
       'interaction-log',
       'continue-as-new-history-bound',
     ]);
@@ -218,6 +219,7 @@ it('continue-as-new in the middle of a booking: the run that started the saga st
     // only at 4,096 events): the patch markers of both changes.
     expect(await patchMarkers(previous)).toEqual([
       'perf-local-steps',
+      'guest-ux-read-typing',
       'conversation-status-booking',
       'interaction-log',
       'continue-as-new-history-bound',

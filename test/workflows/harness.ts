@@ -76,7 +76,8 @@ export async function withWorker<T>(
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: { codePath: testEnv().workflowBundlePath },
-    activities,
+    // Read receipts are best effort and beside the point of most workflow tests: a stub unless the test brings one.
+    activities: { markRead: () => Promise.resolve(), ...activities },
     // The workflows' sinks, as the worker registers them; reconciled sends counted in `reconciledSends`.
     sinks: {
       ...createLogContexts().sinks,

@@ -372,6 +372,7 @@ it('refuses to close while a booking runs, and shows `booking` until the saga en
     expect(saga.typedSearchAttributes.get(GuestRef)).toBe('0123456789abcdef0123');
     expect(await patchMarkers(g.handle)).toEqual([
       'perf-local-steps',
+      'guest-ux-read-typing',
       'interaction-log',
       'conversation-status-booking',
     ]);
@@ -390,6 +391,7 @@ it('a guest who asks for a person is handed off: told so once, then the bot keep
     expect((await g.handle.query(stateQuery)).handoff).toMatchObject({ by: 'guest' });
     expect(await patchMarkers(g.handle)).toEqual([
       'perf-local-steps',
+      'guest-ux-read-typing',
       'guest-asks-for-person-handoff',
       'interaction-log',
     ]);

@@ -13,6 +13,7 @@ import {
   upsertSearchAttributes,
   uuid4,
 } from '@temporalio/workflow';
+import type { Offer } from '../../lib/domain/conversation';
 import type { AvailabilityQuery, AvailabilityResult } from '../../lib/domain/pms';
 import { cancelBookingSignal } from '../../lib/domain/booking';
 import { configFailureIn } from '../../lib/domain/errors';
@@ -21,6 +22,8 @@ import type { Language } from '../../lib/domain/language';
 import type { InboundMessage } from '../../lib/domain/messages';
 import { clarifyingQuestion } from '../../lib/domain/nlu-questions';
 import { BookingReference, GuestRef, LastIntent } from '../../lib/domain/search-attributes';
+import { fitInteractive, offerList, type Interactive } from '../../lib/domain/interactive';
+import { cancelStayMessagesSignal, stayMessageTimes, stayMessagesWorkflowId } from '../../lib/domain/stay-messages';
 import { bookingText } from '../../lib/domain/templates';
 import type { TenantProfile } from '../../lib/domain/tenants';
 import { booking } from '../booking';
@@ -67,7 +70,8 @@ export async function showAvailability(
     memory.offer = undefined;
     return reply(memory, message, t.noRooms(stay.checkIn, stay.checkOut), 'availability');
   }
-  memory.offer = { ...query, rooms, provisional: result.provisional };
+  const offer: Offer = { ...query, rooms, provisional: result.provisional };
+  memory.offer = offer;
   const lines = rooms.map((r, i) =>
     t.offerLine(
       i + 1,
@@ -76,7 +80,31 @@ export async function showAvailability(
       r.pricePerNight !== undefined ? `${r.pricePerNight} ${r.currency ?? ''}`.trim() : undefined,
     ),
   );
-  return reply(memory, message, t.offer(stay.checkIn, stay.checkOut, lines, result.provisional), 'availability');
+  const text = t.offer(stay.checkIn, stay.checkOut, lines, result.provisional);
+  return reply(memory, message, text, 'availability', interactiveOffer(hotel, u.language, offer));
+}
+
+/**
+ * The offer as a list to tap, when the tenant has interactive messages on and it fits Meta's limits (at most 10
+ * room types); otherwise undefined, and the offer goes as numbered text.
+ */
+function interactiveOffer(hotel: TenantProfile, lang: Language, offer: Offer): Interactive | undefined {
+  if (!hotel.messaging?.interactive) return undefined;
+  const fitted = fitInteractive(
+    offerList(lang, hotel.name, {
+      checkIn: offer.checkIn,
+      checkOut: offer.checkOut,
+      provisional: offer.provisional,
+      rooms: offer.rooms.map((r) => ({
+        roomTypeName: r.roomTypeName,
+        free: r.roomIds.length,
+        ...(r.pricePerNight !== undefined ? { price: `${r.pricePerNight} ${r.currency ?? ''}`.trim() } : {}),
+      })),
+    }),
+  );
+  if (fitted.ok) return fitted.message;
+  log.info('Offer sent as numbered text: it does not fit a list', { problems: fitted.problems });
+  return undefined;
 }
 
 /** Starts the booking saga for the offered room the guest chose (1-based); its outcome arrives later. */
@@ -100,12 +128,19 @@ export async function startBooking(
     { key: LastIntent, value: 'book' },
     { key: BookingReference, value: workflowId },
   ]);
+  // Pre-arrival and post-stay messages, when the tenant has a template for either (see workflows/stay-messages.ts).
+  const templates = hotel.messaging?.templates;
+  const stayTimes =
+    templates?.pre_arrival || templates?.post_stay
+      ? stayMessageTimes({ checkIn: offer.checkIn, checkOut: offer.checkOut }, hotel)
+      : undefined;
   memory.booking = {
     reference: workflowId,
     status: 'in_progress',
     roomTypeName: room.roomTypeName,
     checkIn: offer.checkIn,
     checkOut: offer.checkOut,
+    ...stayTimes,
   };
   const handle = await startChild(booking, {
     workflowId,
@@ -134,6 +169,8 @@ export async function startBooking(
         holdMaxExtensions: settings.holdMaxExtensions,
         pmsTimeoutSeconds: settings.pmsTimeoutSeconds,
         ...(input.sendTimeoutSeconds !== undefined ? { sendTimeoutSeconds: input.sendTimeoutSeconds } : {}),
+        ...(hotel.messaging?.interactive ? { interactive: true } : {}),
+        ...(stayTimes ? { stayMessages: { ...stayTimes, timezone: hotel.timezone } } : {}),
       },
     ],
   });
@@ -185,6 +222,11 @@ export async function cancelBooking(
       return reply(memory, message, t.cancelFailed(summary.reference), 'cancel_booking');
     }
     summary.status = 'cancelled';
+    if (summary.preArrivalAt !== undefined && patched(patches.stayMessagesCancel)) {
+      await getExternalWorkflowHandle(stayMessagesWorkflowId(summary.reference))
+        .signal(cancelStayMessagesSignal)
+        .catch(() => log.info('No stay messages to cancel', { reference: summary.reference }));
+    }
     return reply(memory, message, t.cancelled(), 'cancel_booking');
   }
   return reply(memory, message, t.nothingToCancel(), 'cancel_booking');

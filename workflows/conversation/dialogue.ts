@@ -28,6 +28,7 @@ export async function understandAndAct(
     timezone: hotel.timezone,
     messageTimestamp: message.timestamp,
     maxStayNights: memory.bookingSettings.maxStayNights,
+    context: { hotel: hotel.name, info: hotel.info, history: memory.recentTexts(4) },
   };
   const summary = `understand ${message.id}`;
   // A local activity: no task-queue trip, and its result (the intent) is in the history's marker.
@@ -44,6 +45,10 @@ export async function understandAndAct(
   });
   memory.language = understanding.language;
   memory.understood = { messageId: message.id, intent: understanding.intent };
+  memory.understoodBy = {
+    source: understanding.source ?? 'rules',
+    ...(understanding.fallbackReason !== undefined ? { fallbackReason: understanding.fallbackReason } : {}),
+  };
   await act(memory, message, understanding, hotel);
 }
 

@@ -27,6 +27,7 @@ import {
 } from '../../lib/domain/conversation';
 import { detectLanguage, type Language } from '../../lib/domain/language';
 import type { InboundMessage } from '../../lib/domain/messages';
+import { shortLocalTime } from '../../lib/domain/stay-messages';
 import { receivedReply } from '../../lib/domain/templates';
 import type { TenantProfile } from '../../lib/domain/tenants';
 import { understandAndAct } from './dialogue';
@@ -35,6 +36,7 @@ import { InteractionRecorder } from './interactions';
 import { keepMediaForStaff, receiveMedia } from './media-flow';
 import { handleOperators } from './operators';
 import { patches } from './patches';
+import { showReadAndTyping } from './read-receipts';
 import { reply } from './replies';
 import { ConversationMemory } from './state';
 import { settleBookings, showStatus } from './status';
@@ -137,11 +139,24 @@ function closeDue(memory: ConversationMemory): boolean {
   return memory.closing !== undefined && !memory.activeBooking;
 }
 
+/** The next pre-arrival or post-stay message of a confirmed booking, for operators: "; pre-arrival message on …". */
+function stayMessageDetails(memory: ConversationMemory): string {
+  const booking = memory.booking;
+  const timezone = memory.tenant?.timezone;
+  if (booking?.status !== 'confirmed' || !timezone) return '';
+  const now = Date.now();
+  if (booking.preArrivalAt !== undefined && booking.preArrivalAt > now)
+    return `; pre-arrival message on ${shortLocalTime(booking.preArrivalAt, timezone)}`;
+  if (booking.postStayAt !== undefined && booking.postStayAt > now)
+    return `; thank-you message on ${shortLocalTime(booking.postStayAt, timezone)}`;
+  return '';
+}
+
 /** What operators see while the conversation waits. */
 function waitingDetails(memory: ConversationMemory): string {
   if (memory.activeBooking) return `Booking ${memory.activeBooking.workflowId} in progress`;
   if (memory.handoff) return `Waiting for staff: handed off by the ${memory.handoff.by} (${memory.received} messages)`;
-  return `Waiting for the guest (${memory.received} messages so far)`;
+  return `Waiting for the guest (${memory.received} messages so far)${stayMessageDetails(memory)}`;
 }
 
 /**
@@ -200,6 +215,7 @@ async function handle(memory: ConversationMemory, message: InboundMessage): Prom
     return;
   }
   setCurrentDetails(`Answering ${message.type} message ${message.id}`);
+  await showReadAndTyping(message, tenant, memory.input.phoneNumberId);
   await answer(memory, message, inbound, tenant, lang);
 }
 

@@ -11,6 +11,14 @@ export const patches = {
   bookingStatus: 'conversation-status-booking',
   /** One `recordInteractions` report per handled message (the interaction log). */
   interactionLog: 'interaction-log',
+  /** Issue 12: a guest's message the bot will answer is marked read, with the typing indicator, first. */
+  readTyping: 'guest-ux-read-typing',
+  /** Issue 12: outside the 24 h window a reply goes as the tenant's template or is refused (also on 131047). */
+  serviceWindow: 'guest-ux-service-window',
+  /** Issue 12: sends to one guest paced within Meta's pair rate (a timer when a burst runs out). */
+  pairPacing: 'guest-ux-pair-pacing',
+  /** Issue 12: cancelling a confirmed booking also cancels its pre-arrival and post-stay messages. */
+  stayMessagesCancel: 'guest-ux-stay-messages-cancel',
   /** A closed conversation continues as new into a dormant run that drops redeliveries for Meta's 7-day window. */
   dormantRun: 'exactly-once-dormant-run',
   /** A send whose outcome is unknown waits for a status carrying its idempotency key before sending again. */

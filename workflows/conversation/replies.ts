@@ -12,11 +12,15 @@ import {
 } from '@temporalio/workflow';
 import { defaultReconcileWaitSeconds, type MessageRecord } from '../../lib/domain/conversation';
 import { configFailureIn, ErrorType } from '../../lib/domain/errors';
+import type { TemplateMessage } from '../../lib/domain/guest-templates';
+import type { Interactive } from '../../lib/domain/interactive';
 import type { InboundMessage } from '../../lib/domain/messages';
+import { isReEngagementRefusal } from '../../lib/domain/service-window';
 import type { ReplyMetricsSinks } from '../../lib/domain/log-context';
 import { LastIntent } from '../../lib/domain/search-attributes';
 import { defaultSendTimeoutSeconds, secondsDeadline, sendDeadline, sendReply } from './activity-options';
 import { patches } from './patches';
+import { lateReply, pace } from './service-window';
 import type { ConversationMemory } from './state';
 
 /** Tells the worker's metrics of a reconciled send (lib/domain/log-context.ts); nothing in the history. */
@@ -27,11 +31,23 @@ const { replyMetrics } = proxySinks<ReplyMetricsSinks>();
  * delivery status). A reply that cannot be delivered is recorded as failed, with the reason, and the conversation
  * goes on.
  */
-export async function reply(memory: ConversationMemory, message: InboundMessage, text: string, intent: string) {
+export async function reply(
+  memory: ConversationMemory,
+  message: InboundMessage,
+  text: string,
+  intent: string,
+  interactive?: Interactive,
+) {
   const record = outbound(text);
+  // Sent as a list or buttons (already fitted to Meta's limits); `text`, the numbered-text version, is the record.
+  if (interactive) record.type = 'interactive';
   memory.remember(record);
   upsertSearchAttributes([{ key: LastIntent, value: intent }]);
-  await send(memory, record, { replyTo: message.id, summary: `reply (${intent}) to ${message.id}` });
+  await send(memory, record, {
+    replyTo: message.id,
+    summary: `reply (${intent}) to ${message.id}`,
+    ...(interactive ? { interactive } : {}),
+  });
 }
 
 /**
@@ -61,9 +77,15 @@ function outbound(text: string): MessageRecord {
 async function send(
   memory: ConversationMemory,
   record: MessageRecord,
-  { replyTo, summary }: { replyTo?: string; summary: string },
+  { replyTo, summary, interactive }: { replyTo?: string; summary: string; interactive?: Interactive },
 ): Promise<void> {
   const { input, tenant } = memory;
+  // Past the guest's 24 h window only a template reaches them: the tenant's, or none, and staff are told.
+  const late = lateReply(memory, record.text ?? '');
+  if (late?.kind === 'refused') return refuseLate(memory, record, late.reason);
+  const template: TemplateMessage | undefined = late?.template;
+  if (template) record.type = 'template';
+  await pace(memory);
   const idempotencyKey = memory.nextKey(workflowInfo().workflowId);
   const sendSeconds = input.sendTimeoutSeconds ?? defaultSendTimeoutSeconds;
   const deadline = Date.now() + sendSeconds * 1000;
@@ -72,6 +94,7 @@ async function send(
     to: input.waId,
     text: record.text ?? '',
     ...(replyTo !== undefined ? { replyTo } : {}),
+    ...(template ? { template } : interactive ? { interactive } : {}),
     tokenRef: tenant?.whatsappTokenRef ?? null,
     tenantId: tenant?.id ?? null,
     idempotencyKey,
@@ -92,6 +115,17 @@ async function send(
       return;
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
+      // WhatsApp says the window has closed (131047, as the send's answer): the template path, or a clear refusal.
+      const cause = err.cause;
+      if (
+        !template &&
+        cause instanceof ApplicationFailure &&
+        isReEngagementRefusal(cause.details) &&
+        patched(patches.serviceWindow)
+      ) {
+        memory.windowClosedByMeta = true;
+        return send(memory, record, { ...(replyTo !== undefined ? { replyTo } : {}), summary });
+      }
       // Asked only when a send's outcome is unknown, so only runs that reconcile carry the patch marker.
       if (outcomeUnknown(err) && Date.now() < deadline && patched(patches.reconcileSend)) {
         const waitMs = Math.min(
@@ -155,4 +189,12 @@ function lastFailure(err: ActivityFailure): string {
   if (cause instanceof TimeoutFailure && cause.cause) cause = cause.cause;
   if (cause instanceof ApplicationFailure) return `${cause.type ?? 'Error'}: ${cause.message}`;
   return cause instanceof Error ? cause.message : 'timeout';
+}
+
+/** A free-form message past the window with no template to send instead: refused, recorded, staff told. */
+function refuseLate(memory: ConversationMemory, record: MessageRecord, reason: string): void {
+  record.status = 'failed';
+  record.error = reason;
+  memory.staffRequested = true;
+  log.warn('Message to the guest refused: their 24 h window has closed and there is no template');
 }

@@ -23,6 +23,7 @@ import {
 import type { InboundInteraction } from '../../lib/domain/interactions';
 import type { Language } from '../../lib/domain/language';
 import { idempotencyKey, keySequence, type DeliveryStatusUpdate, type InboundMessage } from '../../lib/domain/messages';
+import { reEngagementCode, windowClosedReason } from '../../lib/domain/service-window';
 import type { TenantProfile } from '../../lib/domain/tenants';
 
 const lastMessagesMax = 20;
@@ -125,6 +126,14 @@ export class ConversationMemory {
   readonly droppedDuplicates: InboundInteraction[] = [];
   /** For the interaction log: what the message being handled was understood as. */
   understood: { messageId: string; intent: string } | undefined;
+  /** Which understander read the last message (the model, or the rules) and why the rules, when a model is set. */
+  understoodBy: { source: 'rules' | 'model'; fallbackReason?: string } | undefined;
+  /** When the guest last wrote (workflow time, ms): WhatsApp's customer-service window runs from it. */
+  lastInboundAt: number | undefined;
+  /** WhatsApp refused a free-form message (131047): the window is closed whatever the clock says, until they write. */
+  windowClosedByMeta = false;
+  /** Pair-rate pacing (this run only): tokens left and when they were counted. */
+  pairBucket: { tokens: number; at: number } | undefined;
   private rememberedTotal = 0;
   private readonly seen: SeenWindow;
   private readonly lastMessages: MessageRecord[];
@@ -157,6 +166,7 @@ export class ConversationMemory {
     this.configFailure = carry?.configFailure;
     this.received = carry?.received ?? 0;
     this.duplicatesDropped = carry?.duplicatesDropped ?? 0;
+    this.lastInboundAt = carry?.lastInboundAt;
     this.replySeq = carry?.replySeq ?? 0;
     this.lastMessageAt = carry?.lastMessageAt;
   }
@@ -176,6 +186,18 @@ export class ConversationMemory {
   /** The seen message ids, oldest first (what a dormant run carries). */
   seenIds(): string[] {
     return this.seen.list();
+  }
+
+  /** When the guest's customer-service window closes (ms), or undefined before they wrote in this conversation. */
+  get serviceWindowClosesAt(): number | undefined {
+    if (this.lastInboundAt === undefined) return undefined;
+    return this.lastInboundAt + (this.input.guestMessaging?.serviceWindowSeconds ?? 24 * 3600) * 1000;
+  }
+
+  /** Whether a free-form message can no longer reach the guest (only a template can). */
+  serviceWindowClosed(now: number): boolean {
+    const closesAt = this.serviceWindowClosesAt;
+    return this.windowClosedByMeta || (closesAt !== undefined && now >= closesAt);
   }
 
   /**
@@ -219,6 +241,11 @@ export class ConversationMemory {
     this.received++;
     this.lastMessageAt = Date.now();
     this.receivedAt.set(message.id, Date.now());
+    // The guest wrote: the window reopens for 24 h (our own messages do not extend it). Timed from when the
+    // conversation took the message in, not Meta's timestamp: a webhook Meta redelivered days late would be judged
+    // late anyway, and WhatsApp's own 131047 catches the rest.
+    this.lastInboundAt = Date.now();
+    this.windowClosedByMeta = false;
     this.pending.push(message);
   }
 
@@ -235,6 +262,12 @@ export class ConversationMemory {
     const record = this.lastMessages.find((m) => m.direction === 'out' && m.id === update.messageId);
     if (record) {
       record.status = update.status;
+      // WhatsApp refused it after accepting it: the guest's window had closed (131047). Staff are told.
+      if (update.status === 'failed' && update.errors?.some((e) => e.code === reEngagementCode)) {
+        record.error = windowClosedReason;
+        this.windowClosedByMeta = true;
+        this.staffRequested = true;
+      }
       return;
     }
     this.earlyStatuses.set(update.messageId, update.status);
@@ -255,6 +288,18 @@ export class ConversationMemory {
     if (this.lastMessages.length > lastMessagesMax)
       this.lastMessages.splice(0, this.lastMessages.length - lastMessagesMax);
     return record;
+  }
+
+  /**
+   * The last `max` texts of the conversation before the one being answered, oldest first and cut short: the context a
+   * language model understander gets (never a phone number: the client masks any in the texts).
+   */
+  recentTexts(max: number): { from: 'guest' | 'hotel'; text: string }[] {
+    return this.lastMessages
+      .slice(0, -1)
+      .filter((m) => m.text)
+      .slice(-max)
+      .map((m) => ({ from: m.direction === 'in' ? 'guest' : 'hotel', text: m.text!.slice(0, 300) }));
   }
 
   /** How many messages were ever remembered in this run: a mark for {@link rememberedSince}. */
@@ -313,6 +358,10 @@ export class ConversationMemory {
       duplicatesDropped: this.duplicatesDropped,
       pending: this.pending.length,
       lastMessages: this.lastMessages.map((m) => ({ ...m })),
+      ...(this.understoodBy ? { understoodBy: { ...this.understoodBy } } : {}),
+      ...(this.serviceWindowClosesAt !== undefined
+        ? { serviceWindow: { closesAt: this.serviceWindowClosesAt, closed: this.serviceWindowClosed(Date.now()) } }
+        : {}),
     };
   }
 
@@ -330,6 +379,7 @@ export class ConversationMemory {
       ...(this.configFailure ? { configFailure: this.configFailure } : {}),
       received: this.received,
       duplicatesDropped: this.duplicatesDropped,
+      ...(this.lastInboundAt !== undefined ? { lastInboundAt: this.lastInboundAt } : {}),
       replySeq: this.replySeq,
       ...(this.lastMessageAt !== undefined ? { lastMessageAt: this.lastMessageAt } : {}),
     };

@@ -28,6 +28,18 @@ export interface UnderstandInput {
   messageTimestamp: number;
   /** Longer stays get `problem: 'too_long'`. */
   maxStayNights: number;
+  /**
+   * For a language model: the hotel (name, what guests may be told) and the conversation's last messages. Never a
+   * phone number. The rules do not use it.
+   */
+  context?: UnderstandContext;
+}
+
+export interface UnderstandContext {
+  hotel: string;
+  info: Record<string, string>;
+  /** Oldest first. */
+  history: { from: 'guest' | 'hotel'; text: string }[];
 }
 
 /** Reads one guest message; the activity `understand` runs one. */
