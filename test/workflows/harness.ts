@@ -7,6 +7,7 @@ import type { BookingInput } from '../../lib/domain/booking';
 import { waitFor } from '../../dev/process';
 import { testEnv } from '../helpers/env';
 import { createLogContexts } from '../../lib/log-context';
+import { disabledTracing } from '../../lib/tracing';
 
 /**
  * Workflow tests: the real workflow bundle on the run's real Temporal dev server, with stub activities typed by the
@@ -74,8 +75,8 @@ export async function withWorker<T>(
     taskQueue,
     workflowBundle: { codePath: testEnv().workflowBundlePath },
     activities,
-    // The workflows' log-context sink, as the worker registers it.
-    sinks: createLogContexts().sinks,
+    // The workflows' log-context and span sinks, as the worker registers them.
+    sinks: { ...createLogContexts().sinks, ...disabledTracing().workflowSinks },
     // A test that fails with a stub still waiting must not hang the file: in-flight activities are cancelled.
     shutdownGraceTime: '1 second',
     shutdownForceTime: '5 seconds',
