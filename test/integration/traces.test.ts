@@ -20,8 +20,8 @@ let phoneNumberId: string;
 
 beforeAll(async () => {
   tracing = createTracing({ spanProcessor: new SimpleSpanProcessor(exporter), serviceName: 'traces-test' });
-  // A short idle period, so the run ends (its span with it) soon after the reply.
-  stack = await startStack({ tracing, config: { CONVERSATION_IDLE_TIMEOUT_SECONDS: '2' } });
+  // A short idle period, so the run ends (its span with it) soon after the reply, yet outlives a prompt second message.
+  stack = await startStack({ tracing, config: { CONVERSATION_IDLE_TIMEOUT_SECONDS: '4' } });
   ({ phoneNumberId } = await stack.tenant({ locale: 'en' }));
 }, 90_000);
 
@@ -93,6 +93,44 @@ describe('a trace for one message', () => {
     expect(exported).not.toContain(from.slice(-9));
     for (const word of ['greetings', 'Marguerite']) expect(exported).not.toContain(word);
     expect(exported).not.toContain(id);
+  });
+});
+
+describe('a later message of the same run', () => {
+  it('is handled, down to its Graph send, in the trace of the webhook that delivered it', async () => {
+    const from = uniqueWaId();
+    const workflowId = conversationIdFor(phoneNumberId, from);
+    const repliesTo = () => stack.whatsapp.sent.filter((m) => m.to === from).length;
+    await postSigned(stack.app, textWebhook({ phoneNumberId, from, body: 'Hello' }));
+    await waitFor('the first reply', () => repliesTo() === 1);
+    await postSigned(stack.app, textWebhook({ phoneNumberId, from, body: 'Hello again' }));
+    await waitFor('the second reply', () => repliesTo() === 2);
+
+    const byId = (spanId: string | undefined) => spans().find((s) => s.spanContext().spanId === spanId);
+    const signals = () =>
+      spans().filter((s) => s.name === 'HandleSignal:inboundMessage' && s.attributes.workflowId === workflowId);
+    const sends = () => spans().filter((s) => s.name === 'StartActivity:sendMessage' && byId(s.parentSpanId));
+    await waitFor(
+      'both sends ended',
+      () =>
+        signals().every((signal) => sends().some((s) => s.parentSpanId === signal.spanContext().spanId)) &&
+        signals().length === 2,
+    );
+    expect(new Set(signals().map((s) => s.attributes.runId)).size).toBe(1);
+    const traces = signals().map((signal) => {
+      // Each message's signal is under its own webhook's server span (through its signalWithStart)…
+      const signalWithStart = byId(signal.parentSpanId)!;
+      expect(signalWithStart.name).toBe('SignalWithStartWorkflow:conversation');
+      expect(byId(signalWithStart.parentSpanId)?.name).toBe('POST /webhooks/whatsapp');
+      // …and so is its reply, down to the Graph call.
+      const send = sends().find((s) => s.parentSpanId === signal.spanContext().spanId)!;
+      const executed = spans().find((s) => s.parentSpanId === send.spanContext().spanId)!;
+      expect(executed.name).toBe('RunActivity:sendMessage');
+      const graph = spans().find((s) => s.parentSpanId === executed.spanContext().spanId);
+      expect(graph?.name).toBe('POST graph messages');
+      return signal.spanContext().traceId;
+    });
+    expect(new Set(traces).size).toBe(2);
   });
 });
 
