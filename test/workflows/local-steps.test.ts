@@ -152,6 +152,10 @@ it("falls back to the regular activity when the worker's copy cannot answer (Pos
     await waitFor('the reply', () => w.sent.length === 1, { timeoutMs: 15_000 });
     // One local try, then the activity: its first attempt failed too, and Temporal retried it.
     expect(w.resolutions).toEqual([true, false, false]);
+    // The interactions are scheduled by the workflow task after the send's, which may not have run yet.
+    await waitFor('the interactions recorded', async () =>
+      scheduledActivities(await g.events()).includes('recordInteractions'),
+    );
     expect(scheduledActivities(await g.events())).toEqual(['resolveTenant', 'sendMessage', 'recordInteractions']);
   });
 });
