@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import Koa from 'koa';
 import type Redis from 'ioredis';
@@ -25,6 +26,8 @@ export interface AppDeps {
   pmsRedirect?: (baseUrl: string) => Promise<string | undefined>;
   /** Where requests are counted and timed; served on the internal metrics listener, never on this app. */
   metrics?: ApiMetrics;
+  /** The webhook's server spans (lib/tracing.ts); the Temporal client carries the trace on. None by default. */
+  tracer?: Tracer;
 }
 
 /**
@@ -54,7 +57,7 @@ export function createApp(deps: AppDeps): Koa {
   // One failure limit per client address for the admin API and the codec login alike.
   const auth = adminAuthentication({ db, config, log });
   for (const router of [
-    webhookRouter({ temporal, config, log }),
+    webhookRouter({ temporal, config, log, tracer: deps.tracer }),
     healthRouter({ temporal }),
     adminRouter({
       db,

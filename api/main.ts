@@ -7,6 +7,7 @@ import { serveMetrics } from '../lib/metrics-server';
 import { createRedis } from '../lib/redis';
 import { createLogger } from '../lib/log';
 import { temporalConnectionOptions } from '../lib/temporal';
+import { tracingFromConfig } from '../lib/tracing';
 import { createApp } from './app';
 import { createApiMetrics } from './metrics';
 
@@ -14,12 +15,16 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger({ level: config.logLevel, name: 'api' });
   for (const deprecation of config.temporal.deprecations) log.warn(deprecation);
+  // OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set: the webhook's span, and the client's, whose context Temporal
+  // carries to the worker in a header.
+  const tracing = tracingFromConfig(config.tracing, 'api');
   // Lazy: the API starts (and answers 503 on the webhook) even while Temporal is down.
   const connection = Connection.lazy(temporalConnectionOptions(config.temporal));
   const temporal = new Client({
     connection,
     namespace: config.temporal.namespace,
     dataConverter: payloadDataConverter(config.payloadKeys),
+    interceptors: { workflow: tracing.clientInterceptors },
   });
   // Also lazy: the admin API answers 503 while Postgres is down; the webhook never uses it.
   const db = createPool(config.databaseUrl, { applicationName: 'api' });
@@ -30,7 +35,7 @@ async function main(): Promise<void> {
   // /metrics is on a listener of its own (loopback unless API_METRICS_HOST says otherwise), never on the public port.
   const metricsServer =
     apiMetricsPort > 0 ? await serveMetrics(metrics, { host: apiMetricsHost, port: apiMetricsPort }) : undefined;
-  const app = createApp({ temporal, config, log, db, redis, metrics });
+  const app = createApp({ temporal, config, log, db, redis, metrics, tracer: tracing.tracer });
   let stopping = false;
   // While draining, every answer closes its connection, so no keep-alive connection carries a new request.
   app.middleware.unshift(async (ctx, next) => {
@@ -65,7 +70,7 @@ async function main(): Promise<void> {
       clearInterval(idle);
       clearTimeout(cut);
       metricsServer?.close();
-      void Promise.allSettled([connection.close(), db.end(), redis.quit()]).finally(() => {
+      void Promise.allSettled([connection.close(), db.end(), redis.quit(), tracing.shutdown()]).finally(() => {
         log.info('API stopped');
         process.exit(0);
       });

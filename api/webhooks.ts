@@ -1,4 +1,6 @@
 import Router from '@koa/router';
+import type { Tracer } from '@opentelemetry/api';
+import type { Context } from 'koa';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import getRawBody from 'raw-body';
 import type { Config } from '../lib/config';
@@ -6,6 +8,7 @@ import { conversationWorkflowId, keyWorkflowId } from '../lib/domain/messages';
 import { ConversationStatus, GuestRef } from '../lib/domain/search-attributes';
 import { createGuestRefs } from '../lib/guest-refs';
 import type { Logger } from '../lib/log';
+import { disabledTracing, inSpan, SpanKind } from '../lib/tracing';
 import {
   conversationWorkflowType,
   deliveryStatusSignal,
@@ -24,6 +27,11 @@ import {
   type StatusDelivery,
 } from './whatsapp-payload';
 
+/** The status an error is answered with (`errorHandler`): an HttpError's own, 500 for anything else. */
+function statusOf(err: unknown): number {
+  return err instanceof HttpError ? err.status : 500;
+}
+
 /** A refused payload's answer lists this many validation issues at most (and says `more: true` if there are). */
 const reportedIssuesMax = 20;
 
@@ -38,14 +46,20 @@ export interface WebhookDeps {
   temporal: Client;
   config: Config;
   log: Logger;
+  /** Each notification is a server span, the root of its messages' traces (lib/tracing.ts); none by default. */
+  tracer?: Tracer | undefined;
 }
+
+/** The server span's attributes: the route, never the URL or anything from the body. */
+const serverSpanAttributes = { 'http.request.method': 'POST', 'http.route': '/webhooks/whatsapp' };
 
 /**
  * Meta's webhook: the verification handshake (GET) and notifications (POST).
  * The POST path needs only Temporal: it never touches Postgres or Redis, so their outages cannot fail it.
  */
-export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
+export function webhookRouter({ temporal, config, log, tracer }: WebhookDeps): Router {
   const router = new Router();
+  const spans = tracer ?? disabledTracing().tracer;
   const guestRefs = createGuestRefs(config.guestRefKey);
 
   router.get('/webhooks/whatsapp', (ctx) => {
@@ -121,7 +135,26 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
     for (const s of statuses) await deliverStatus(s);
   }
 
-  router.post('/webhooks/whatsapp', async (ctx) => {
+  router.post('/webhooks/whatsapp', (ctx) =>
+    inSpan(
+      spans,
+      'POST /webhooks/whatsapp',
+      // A refusal (4xx) is the sender's error, not ours: only a 5xx marks the span failed.
+      { kind: SpanKind.SERVER, attributes: serverSpanAttributes, isFailure: (err) => statusOf(err) >= 500 },
+      async (span) => {
+        try {
+          await receiveNotification(ctx);
+          span.setAttribute('http.response.status_code', ctx.status);
+        } catch (err) {
+          span.setAttribute('http.response.status_code', statusOf(err));
+          throw err;
+        }
+      },
+    ),
+  );
+
+  /** A notification: checked, then every message and status in it signalled, before the answer. */
+  async function receiveNotification(ctx: Context): Promise<void> {
     if (!ctx.is('application/json')) {
       throw new HttpError(415, 'unsupported_media_type', 'Content-Type must be application/json');
     }
@@ -176,7 +209,7 @@ export function webhookRouter({ temporal, config, log }: WebhookDeps): Router {
     }
     log.info({ messages: messages.length, statuses: statuses.length }, 'webhook accepted');
     ctx.body = { received: { messages: messages.length, statuses: statuses.length } };
-  });
+  }
 
   return router;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { developmentPayloadKeys, PayloadKeyRing } from './codec';
 import { serviceUrlProblem } from './network-policy';
+import type { TracingConfig } from './tracing';
 import { resolveTemporalEnv, temporalEnvShape, type TemporalConfig } from './temporal-config';
 
 /** Parses "true"/"false"/"1"/"0" strictly; `Boolean("false")` is true, so never coerce with Boolean(). */
@@ -165,6 +166,9 @@ const envSchema = z.object({
   API_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9465),
   API_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   API_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(10),
+  // OpenTelemetry's own names: the collector's OTLP/HTTP base URL (unset: no tracing) and the service name.
+  OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).max(200).optional(),
 
   DATABASE_URL: z
     .string()
@@ -271,6 +275,8 @@ export interface Config {
     apiMetricsHost: string;
     apiShutdownGraceSeconds: number;
   };
+  /** Traces (README "Operating it"): exported over OTLP/HTTP only when an endpoint is set. */
+  tracing: TracingConfig;
   /** The failure limiter, and the cap on concurrent scrypt token verifications (and how many may wait for one). */
   admin: {
     authFailureLimit: number;
@@ -447,6 +453,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiMetricsHost: e.API_METRICS_HOST,
       apiShutdownGraceSeconds: e.API_SHUTDOWN_GRACE_SECONDS,
     },
+    tracing: { otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
     admin: {
       authFailureLimit: e.ADMIN_AUTH_FAILURE_LIMIT,
       authFailureWindowSeconds: e.ADMIN_AUTH_FAILURE_WINDOW_SECONDS,

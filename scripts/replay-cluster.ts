@@ -19,6 +19,7 @@ import { maskPhones } from '../lib/log';
 import { temporalConnectionOptions } from '../lib/temporal';
 import type { TemporalConfig } from '../lib/temporal-config';
 import { createLogContexts } from '../lib/log-context';
+import { disabledTracing } from '../lib/tracing';
 
 export interface ReplayClusterOptions {
   client: Client;
@@ -84,8 +85,8 @@ export async function replayCluster(options: ReplayClusterOptions): Promise<Repl
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     replayName: 'replay-cluster',
-    // The workflows' log-context sink, as the worker registers it.
-    sinks: createLogContexts().sinks,
+    // The workflows' log-context and span sinks, as the worker registers them.
+    sinks: { ...createLogContexts().sinks, ...disabledTracing().workflowSinks },
   };
   const failures: ReplayFailure[] = [];
   let replayed = 0;

@@ -7,6 +7,7 @@ import { createMetrics } from '../lib/metrics';
 import { createLogger } from '../lib/log';
 import { createSecretResolver } from '../lib/secrets';
 import { temporalConnectionOptions } from '../lib/temporal';
+import { tracingFromConfig } from '../lib/tracing';
 import { countConversations } from './conversation-counts';
 import { serveMetrics } from '../lib/metrics-server';
 import { workerPolling, workerReadiness } from './readiness';
@@ -52,6 +53,8 @@ async function main(): Promise<void> {
   for (const deprecation of config.temporal.deprecations) log.warn(deprecation);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const metrics = createMetrics({ defaultMetrics: true });
+  // OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set: workflow, activity and Graph send spans.
+  const tracing = tracingFromConfig(config.tracing, 'worker');
   const bundlePath = config.temporal.workflowBundlePath;
   const { worker, close, db, redis } = await createConversationWorker({
     config,
@@ -60,6 +63,7 @@ async function main(): Promise<void> {
     metrics,
     // Per-tenant secrets are referenced as env:NAME and read from this process's environment.
     secrets: createSecretResolver(process.env),
+    tracing,
     // The image's bundle, prebuilt by `npm run build`; without one the SDK bundles workflows/ now.
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
   });
@@ -137,6 +141,7 @@ async function main(): Promise<void> {
   metricsServer?.close();
   await connection.close();
   await clientConnection.close();
+  await tracing.shutdown();
   log.info('worker stopped');
 }
 

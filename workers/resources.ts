@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import { createPmsOrigins, type PmsOrigins } from '../clients/qloapps';
 import type { Pool } from 'pg';
 import type { Dispatcher } from 'undici';
@@ -51,7 +52,8 @@ export async function openWorkerResources(
     log,
     metrics,
     applicationName = 'worker',
-  }: { log: Logger; metrics?: Metrics | undefined; applicationName?: string },
+    tracer,
+  }: { log: Logger; metrics?: Metrics | undefined; applicationName?: string; tracer?: Tracer | undefined },
 ): Promise<WorkerResources> {
   const db = createPool(config.databaseUrl, { applicationName });
   const redis = createRedis(config.redisUrl, { connectionName: applicationName });
@@ -80,7 +82,7 @@ export async function openWorkerResources(
     db,
     redis,
     tenants,
-    graph: graphClientFor(config, graphHttp),
+    graph: graphClientFor(config, graphHttp, tracer),
     pmsOrigins,
     mediaStore: createFileMediaStore({ dir: config.media.dir }),
     mediaIndex: createMediaIndex(redis, { ttlSeconds: config.media.indexTtlSeconds }),
@@ -98,8 +100,11 @@ export async function openWorkerResources(
   };
 }
 
-/** The worker's Graph API client, as `WHATSAPP_*` and `MEDIA_*` say, over `dispatcher` (which the caller closes). */
-export function graphClientFor(config: Config, dispatcher: Dispatcher): GraphClient {
+/**
+ * The worker's Graph API client, as `WHATSAPP_*` and `MEDIA_*` say, over `dispatcher` (which the caller closes); with a
+ * tracer each send is a span.
+ */
+export function graphClientFor(config: Config, dispatcher: Dispatcher, tracer?: Tracer): GraphClient {
   return createGraphClient({
     baseUrl: config.whatsapp.graphBaseUrl,
     apiVersion: config.whatsapp.graphApiVersion,
@@ -108,6 +113,7 @@ export function graphClientFor(config: Config, dispatcher: Dispatcher): GraphCli
     downloadTimeoutMs: config.media.downloadTimeoutMs,
     allowedMediaHosts: config.media.allowedHosts,
     dispatcher,
+    ...(tracer ? { tracer } : {}),
   });
 }
 

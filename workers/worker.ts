@@ -16,7 +16,8 @@ import type { SecretResolver } from '../lib/secrets';
 import type { TenantCache } from '../lib/tenant-directory';
 import { understanderFor } from './nlu';
 import { openWorkerResources } from './resources';
-import { workflowInterceptorModule } from './workflow-bundle';
+import { workflowInterceptorModules } from './workflow-bundle';
+import { disabledTracing, type Tracing } from '../lib/tracing';
 import { workerTuning } from './tuning';
 
 export interface ConversationWorkerDeps {
@@ -32,6 +33,8 @@ export interface ConversationWorkerDeps {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Names the worker's Postgres connections and Redis client (`worker` by default). */
   applicationName?: string;
+  /** Traces (lib/tracing.ts); none by default. */
+  tracing?: Tracing;
 }
 
 export interface ConversationWorker {
@@ -58,9 +61,11 @@ const shutdownForceMs = 5_000;
  */
 export async function createConversationWorker(deps: ConversationWorkerDeps): Promise<ConversationWorker> {
   const { config, log, connection, secrets, metrics } = deps;
+  const tracing = deps.tracing ?? disabledTracing();
   const resources = await openWorkerResources(config, {
     log,
     metrics,
+    ...(tracing.enabled ? { tracer: tracing.tracer } : {}),
     ...(deps.applicationName ? { applicationName: deps.applicationName } : {}),
   });
   const understanding = deps.nlu ? { understander: deps.nlu, close: () => Promise.resolve() } : understanderFor(config);
@@ -92,26 +97,30 @@ export async function createConversationWorker(deps: ConversationWorkerDeps): Pr
       // Payloads encrypted (lib/codec.ts); a prebuilt bundle must have been built with the same failureConverterPath.
       dataConverter: payloadDataConverter(config.payloadKeys),
       interceptors: {
-        // The log context is outermost, so every line logged by the others and the activity carries it; the metrics
-        // interceptor wraps the config-failure one, so it sees the failure the bound turned it into.
+        // The activity's span is outermost, so all the rest runs in it (the Graph send's span is its child). The log
+        // context is next, so every line logged by the others and the activity carries it; the metrics interceptor
+        // wraps the config-failure one, so it sees the failure the bound turned it into.
         activity: [
+          ...tracing.activityInterceptors,
           logContextInterceptor(logContexts),
           ...(metrics ? [metricsInterceptor(metrics)] : []),
           configFailureInterceptor({ boundSeconds: config.configFailureRetrySeconds, log, metrics }),
         ],
         // A prebuilt bundle has the workflow interceptors in it already (workers/workflow-bundle.ts).
-        ...(deps.workflowBundle ? {} : { workflowModules: [workflowInterceptorModule] }),
+        ...(deps.workflowBundle ? {} : { workflowModules: workflowInterceptorModules }),
       },
-      // After SIGTERM (or shutdown()), activities in flight get this long to finish before they are cancelled. One
-      // that still runs shutdownForceMs later is abandoned: run() rejects, the process exits, and Temporal hands the
-      // activity to another worker when its timeout passes. Either way the process is gone before compose's SIGKILL.
+      // The workflow interceptors' spans leave the workflow through the `exporter` sink (no history event).
       sinks: {
         ...logContexts.sinks,
+        ...tracing.workflowSinks,
         replyMetrics: {
           // Once per reconciliation: not again when a worker replays the run.
           reconciled: { fn: () => metrics?.replies.inc({ result: 'reconciled' }), callDuringReplay: false },
         },
       },
+      // After SIGTERM (or shutdown()), activities in flight get this long to finish before they are cancelled. One
+      // that still runs shutdownForceMs later is abandoned: run() rejects, the process exits, and Temporal hands the
+      // activity to another worker when its timeout passes. Either way the process is gone before compose's SIGKILL.
       shutdownGraceTime: `${config.observability.workerShutdownGraceSeconds} seconds`,
       shutdownForceTime: config.observability.workerShutdownGraceSeconds * 1000 + shutdownForceMs,
     });

@@ -1,8 +1,14 @@
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { failureConverterPath } from '../lib/codec';
 
-/** The workflow interceptors bundled with the workflows; a worker without a bundle names it in `workflowModules`. */
-export const workflowInterceptorModule = require.resolve('../workflows/log-context');
+/**
+ * The workflow interceptors bundled with the workflows (a worker without a bundle names them in `workflowModules`):
+ * tracing first, so the log context's lines are inside its spans.
+ */
+export const workflowInterceptorModules = [
+  require.resolve('../workflows/tracing'),
+  require.resolve('../workflows/log-context'),
+];
 
 type BundleLogger = NonNullable<Parameters<typeof bundleWorkflowCode>[0]['logger']>;
 
@@ -15,8 +21,9 @@ type BundleLogger = NonNullable<Parameters<typeof bundleWorkflowCode>[0]['logger
 export function bundleWorkflows(logger?: BundleLogger): Promise<WorkflowBundleWithSourceMap> {
   const options = {
     failureConverterPath,
-    // Tenant and message id on every workflow log line and in every activity's header (workflows/log-context.ts).
-    workflowInterceptorModules: [workflowInterceptorModule],
+    // Spans for the run, its signals and its activities (workflows/tracing.ts); tenant and message id on every
+    // workflow log line (workflows/log-context.ts).
+    workflowInterceptorModules,
     ...(logger ? { logger } : {}),
   };
   return bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), ...options });

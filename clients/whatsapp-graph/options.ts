@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 
 /** How the worker's Graph API client is set up (from `WHATSAPP_*` and `MEDIA_*`). */
@@ -16,4 +17,6 @@ export interface GraphClientOptions {
   allowedMediaHosts: readonly string[];
   /** The pooled keep-alive agent every Graph and media request goes through; the worker owns and closes it. */
   dispatcher: Dispatcher;
+  /** Each send is a client span of the running activity's trace (lib/tracing.ts); none without a tracer. */
+  tracer?: Tracer;
 }

@@ -6,8 +6,12 @@ import type { SendResult, SendTextInput } from '../../lib/domain/messages';
 import { describeError, errorCode, isNetworkError, parseJsonOrUndefined } from '../../lib/http';
 import { maskPhones } from '../../lib/log';
 import { messageContent } from './content';
+import { inSpan, SpanKind, type Span } from '../../lib/tracing';
 import { classifyGraphError, graphFailure } from './errors';
 import type { GraphClientOptions } from './options';
+
+/** The Graph route a send posts to. */
+const route = '/{version}/{phone-number-id}/messages';
 
 const sendResponseSchema = z.object({
   messages: z.array(z.object({ id: z.string().min(1) })).min(1),
@@ -34,8 +38,23 @@ export function refusedBeforeSending(err: unknown): boolean {
  * can help: `WhatsAppRateLimited`, `WhatsAppAuthError`, `WhatsAppUnavailable` (retryable), `WhatsAppPermanentError`
  * (not), and `SendOutcomeUnknown` when the request may have reached Meta (a timeout or reset after it was written).
  */
-export function createGraphSender({ baseUrl, apiVersion, accessToken, timeoutMs, dispatcher }: GraphClientOptions) {
-  return async function sendText(input: SendTextInput, token = accessToken): Promise<SendResult> {
+export function createGraphSender({
+  baseUrl,
+  apiVersion,
+  accessToken,
+  timeoutMs,
+  dispatcher,
+  tracer,
+}: GraphClientOptions) {
+  // The route's template, never the URL: no id in an attribute, and one span for every number.
+  const attributes = { 'http.request.method': 'POST', 'server.address': new URL(baseUrl).host, 'url.template': route };
+  /** The send in a client span of the running activity's trace, when the worker traces. */
+  const traced = (fn: (span?: Span) => Promise<SendResult>) =>
+    tracer ? inSpan(tracer, 'POST graph messages', { kind: SpanKind.CLIENT, attributes }, fn) : fn();
+  return (input: SendTextInput, token = accessToken): Promise<SendResult> =>
+    traced((span) => sendText(input, token, span));
+
+  async function sendText(input: SendTextInput, token: string, span?: Span): Promise<SendResult> {
     const url = `${baseUrl}/${apiVersion}/${encodeURIComponent(input.phoneNumberId)}/messages`;
     const payload = {
       messaging_product: 'whatsapp',
@@ -74,6 +93,7 @@ export function createGraphSender({ baseUrl, apiVersion, accessToken, timeoutMs,
     }
     const body = parseJsonOrUndefined(await response.body.text());
     const status = response.statusCode;
+    span?.setAttribute('http.response.status_code', status);
     if (status >= 200 && status < 300) {
       // A 2xx means Meta has the message: retrying would send the guest the same reply again.
       const parsed = sendResponseSchema.safeParse(body);
@@ -86,5 +106,5 @@ export function createGraphSender({ baseUrl, apiVersion, accessToken, timeoutMs,
       transient: ErrorType.WhatsAppUnavailable,
       permanent: ErrorType.WhatsAppPermanentError,
     });
-  };
+  }
 }

@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../../lib/config';
 import type { Pool } from 'pg';
 import type { TenantCache } from '../../lib/tenant-directory';
 import { createSecretResolver } from '../../lib/secrets';
+import type { Tracing } from '../../lib/tracing';
 import { createLogger, type Logger } from '../../lib/log';
 import type { Metrics } from '../../lib/metrics';
 import { createConversationWorker } from '../../workers/worker';
@@ -94,12 +95,13 @@ function quietRuntime(): void {
   Runtime.install({ logger: new DefaultLogger('WARN') });
 }
 
-export async function temporalClient(config: Config): Promise<Client> {
+export async function temporalClient(config: Config, tracing?: Tracing): Promise<Client> {
   const connection = await Connection.connect({ address: config.temporal.address });
   return new Client({
     connection,
     namespace: config.temporal.namespace,
     dataConverter: payloadDataConverter(config.payloadKeys),
+    ...(tracing ? { interceptors: { workflow: tracing.clientInterceptors } } : {}),
   });
 }
 
@@ -115,7 +117,13 @@ export interface RunningWorker {
 /** Runs the real conversation worker (real activities, the run's workflow bundle) until `stop()`. */
 export async function startWorker(
   config: Config,
-  options: { secrets?: Record<string, string>; log?: Logger; metrics?: Metrics; applicationName?: string } = {},
+  options: {
+    secrets?: Record<string, string>;
+    log?: Logger;
+    metrics?: Metrics;
+    applicationName?: string;
+    tracing?: Tracing;
+  } = {},
 ): Promise<RunningWorker> {
   quietRuntime();
   const connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -126,6 +134,7 @@ export async function startWorker(
     secrets: createSecretResolver(options.secrets ?? {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.applicationName ? { applicationName: options.applicationName } : {}),
+    ...(options.tracing ? { tracing: options.tracing } : {}),
     workflowBundle: { codePath: testEnv().workflowBundlePath },
   });
   const running = worker.run();

@@ -5,6 +5,7 @@ import { startWhatsAppStandin, type WhatsAppStandin } from '../../dev/whatsapp-s
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/log';
 import type { Metrics } from '../../lib/metrics';
+import type { Tracing } from '../../lib/tracing';
 import { captureLogger, startWorker, temporalClient, testConfig, testSecrets, type RunningWorker } from './env';
 import { createTestTenant, tenantSecretVariable, type TestTenant } from './tenants';
 import { startTranscriptionStandin, type TranscriptionStandin } from './transcription';
@@ -28,6 +29,8 @@ export interface StackOptions {
   applicationName?: string;
   /** The API's logger (a captured, silent one by default). */
   log?: Logger;
+  /** Traces from the API, its Temporal client and the worker (lib/tracing.ts); none by default. */
+  tracing?: Tracing;
 }
 
 export interface Standins {
@@ -86,14 +89,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...overrides,
     });
     const secrets = options.secrets ?? {};
-    temporal = await temporalClient(config);
+    temporal = await temporalClient(config, options.tracing);
     worker = await startWorker(config, {
       secrets,
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.applicationName ? { applicationName: options.applicationName } : {}),
+      ...(options.tracing ? { tracing: options.tracing } : {}),
     });
     const running = worker;
-    const app = createApp({ temporal, config, log: options.log ?? captureLogger().log, db: running.db });
+    const app = createApp({
+      temporal,
+      config,
+      log: options.log ?? captureLogger().log,
+      db: running.db,
+      ...(options.tracing ? { tracer: options.tracing.tracer } : {}),
+    });
     return {
       ...standins,
       config,

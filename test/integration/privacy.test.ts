@@ -1,9 +1,11 @@
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import request from 'supertest';
 import { waitFor } from '../../dev/process';
 import { resumeUpdate, stateQuery } from '../../lib/domain/conversation';
 import { createAdminToken } from '../../lib/db/tokens';
+import { createTracing, traceHeader } from '../../lib/tracing';
 import { auditRows } from '../helpers/admin';
 import { startStack, type Stack } from '../helpers/stack';
 import { createTestTenant, uniquePhoneNumberId, type TestTenant } from '../helpers/tenants';
@@ -31,8 +33,14 @@ let hotel: TestTenant;
 let secondNumber: string;
 let root: string;
 
+/** Traced like a deployment with OTEL_EXPORTER_OTLP_ENDPOINT set, so the trace header is in the histories read here. */
+const tracing = createTracing({
+  spanProcessor: new SimpleSpanProcessor(new InMemorySpanExporter()),
+  serviceName: 'privacy',
+});
+
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({ tracing });
   hotel = await stack.tenant({ locale: 'es' });
   secondNumber = uniquePhoneNumberId();
   await stack.worker.db.query('INSERT INTO tenant_phone_numbers (phone_number_id, tenant_id) VALUES ($1, $2)', [
@@ -43,7 +51,10 @@ beforeAll(async () => {
   root = (await createAdminToken(stack.worker.db, { name: 'privacy-root', scope: 'admin' }, 'test')).token;
 });
 
-afterAll(() => stack?.stop());
+afterAll(async () => {
+  await stack?.stop();
+  await tracing.shutdown();
+});
 
 const repliesTo = (waId: string) => stack.whatsapp.sent.filter((m) => m.to === waId);
 
@@ -57,15 +68,32 @@ async function cli(...args: string[]): Promise<string> {
   return stdout;
 }
 
-/** Every payload in a history (by its JSON path), with its encoding; search attributes and SDK markers left out. */
+/** The path of the trace-context header (lib/tracing.ts) in a history's JSON: in a workflow's or an activity's header. */
+const traceHeaderPath = new RegExp(`\\.header\\.fields\\.${traceHeader}$`);
+
+/**
+ * Every payload in a history (by its JSON path), with its encoding; search attributes and SDK markers left out, and
+ * the trace-context header, which the payload codec does not encode (headers are not payloads of ours): it holds a
+ * W3C `traceparent`, trace and span ids only, which the test below checks.
+ */
 function payloadEncodings(value: unknown, path = ''): { path: string; encoding: string }[] {
   if (value === null || typeof value !== 'object') return [];
-  if (/searchAttributes|markerRecordedEventAttributes/.test(path)) return [];
+  if (/searchAttributes|markerRecordedEventAttributes/.test(path) || traceHeaderPath.test(path)) return [];
   const { metadata } = value as { metadata?: { encoding?: string } };
   if (typeof metadata?.encoding === 'string') {
     return [{ path, encoding: Buffer.from(metadata.encoding, 'base64').toString('utf8') }];
   }
   return Object.entries(value).flatMap(([k, v]) => payloadEncodings(v, `${path}.${k}`));
+}
+
+/** The decoded trace-context headers of a history. */
+function traceContexts(value: unknown, path = ''): Record<string, string>[] {
+  if (value === null || typeof value !== 'object') return [];
+  if (traceHeaderPath.test(path)) {
+    const { data } = value as { data: string };
+    return [JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as Record<string, string>];
+  }
+  return Object.entries(value).flatMap(([k, v]) => traceContexts(v, `${path}.${k}`));
 }
 
 describe('what Temporal stores of a conversation', () => {
@@ -107,6 +135,13 @@ describe('what Temporal stores of a conversation', () => {
     const encodings = payloadEncodings(JSON.parse(history));
     expect(encodings.filter((p) => p.encoding !== 'binary/encrypted')).toEqual([]);
     expect(encodings.length).toBeGreaterThan(10);
+    // The one header in clear carries the trace context and nothing else: the start's, the signals', each activity's.
+    const contexts = traceContexts(JSON.parse(history));
+    expect(contexts.length).toBeGreaterThan(3);
+    for (const context of contexts) {
+      expect(Object.keys(context)).toEqual(['traceparent']);
+      expect(context.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+    }
     // Failures keep only a placeholder in clear; their message and stack are in the encrypted attributes.
     expect(history).toContain('"message": "Encoded failure"');
     expect(history).not.toMatch(/WhatsApp refused|not a valid WhatsApp|131026/);

@@ -14,6 +14,7 @@ import {
   workflowTypeOf,
 } from '../helpers/histories';
 import { createLogContexts } from '../../lib/log-context';
+import { disabledTracing } from '../../lib/tracing';
 
 /**
  * Replays every recorded history of every released version (`test/histories/<workflow>/<version>/*.json`, recorded
@@ -30,8 +31,8 @@ const keys = PayloadKeyRing.parse(historyPayloadKeys) as PayloadKeyRing;
 const replayOptions = {
   workflowBundle: { codePath: testEnv().workflowBundlePath },
   dataConverter: payloadDataConverter(keys),
-  // The workflows' log-context sink, as the worker registers it.
-  sinks: createLogContexts().sinks,
+  // The workflows' log-context and span sinks, as the worker registers them.
+  sinks: { ...createLogContexts().sinks, ...disabledTracing().workflowSinks },
 };
 
 beforeAll(() => {

@@ -76,6 +76,7 @@ describe('loadConfig', () => {
         reconcileWaitSeconds: 30,
       },
       tenants: { cacheRefreshSeconds: 60, cacheMaxStalenessSeconds: 900 },
+      tracing: { otlpEndpoint: undefined, serviceName: undefined },
       pms: {
         httpTimeoutMs: 5_000,
         breakerConsecutiveFailures: 5,
@@ -235,6 +236,18 @@ describe('loadConfig', () => {
     ['MEDIA_TENANT_QUOTA_BYTES', '-1'],
   ])('rejects %s=%s', (name, value) => {
     expect(badVariables(configError({ ...secrets, [name]: value }))).toEqual([name]);
+  });
+
+  it('reads the OTLP endpoint and service name, and refuses an endpoint that is not an http(s) URL', () => {
+    const config = loadConfig({
+      ...secrets,
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_SERVICE_NAME: 'hotel-api-eu',
+    });
+    expect(config.tracing).toEqual({ otlpEndpoint: 'http://collector:4318', serviceName: 'hotel-api-eu' });
+    expect(badVariables(configError({ ...secrets, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }))).toEqual([
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+    ]);
   });
 
   it('rejects secrets that are too short', () => {

@@ -7,6 +7,7 @@ import type { BookingInput } from '../../lib/domain/booking';
 import { waitFor } from '../../dev/process';
 import { testEnv } from '../helpers/env';
 import { createLogContexts } from '../../lib/log-context';
+import { disabledTracing } from '../../lib/tracing';
 
 /**
  * Workflow tests: the real workflow bundle on the run's real Temporal dev server, with stub activities typed by the
@@ -78,9 +79,11 @@ export async function withWorker<T>(
     workflowBundle: { codePath: testEnv().workflowBundlePath },
     // Read receipts are best effort and beside the point of most workflow tests: a stub unless the test brings one.
     activities: { markRead: () => Promise.resolve(), ...activities },
-    // The workflows' sinks, as the worker registers them; reconciled sends counted in `reconciledSends`.
+    // The workflows' sinks, as the worker registers them (log context, spans); reconciled sends counted in
+    // `reconciledSends`.
     sinks: {
       ...createLogContexts().sinks,
+      ...disabledTracing().workflowSinks,
       replyMetrics: { reconciled: { fn: () => void reconciledSends.count++, callDuringReplay: false } },
     },
     // A test that fails with a stub still waiting must not hang the file: in-flight activities are cancelled.

@@ -42,6 +42,7 @@ import { ConversationMemory } from './state';
 import { settleBookings, showStatus } from './status';
 import { resolveConversationTenant } from './tenant';
 import { currentLogContext, setLogContext } from '../log-context';
+import { inMessageTrace } from '../tracing';
 
 /**
  * One guest's conversation with one business number: `wa:<phone_number_id>:<guest ref>`. Messages arrive by signal
@@ -82,7 +83,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       if (memory.closing) recordInbound(memory, message);
       else {
         const handling = interactions.begin(message);
-        await handle(memory, message);
+        // In the trace of the webhook that delivered it (workflows/tracing.ts).
+        await inMessageTrace(message.id, () => handle(memory, message));
         interactions.end(handling);
       }
       settleBookings(memory);
