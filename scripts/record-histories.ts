@@ -23,7 +23,7 @@ import { startRedis } from '../dev/redis';
 import { loadConfig, type Config } from '../lib/config';
 import { migrate } from '../lib/db/migrate';
 import { createPool } from '../lib/db/pool';
-import { demoPmsKeyVariable, demoTenantId, seedDemo } from '../lib/db/seed-demo';
+import { demoPmsKeyVariable, demoTemplateNames, demoTenantId, seedDemo } from '../lib/db/seed-demo';
 import { createSecretResolver } from '../lib/secrets';
 import { createLogger } from '../lib/log';
 import { retryAbortedUpdate } from '../lib/temporal-updates';
@@ -531,7 +531,11 @@ async function main(): Promise<void> {
     logDir: dir,
     dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 30 },
   });
-  const standin = await startWhatsAppStandin({ accessToken: secrets.WHATSAPP_ACCESS_TOKEN });
+  // The demo hotel's templates are approved, as Meta approves a deployment's (the stay messages send them).
+  const standin = await startWhatsAppStandin({
+    accessToken: secrets.WHATSAPP_ACCESS_TOKEN,
+    templates: demoTemplateNames,
+  });
   const postgres = await startPostgres({ dataDir: path.join(dir, 'pg'), fast: true });
   const db = createPool(postgres.url, { max: 4 });
   await migrate(db);
