@@ -185,7 +185,13 @@ const scenarios: Record<string, Scenario> = {
     await waitFor('the status', async () =>
       (await handle.query(stateQuery)).lastMessages.some((m) => m.status === 'read'),
     );
-    return { handle };
+    // A run that answered (the recorder's server suggests continue-as-new early, so the closing run may only wait).
+    const runId = await runWhere(
+      temporal,
+      handle,
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendMessage',
+    );
+    return { handle, runId };
   },
   /** WhatsApp fails twice (retried), then refuses a recipient for good (recorded, not retried). */
   async 'conversation/whatsapp-failures'({ temporal, standin, post }) {
@@ -199,7 +205,9 @@ const scenarios: Record<string, Scenario> = {
     await waitFor('the failure', async () =>
       (await handle.query(stateQuery)).lastMessages.some((m) => m.status === 'failed'),
     );
-    return { handle };
+    // The run in which the send failed for good.
+    const runId = await runWhere(temporal, handle, (e) => e.activityTaskFailedEventAttributes !== undefined);
+    return { handle, runId };
   },
   /** A guest registered to another hotel writes to the demo hotel's number: refused, no reply. */
   async 'conversation/tenant-isolation-refused'({ temporal, post }) {
