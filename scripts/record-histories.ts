@@ -23,7 +23,7 @@ import { startRedis } from '../dev/redis';
 import { loadConfig, type Config } from '../lib/config';
 import { migrate } from '../lib/db/migrate';
 import { createPool } from '../lib/db/pool';
-import { demoPmsKeyVariable, demoTenantId, seedDemo } from '../lib/db/seed-demo';
+import { demoPmsKeyVariable, demoTemplateNames, demoTenantId, seedDemo } from '../lib/db/seed-demo';
 import { createSecretResolver } from '../lib/secrets';
 import { createLogger } from '../lib/log';
 import { retryAbortedUpdate } from '../lib/temporal-updates';
@@ -42,7 +42,10 @@ import {
   workflowTypeOf,
 } from '../test/helpers/histories';
 import { createTestTenant } from '../test/helpers/tenants';
-import { loadFixture, textWebhook, uniqueMessageId } from '../test/helpers/webhooks';
+import { interactiveReplyWebhook, loadFixture, textWebhook, uniqueMessageId } from '../test/helpers/webhooks';
+import { notifyTenantsChanged } from '../lib/db/tenants';
+import { localDateTime, stayMessagesWorkflowId, stayTimes } from '../lib/domain/stay-messages';
+import type { Pool } from 'pg';
 
 const secrets = {
   WHATSAPP_APP_SECRET: 'record-app-secret-0123',
@@ -63,6 +66,7 @@ interface Ctx {
   temporal: Client;
   standin: WhatsAppStandin;
   pms: PmsStandin;
+  db: Pool;
   post: (payload: unknown) => Promise<void>;
 }
 
@@ -126,10 +130,20 @@ async function closedRun(temporal: Client, handle: WorkflowHandle): Promise<stri
 const repliesTo = (standin: WhatsAppStandin, waId: string) => standin.sent.filter((m) => m.to === waId).length;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-/** Asks for rooms a month ahead and picks the first; returns the booking saga's handle. */
+/** The stay `book` asks for: a month ahead, two nights. */
+function bookedStay(): { checkIn: string; checkOut: string } {
+  return {
+    checkIn: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10),
+    checkOut: new Date(Date.now() + 32 * 86_400_000).toISOString().slice(0, 10),
+  };
+}
+
+/**
+ * Asks for rooms a month ahead and picks the first; returns the booking saga's handle. The demo hotel has the
+ * pre-arrival and post-stay templates, so a confirmed booking starts its `stayMessages` workflow.
+ */
 async function book({ temporal, standin, post }: Ctx, from: string): Promise<{ handle: WorkflowHandle }> {
-  const checkIn = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
-  const checkOut = new Date(Date.now() + 32 * 86_400_000).toISOString().slice(0, 10);
+  const { checkIn, checkOut } = bookedStay();
   await post(
     textWebhook({
       from,
@@ -171,7 +185,13 @@ const scenarios: Record<string, Scenario> = {
     await waitFor('the status', async () =>
       (await handle.query(stateQuery)).lastMessages.some((m) => m.status === 'read'),
     );
-    return { handle };
+    // A run that answered (the recorder's server suggests continue-as-new early, so the closing run may only wait).
+    const runId = await runWhere(
+      temporal,
+      handle,
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendMessage',
+    );
+    return { handle, runId };
   },
   /** WhatsApp fails twice (retried), then refuses a recipient for good (recorded, not retried). */
   async 'conversation/whatsapp-failures'({ temporal, standin, post }) {
@@ -185,7 +205,9 @@ const scenarios: Record<string, Scenario> = {
     await waitFor('the failure', async () =>
       (await handle.query(stateQuery)).lastMessages.some((m) => m.status === 'failed'),
     );
-    return { handle };
+    // The run in which the send failed for good.
+    const runId = await runWhere(temporal, handle, (e) => e.activityTaskFailedEventAttributes !== undefined);
+    return { handle, runId };
   },
   /** A guest registered to another hotel writes to the demo hotel's number: refused, no reply. */
   async 'conversation/tenant-isolation-refused'({ temporal, post }) {
@@ -340,6 +362,111 @@ const scenarios: Record<string, Scenario> = {
     const runId = await runWhere(temporal, handle, (e) => e.activityTaskFailedEventAttributes !== undefined);
     return { handle, runId };
   },
+  /**
+   * A guest books (the saga starts the booking's stay messages), then cancels the confirmed booking: the conversation
+   * cancels it at the PMS and signals the stay messages, which end without sending; the stay messages' history.
+   */
+  async 'stayMessages/cancelled-with-booking'(ctx) {
+    const from = '15550000014';
+    const { handle: saga } = await book(ctx, from);
+    await waitFor('the confirmation', () => repliesTo(ctx.standin, from) === 2);
+    const conversation = ctx.temporal.workflow.getHandle(conversationOf(from));
+    await waitFor(
+      'the booking settled',
+      async () => (await conversation.query(stateQuery)).booking?.status === 'confirmed',
+    );
+    await ctx.post(textWebhook({ from, id: uniqueMessageId(), body: 'Cancela mi reserva', timestamp: nowSeconds() }));
+    await waitFor('the cancellation told', () => repliesTo(ctx.standin, from) === 3, { timeoutMs: 30_000 });
+    return { handle: ctx.temporal.workflow.getHandle(stayMessagesWorkflowId(saga.workflowId)) };
+  },
+  /**
+   * The demo hotel's offsets set so that a booking a month ahead has its pre-arrival message due seconds after it is
+   * made and its thank-you message a few seconds later: both sent as the hotel's templates, after their timers.
+   */
+  async 'stayMessages/pre-arrival-and-post-stay-sent'(ctx) {
+    const from = '15550000015';
+    const { checkIn, checkOut } = bookedStay();
+    const { rows } = await ctx.db.query<{ info: Record<string, string>; timezone: string; messaging: object }>(
+      'SELECT info, timezone, messaging FROM tenants WHERE id = $1',
+      [demoTenantId],
+    );
+    const tenant = rows[0]!;
+    const times = stayTimes(tenant.info);
+    const soon = (seconds: number) => Date.now() + seconds * 1000;
+    const stayMessages = {
+      preArrivalBeforeSeconds: Math.round(
+        (localDateTime(checkIn, times.checkInTime, tenant.timezone) - soon(20)) / 1000,
+      ),
+      postStayAfterSeconds: Math.round(
+        (soon(30) - localDateTime(checkOut, times.checkOutTime, tenant.timezone)) / 1000,
+      ),
+    };
+    const setMessaging = async (messaging: object) => {
+      await ctx.db.query('UPDATE tenants SET messaging = $2 WHERE id = $1', [demoTenantId, JSON.stringify(messaging)]);
+      await notifyTenantsChanged(ctx.db);
+    };
+    await setMessaging({ ...tenant.messaging, stayMessages });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_000)); // the worker's tenant directory reloads on notify
+      const { handle: saga } = await book(ctx, from);
+      await waitFor('the confirmation', () => repliesTo(ctx.standin, from) === 2);
+      const handle = ctx.temporal.workflow.getHandle(stayMessagesWorkflowId(saga.workflowId));
+      await waitFor('both stay messages', () => repliesTo(ctx.standin, from) === 4, { timeoutMs: 60_000 });
+      return { handle };
+    } finally {
+      await setMessaging(tenant.messaging);
+    }
+  },
+  /**
+   * The demo hotel has interactive messages on: the offer goes as a list, the guest taps a row (the booking is made),
+   * then taps the confirmation's cancel button (the booking and its stay messages are cancelled).
+   */
+  async 'conversation/interactive-list-booking'({ temporal, standin, post }) {
+    const from = '15550000016';
+    const { checkIn, checkOut } = bookedStay();
+    await post(
+      textWebhook({
+        from,
+        id: uniqueMessageId(),
+        body: `¿Tienen habitación del ${checkIn} al ${checkOut} para 2 adultos?`,
+        timestamp: nowSeconds(),
+      }),
+    );
+    await waitFor('the offer', () => repliesTo(standin, from) === 1);
+    const offer = standin.sent.filter((m) => m.to === from)[0]!;
+    const row = offer.interactive?.action?.sections?.[0]?.rows?.[0];
+    if (offer.type !== 'interactive' || !row?.id || !row.title) throw new Error('the offer was not sent as a list');
+    const tap = interactiveReplyWebhook('list_reply', {
+      phoneNumberId,
+      from,
+      id: row.id,
+      title: row.title,
+      contextId: offer.id,
+    });
+    await post(tap.payload);
+    await waitFor('the confirmation', () => repliesTo(standin, from) === 2);
+    const handle = temporal.workflow.getHandle(conversationOf(from));
+    await waitFor('the booking settled', async () => (await handle.query(stateQuery)).booking?.status === 'confirmed');
+    const confirmation = standin.sent.filter((m) => m.to === from)[1]!;
+    const button = confirmation.interactive?.action?.buttons?.find((b) => b.reply?.id === 'intent:cancel_booking');
+    if (!button?.reply?.id || !button.reply.title) throw new Error('the confirmation has no cancel button');
+    const cancel = interactiveReplyWebhook('button_reply', {
+      phoneNumberId,
+      from,
+      id: button.reply.id,
+      title: button.reply.title,
+      contextId: confirmation.id,
+    });
+    await post(cancel.payload);
+    await waitFor('the cancellation told', () => repliesTo(standin, from) === 3);
+    // The run in which the tapped row started the booking saga.
+    const runId = await runWhere(
+      temporal,
+      handle,
+      (e) => e.startChildWorkflowExecutionInitiatedEventAttributes !== undefined,
+    );
+    return { handle, runId };
+  },
   /** A burst of messages that crosses continue-as-new; the first run's history is recorded. */
   async 'conversation/continue-as-new'({ temporal, standin, post }) {
     const from = '15550000003';
@@ -412,7 +539,11 @@ async function main(): Promise<void> {
     logDir: dir,
     dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 30 },
   });
-  const standin = await startWhatsAppStandin({ accessToken: secrets.WHATSAPP_ACCESS_TOKEN });
+  // The demo hotel's templates are approved, as Meta approves a deployment's (the stay messages send them).
+  const standin = await startWhatsAppStandin({
+    accessToken: secrets.WHATSAPP_ACCESS_TOKEN,
+    templates: demoTemplateNames,
+  });
   const postgres = await startPostgres({ dataDir: path.join(dir, 'pg'), fast: true });
   const db = createPool(postgres.url, { max: 4 });
   await migrate(db);
@@ -468,7 +599,7 @@ async function main(): Promise<void> {
   };
   try {
     for (const { name, file } of targets) {
-      const { handle, runId } = await scenarios[name]!({ temporal, standin, pms, post });
+      const { handle, runId } = await scenarios[name]!({ temporal, standin, pms, db, post });
       await handle.result(); // follows continue-as-new to the run closed by the idle timeout (and its dormant run)
       const run = runId ?? (await closedRun(temporal, handle));
       // The CLI writes the canonical proto3 JSON that `historyFromJSON` (and the Web UI's download) use.

@@ -65,11 +65,21 @@ export function workflowTypeOf(json: HistoryJson): string | undefined {
   return json.events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name as string | undefined;
 }
 
-/** A history ready for `Worker.runReplayHistories`, named after its place in the catalogue. */
+/** The workflow id the history ran under, as its start event records it. */
+export function workflowIdOf(json: HistoryJson): string | undefined {
+  return json.events[0]?.workflowExecutionStartedEventAttributes?.workflowId as string | undefined;
+}
+
+/**
+ * A history ready for `Worker.runReplayHistories`, under the workflow id it was recorded with: a workflow that derives
+ * commands from its own id (the booking saga names its stay messages' child after its reference) replays only under
+ * that id. A history without one is named after its place in the catalogue.
+ */
 export function replayable(h: RecordedHistory): { workflowId: string; history: ReturnType<typeof historyFromJSON> } {
+  const json = readHistoryJson(h.file);
   return {
-    workflowId: `replay-${h.workflow}-${h.version}-${h.scenario}`,
-    history: historyFromJSON(readHistoryJson(h.file)),
+    workflowId: workflowIdOf(json) ?? `replay-${h.workflow}-${h.version}-${h.scenario}`,
+    history: historyFromJSON(json),
   };
 }
 

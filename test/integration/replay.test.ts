@@ -48,6 +48,13 @@ it('has the released version-1 histories of both long-running workflows', () => 
   expect(histories.filter((h) => h.version === 'v1').length).toBeGreaterThanOrEqual(9);
 });
 
+it("has this release's version-2 histories: a confirmed booking starts its stay messages, which replay too", () => {
+  expect(versions).toEqual(expect.arrayContaining(['booking/v2', 'conversation/v2', 'stayMessages/v2']));
+  const success = readHistoryJson(path.join(historiesDir, 'booking', 'v2', 'success.json'));
+  const child = success.events.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
+  expect(child?.startChildWorkflowExecutionInitiatedEventAttributes.workflowType.name).toBe('stayMessages');
+});
+
 it('keeps each history under the folder of the workflow it records', () => {
   const misplaced = histories.filter((h) => workflowTypeOf(readHistoryJson(h.file)) !== h.workflow);
   expect(misplaced.map((h) => path.relative(historiesDir, h.file))).toEqual([]);
