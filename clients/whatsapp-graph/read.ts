@@ -1,10 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { request, type Dispatcher } from 'undici';
 import { ErrorType } from '../../lib/domain/errors';
 import type { MarkReadInput } from '../../lib/domain/messages';
-import { describeError, isNetworkError, parseJsonOrUndefined } from '../../lib/http';
-import { maskPhones } from '../../lib/log';
-import { classifyGraphError, graphFailure } from './errors';
+import { describeError, isNetworkError } from '../../lib/http';
+import { messagesFailure, postMessages, type MessagesAnswer } from './messages';
 import type { GraphClientOptions } from './options';
 
 /**
@@ -13,25 +11,17 @@ import type { GraphClientOptions } from './options';
  * Meta answers `{"success": true}`. Marking a message read twice is harmless, so a retry needs no key.
  * See https://developers.facebook.com/docs/whatsapp/cloud-api/typing-indicators.
  */
-export function createGraphReader({ baseUrl, apiVersion, accessToken, timeoutMs, dispatcher }: GraphClientOptions) {
-  return async function markRead(input: MarkReadInput, token = accessToken): Promise<void> {
-    const url = `${baseUrl}/${apiVersion}/${encodeURIComponent(input.phoneNumberId)}/messages`;
+export function createGraphReader(options: GraphClientOptions) {
+  return async function markRead(input: MarkReadInput, token = options.accessToken): Promise<void> {
     const payload = {
       messaging_product: 'whatsapp',
       status: 'read',
       message_id: input.messageId,
       ...(input.typing ? { typing_indicator: { type: 'text' } } : {}),
     };
-    let response: Dispatcher.ResponseData;
+    let answer: MessagesAnswer;
     try {
-      response = await request(url, {
-        method: 'POST',
-        dispatcher,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(payload),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
+      answer = await postMessages(options, input.phoneNumberId, token, payload);
     } catch (err) {
       if (isNetworkError(err)) {
         throw ApplicationFailure.retryable(
@@ -41,16 +31,7 @@ export function createGraphReader({ baseUrl, apiVersion, accessToken, timeoutMs,
       }
       throw err;
     }
-    const body = parseJsonOrUndefined(await response.body.text());
-    const status = response.statusCode;
-    if (status >= 200 && status < 300) return;
-    const error = classifyGraphError(status, body);
-    const code = error.code !== undefined ? `, code ${error.code}` : '';
-    throw graphFailure(
-      error,
-      `WhatsApp mark-read failed: HTTP ${status}${code}: ${maskPhones(error.metaMessage)}`,
-      response.headers['retry-after'],
-      { transient: ErrorType.WhatsAppUnavailable, permanent: ErrorType.WhatsAppPermanentError },
-    );
+    if (answer.status >= 200 && answer.status < 300) return;
+    throw messagesFailure('mark-read', answer);
   };
 }

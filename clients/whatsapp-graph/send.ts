@@ -1,13 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { ErrorType } from '../../lib/domain/errors';
 import type { SendResult, SendTextInput } from '../../lib/domain/messages';
-import { describeError, errorCode, isNetworkError, parseJsonOrUndefined } from '../../lib/http';
-import { maskPhones } from '../../lib/log';
+import { describeError, errorCode, isNetworkError } from '../../lib/http';
 import { messageContent } from './content';
 import { inSpan, SpanKind, type Span } from '../../lib/tracing';
-import { classifyGraphError, graphFailure } from './errors';
+import { messagesFailure, postMessages, type MessagesAnswer } from './messages';
 import type { GraphClientOptions } from './options';
 
 /** The Graph route a send posts to. */
@@ -38,14 +36,8 @@ export function refusedBeforeSending(err: unknown): boolean {
  * can help: `WhatsAppRateLimited`, `WhatsAppAuthError`, `WhatsAppUnavailable` (retryable), `WhatsAppPermanentError`
  * (not), and `SendOutcomeUnknown` when the request may have reached Meta (a timeout or reset after it was written).
  */
-export function createGraphSender({
-  baseUrl,
-  apiVersion,
-  accessToken,
-  timeoutMs,
-  dispatcher,
-  tracer,
-}: GraphClientOptions) {
+export function createGraphSender(options: GraphClientOptions) {
+  const { baseUrl, accessToken, tracer } = options;
   // The route's template, never the URL: no id in an attribute, and one span for every number.
   const attributes = { 'http.request.method': 'POST', 'server.address': new URL(baseUrl).host, 'url.template': route };
   /** The send in a client span of the running activity's trace, when the worker traces. */
@@ -55,7 +47,6 @@ export function createGraphSender({
     traced((span) => sendText(input, token, span));
 
   async function sendText(input: SendTextInput, token: string, span?: Span): Promise<SendResult> {
-    const url = `${baseUrl}/${apiVersion}/${encodeURIComponent(input.phoneNumberId)}/messages`;
     const payload = {
       messaging_product: 'whatsapp',
       recipient_type: 'individual',
@@ -65,16 +56,9 @@ export function createGraphSender({
       // Echoed by Meta in the message's status webhooks: how a send whose outcome is unknown is reconciled.
       ...(input.idempotencyKey ? { biz_opaque_callback_data: input.idempotencyKey } : {}),
     };
-    let response: Dispatcher.ResponseData;
+    let answer: MessagesAnswer;
     try {
-      response = await request(url, {
-        method: 'POST',
-        dispatcher,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(payload),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
+      answer = await postMessages(options, input.phoneNumberId, token, payload);
     } catch (err) {
       if (isNetworkError(err)) {
         if (refusedBeforeSending(err)) {
@@ -91,20 +75,13 @@ export function createGraphSender({
       }
       throw err;
     }
-    const body = parseJsonOrUndefined(await response.body.text());
-    const status = response.statusCode;
+    const { status, body } = answer;
     span?.setAttribute('http.response.status_code', status);
     if (status >= 200 && status < 300) {
       // A 2xx means Meta has the message: retrying would send the guest the same reply again.
       const parsed = sendResponseSchema.safeParse(body);
       return { messageId: parsed.success ? parsed.data.messages[0]!.id : null };
     }
-    const error = classifyGraphError(status, body);
-    const code = error.code !== undefined ? `, code ${error.code}` : '';
-    const message = `WhatsApp send failed: HTTP ${status}${code}: ${maskPhones(error.metaMessage)}`;
-    throw graphFailure(error, message, response.headers['retry-after'], {
-      transient: ErrorType.WhatsAppUnavailable,
-      permanent: ErrorType.WhatsAppPermanentError,
-    });
+    throw messagesFailure('send', answer);
   }
 }
